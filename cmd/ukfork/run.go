@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/instance"
+)
+
+// stopGrace is how long a stopped program may take before ukfork exits anyway
+// (a guest blocked in a read of the terminal cannot be interrupted).
+const stopGrace = 2 * time.Second
+
+func runCmd() *cobra.Command {
+	var mem string
+	var trace bool
+	var env []string
+	c := &cobra.Command{
+		Use:   "run [flags] IMAGE [ARGS...]",
+		Short: "Boot an image and run its program",
+		Long: `Boot an image as a KVM virtual machine and run its program with ARGS.
+argv[0] is the program's name, so "ukfork run busybox.img sha256sum /f" runs
+"busybox sha256sum /f". The program reads and writes this terminal; ukfork
+exits with its exit status (128+N when killed by signal N, e.g. 139 for a
+segmentation fault). Ctrl-C stops it. Flags go before IMAGE; everything after
+IMAGE belongs to the program.
+
+ukfork's own failures exit with 125.`,
+		Example: `  ukfork run hello.img
+  ukfork run --trace busybox.img ls -l /
+  ukfork run --mem 1G --env LANG=C sort.img -n /data/big.txt`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var size uint64
+			if cmd.Flags().Changed("mem") {
+				var err error
+				if size, err = parseSize("mem", mem); err != nil {
+					return err
+				}
+				if err := checkMem(size); err != nil {
+					return err
+				}
+			}
+			var tw io.Writer
+			if trace {
+				tw = os.Stderr
+			}
+			return run(args[0], args[1:], instance.Options{MemSize: size, Env: env, Trace: tw})
+		},
+	}
+	c.Flags().SetInterspersed(false)
+	c.Flags().StringVar(&mem, "mem", "", "guest memory (default: what the image was baked with)")
+	c.Flags().BoolVar(&trace, "trace", false, "print every syscall with its result on stderr, like strace")
+	c.Flags().StringArrayVar(&env, "env", nil, "KEY=VALUE: add to or override the image's environment (repeatable)")
+	return c
+}
+
+func run(path string, args []string, o instance.Options) error {
+	prog, err := instance.Load(path)
+	if err != nil {
+		return err
+	}
+	defer prog.Close()
+	o.Args = args
+	o.Stdio = [3]int{0, 1, 2}
+	inst, err := prog.Start(o)
+	if err != nil {
+		return err
+	}
+	defer inst.Close()
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case s := <-sigs:
+			sig := s.(unix.Signal)
+			inst.Stop(sig)
+			select {
+			case <-done:
+			case <-time.After(stopGrace):
+				os.Exit(128 + int(sig))
+			}
+		case <-done:
+		}
+	}()
+
+	exit, err := inst.Run()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if exit.Msg != "" {
+		fmt.Fprintf(os.Stderr, "ukfork: %s: %s\n", prog.Image.Manifest.Name, exit.Msg)
+	}
+	if s := exit.Status(); s != 0 {
+		return exitError{s}
+	}
+	return nil
+}

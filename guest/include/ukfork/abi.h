@@ -1,0 +1,228 @@
+/* ukfork hypercall ABI and guest memory layout: the one contract between the
+ * guest runtime (C, guest/ and libc-shim/) and the host (Go, hypervisor/).
+ *
+ * Transport on KVM: the guest writes the guest-physical address of the call's
+ * argument struct with a 32-bit `out` to port UKF_HC_PORT_BASE + call number.
+ * Every struct starts with `ret` (OUT): a result >= 0 or a negative Linux errno.
+ * Guest pointers are plain guest-physical addresses (identity-mapped), carried
+ * as UKF_GUEST_PTR so host code cannot dereference them by mistake.
+ *
+ * Bump UKF_ABI_VERSION on every change; the Go side is generated from this file
+ * (hypervisor/abi, `go generate`) and a test keeps it honest.
+ */
+#ifndef UKFORK_ABI_H
+#define UKFORK_ABI_H
+
+#ifdef __ASSEMBLY__
+#define UKF_U64(x) x
+#else
+#include <stdint.h>
+#define UKF_U64(x) x##ULL
+#endif
+
+#define UKF_ABI_VERSION 1
+
+#ifndef __ASSEMBLY__
+typedef uint64_t ukf_gptr_t; /* guest-physical address */
+#define UKF_GUEST_PTR(T) ukf_gptr_t
+#endif
+
+/* ---- Guest memory layout (guest-physical == guest-virtual) ------------- */
+/* Page 0 is never mapped: a NULL dereference faults. */
+#define UKF_GDT_ADDR      UKF_U64(0x1000)   /* GDT (one page) */
+#define UKF_IDT_ADDR      UKF_U64(0x2000)   /* IDT: 256 gates, 16 bytes each */
+#define UKF_TSS_ADDR      UKF_U64(0x3000)   /* 64-bit TSS + I/O bitmap (to 0x5061) */
+#define UKF_PML4_ADDR     UKF_U64(0x6000)   /* page tables: PML4, PDPT, 4 PDs, PT0 */
+#define UKF_PDPT_ADDR     UKF_U64(0x7000)
+#define UKF_PD_ADDR       UKF_U64(0x8000)   /* 4 pages: up to 4 GiB of 2 MiB pages */
+#define UKF_PT0_ADDR      UKF_U64(0xC000)   /* 4 KiB pages for the first 2 MiB */
+#define UKF_BOOTINFO_ADDR UKF_U64(0x10000)  /* struct ukf_bootinfo */
+#define UKF_ARGS_ADDR     UKF_U64(0x11000)  /* argv then envp strings, NUL-separated */
+#define UKF_ARGS_MAX      UKF_U64(0x3F000)  /* to 0x50000 */
+#define UKF_XSTACK_TOP    UKF_U64(0x60000)  /* ring-0 exception stack (TSS.RSP0) */
+#define UKF_RTSTACK_TOP   UKF_U64(0x100000) /* runtime stack, 640 KiB below */
+#define UKF_RUNTIME_ADDR  UKF_U64(0x100000) /* runtime image, up to UKF_USER_MIN */
+#define UKF_USER_MIN      UKF_U64(0x400000) /* lowest address a program may use */
+#define UKF_MEM_MIN       (UKF_U64(16) << 20)
+#define UKF_MEM_MAX       (UKF_U64(4) << 30) /* 4 PDs of 2 MiB pages */
+#define UKF_PIE_BASE      UKF_U64(0x400000)  /* load base for static-PIE programs */
+
+/* Runtime image header, the first bytes at UKF_RUNTIME_ADDR. */
+#define UKF_RUNTIME_MAGIC 0x4e52464bU /* "KFRN" */
+#ifndef __ASSEMBLY__
+struct ukf_runtime_header {
+	uint32_t magic;
+	uint32_t abi_version;
+	uint64_t start;         /* ring-3 entry, RSP = UKF_RTSTACK_TOP */
+	uint64_t syscall_entry; /* MSR_LSTAR */
+	uint64_t fault_entry;   /* IDT stubs: fault_entry + vector * UKF_FAULT_STUB_SIZE */
+};
+#endif
+#define UKF_FAULT_STUB_SIZE 16
+
+/* ---- Boot information, written by the host at UKF_BOOTINFO_ADDR -------- */
+#define UKF_BOOT_MAGIC 0x544f4f42U /* "BOOT" */
+#define UKF_BOOT_TRACE   (UKF_U64(1) << 0) /* report every syscall (UKF_HC_TRACE) */
+#define UKF_BOOT_STARTED (UKF_U64(1) << 1) /* report the program's first instruction */
+#define UKF_PATH_MAX 4096
+#define UKF_HOSTNAME_MAX 65
+
+#ifndef __ASSEMBLY__
+struct ukf_bootinfo {
+	uint32_t magic;
+	uint32_t abi_version;
+	uint64_t mem_size;     /* bytes of guest RAM from address 0 */
+	uint64_t flags;        /* UKF_BOOT_* */
+	uint64_t tsc_khz;      /* 0 if unknown: clocks ask the host each time */
+	uint64_t hwcap;        /* AT_HWCAP */
+	uint64_t stack_size;   /* RLIMIT_STACK of the program */
+	uint32_t argc;
+	uint32_t envc;
+	uint64_t args_len;     /* bytes used at UKF_ARGS_ADDR */
+	int32_t  pid;
+	int32_t  ppid;
+	uint32_t uid;
+	uint32_t gid;
+	uint8_t  random[16];   /* AT_RANDOM bytes */
+	char     hostname[UKF_HOSTNAME_MAX];
+	char     pad[7];
+	char     program[256]; /* path of the program in the image */
+};
+#endif
+
+/* ---- Hypercalls ---------------------------------------------------------- */
+#define UKF_HC_PORT_BASE 0x500
+#define UKF_HC_MAX 64
+
+#define UKF_HC_RESERVED        0
+#define UKF_HC_EXIT            1   /* struct ukf_hc_exit */
+#define UKF_HC_FAULT           2   /* from ring 0: value = vector, frame at RSP */
+#define UKF_HC_STARTED         3   /* struct ukf_hc_started */
+#define UKF_HC_UNSUPPORTED     4   /* struct ukf_hc_syscall: name a missing syscall */
+#define UKF_HC_TRACE           5   /* struct ukf_hc_syscall: one traced syscall */
+#define UKF_HC_CLOCK           6   /* struct ukf_hc_clock */
+#define UKF_HC_GETRANDOM       7   /* struct ukf_hc_buf */
+#define UKF_HC_DISCARD         8   /* struct ukf_hc_buf: memory reads as zero after */
+#define UKF_HC_NANOSLEEP       9   /* struct ukf_hc_clock: sleep realtime_ns */
+#define UKF_HC_OPENAT          16  /* struct ukf_hc_path */
+#define UKF_HC_CLOSE           17  /* struct ukf_hc_fd */
+#define UKF_HC_READV           18  /* struct ukf_hc_rw */
+#define UKF_HC_WRITEV          19  /* struct ukf_hc_rw */
+#define UKF_HC_LSEEK           20  /* struct ukf_hc_fd: arg0 = offset, arg1 = whence */
+#define UKF_HC_FSTATAT         21  /* struct ukf_hc_path: buf = struct ukf_stat */
+#define UKF_HC_GETDENTS64      22  /* struct ukf_hc_fd: buf, len */
+#define UKF_HC_READLINKAT      23  /* struct ukf_hc_path: buf, len */
+#define UKF_HC_FACCESSAT       24  /* struct ukf_hc_path: mode in arg0 */
+#define UKF_HC_GETCWD          25  /* struct ukf_hc_buf */
+#define UKF_HC_CHDIR           26  /* struct ukf_hc_path (dirfd for fchdir, len 0) */
+#define UKF_HC_IOCTL           27  /* struct ukf_hc_fd: arg0 = request, buf = arg */
+
+#ifndef __ASSEMBLY__
+struct ukf_hc_exit {
+	int64_t ret;            /* OUT: unused */
+	int32_t status;         /* IN: exit status, 0-255 */
+	int32_t pad;
+};
+#endif
+
+#ifndef __ASSEMBLY__
+struct ukf_hc_started {
+	int64_t ret;            /* OUT: unused */
+	uint64_t entry;         /* IN: program entry point */
+};
+#endif
+
+#ifndef __ASSEMBLY__
+struct ukf_hc_syscall {
+	int64_t ret;            /* OUT: unused */
+	uint64_t nr;            /* IN */
+	uint64_t args[6];       /* IN */
+	int64_t result;         /* IN (trace only) */
+};
+#endif
+
+#ifndef __ASSEMBLY__
+struct ukf_hc_clock {
+	int64_t ret;            /* OUT: 0 */
+	int64_t realtime_ns;    /* OUT (CLOCK); IN: nanoseconds to sleep (NANOSLEEP) */
+	int64_t monotonic_ns;   /* OUT */
+};
+#endif
+
+#ifndef __ASSEMBLY__
+struct ukf_hc_buf {
+	int64_t ret;            /* OUT */
+	UKF_GUEST_PTR(void *) buf; /* IN */
+	uint64_t len;           /* IN */
+};
+#endif
+
+#ifndef __ASSEMBLY__
+struct ukf_hc_fd {
+	int64_t ret;            /* OUT */
+	int32_t fd;             /* IN */
+	int32_t pad;
+	int64_t arg0;           /* IN */
+	int64_t arg1;           /* IN */
+	UKF_GUEST_PTR(void *) buf; /* IN */
+	uint64_t len;           /* IN */
+};
+#endif
+
+/* Calls that name a path: openat, fstatat, readlinkat, faccessat, chdir. */
+#ifndef __ASSEMBLY__
+struct ukf_hc_path {
+	int64_t ret;            /* OUT */
+	int32_t dirfd;          /* IN: UKF_AT_FDCWD or an fd */
+	int32_t flags;          /* IN: open flags / AT_* flags */
+	UKF_GUEST_PTR(const char *) path; /* IN: not NUL-terminated */
+	uint64_t path_len;      /* IN: at most UKF_PATH_MAX */
+	int64_t arg0;           /* IN: open mode / access mode */
+	UKF_GUEST_PTR(void *) buf; /* IN: stat buffer / readlink buffer */
+	uint64_t len;           /* IN */
+};
+#endif
+#define UKF_AT_FDCWD (-100)
+
+#define UKF_RW_OFFSET 1u /* pread/pwrite: use `offset`, keep the file position */
+#ifndef __ASSEMBLY__
+struct ukf_iovec {
+	UKF_GUEST_PTR(void *) base;
+	uint64_t len;
+};
+
+struct ukf_hc_rw {
+	int64_t ret;            /* OUT: bytes transferred */
+	int32_t fd;             /* IN */
+	uint32_t flags;         /* IN: UKF_RW_* */
+	UKF_GUEST_PTR(const struct ukf_iovec *) iov; /* IN */
+	uint64_t iovcnt;        /* IN: at most 1024 */
+	int64_t offset;         /* IN */
+};
+#endif
+
+/* struct stat of x86_64 Linux, as the guest program sees it. */
+#ifndef __ASSEMBLY__
+struct ukf_stat {
+	uint64_t st_dev;
+	uint64_t st_ino;
+	uint64_t st_nlink;
+	uint32_t st_mode;
+	uint32_t st_uid;
+	uint32_t st_gid;
+	uint32_t pad0;
+	uint64_t st_rdev;
+	int64_t  st_size;
+	int64_t  st_blksize;
+	int64_t  st_blocks;
+	int64_t  st_atime_sec;
+	int64_t  st_atime_nsec;
+	int64_t  st_mtime_sec;
+	int64_t  st_mtime_nsec;
+	int64_t  st_ctime_sec;
+	int64_t  st_ctime_nsec;
+	int64_t  reserved[3];
+};
+#endif
+
+#endif /* UKFORK_ABI_H */

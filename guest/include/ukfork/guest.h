@@ -1,0 +1,64 @@
+/* The guest runtime's internal contract: what guest/ (boot, entry, transport)
+ * offers libc-shim/ (the Linux syscall ABI), and what libc-shim offers back.
+ * Everything here runs in guest ring 3, freestanding, without SSE registers
+ * (-mgeneral-regs-only), so a syscall never has to save the FPU state.
+ */
+#ifndef UKFORK_GUEST_H
+#define UKFORK_GUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "abi.h"
+
+/* ---- Provided by guest/ -------------------------------------------------- */
+
+/* ukf_hcall issues hypercall nr with its argument struct (which must live
+ * below 4 GiB, as all runtime memory does) and returns the struct's ret. */
+static inline int64_t ukf_hcall(unsigned nr, void *arg)
+{
+	uint32_t addr = (uint32_t)(uintptr_t)arg;
+	uint16_t port = (uint16_t)(UKF_HC_PORT_BASE + nr);
+	__asm__ volatile("outl %0, %1" : : "a"(addr), "Nd"(port) : "memory");
+	return *(volatile int64_t *)arg;
+}
+
+#define ukf_boot ((struct ukf_bootinfo *)UKF_BOOTINFO_ADDR)
+
+/* Registers saved by the syscall entry stub, lowest address first. The
+ * handler may change nr/args only through the return value. */
+struct ukf_sysframe {
+	uint64_t pad;
+	uint64_t nr;  /* rax */
+	uint64_t r9, r8, r10, rdx, rsi, rdi;
+	uint64_t r11; /* user RFLAGS */
+	uint64_t rcx; /* user RIP */
+	uint64_t rsp; /* user RSP */
+};
+
+/* Enter the program: RSP = sp, RIP = entry, RDX = 0, other registers zero. */
+__attribute__((noreturn)) void ukf_enter_user(uint64_t entry, uint64_t sp);
+
+/* Write to the host's stderr (for the runtime's own messages). */
+void ukf_console(const char *s, size_t n);
+__attribute__((noreturn)) void ukf_panic(const char *msg);
+__attribute__((noreturn)) void ukf_exit(int status);
+
+/* ---- Provided by libc-shim/ ---------------------------------------------- */
+
+/* Dispatch one Linux syscall; returns the value for RAX (>= 0 or -errno). */
+int64_t ukf_syscall(struct ukf_sysframe *f);
+
+/* Set up the program's memory map from the boot information and run
+ * program (argv/envp from the boot block); does not return. */
+__attribute__((noreturn)) void ukf_exec_initial(void);
+
+/* Freestanding string/memory helpers (libc-shim/lib.c). */
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+
+#endif /* UKFORK_GUEST_H */

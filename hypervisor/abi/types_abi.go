@@ -1,0 +1,83 @@
+//go:build ignore
+
+// Input to `go tool cgo -godefs`: the Go view of guest/include/ukfork/abi.h.
+// Regenerate with `go generate ./hypervisor/abi`; abi_test.go fails when the
+// checked-in output and the header disagree.
+
+package abi
+
+/*
+#include "../../guest/include/ukfork/abi.h"
+*/
+import "C"
+
+const (
+	Version = C.UKF_ABI_VERSION
+
+	GDTAddr      = C.UKF_GDT_ADDR
+	IDTAddr      = C.UKF_IDT_ADDR
+	TSSAddr      = C.UKF_TSS_ADDR
+	PML4Addr     = C.UKF_PML4_ADDR
+	PDPTAddr     = C.UKF_PDPT_ADDR
+	PDAddr       = C.UKF_PD_ADDR
+	PT0Addr      = C.UKF_PT0_ADDR
+	BootinfoAddr = C.UKF_BOOTINFO_ADDR
+	ArgsAddr     = C.UKF_ARGS_ADDR
+	ArgsMax      = C.UKF_ARGS_MAX
+	XStackTop    = C.UKF_XSTACK_TOP
+	RTStackTop   = C.UKF_RTSTACK_TOP
+	RuntimeAddr  = C.UKF_RUNTIME_ADDR
+	UserMin      = C.UKF_USER_MIN
+	MemMin       = C.UKF_MEM_MIN
+	MemMax       = C.UKF_MEM_MAX
+	PIEBase      = C.UKF_PIE_BASE
+
+	RuntimeMagic  = C.UKF_RUNTIME_MAGIC
+	FaultStubSize = C.UKF_FAULT_STUB_SIZE
+
+	BootMagic   = C.UKF_BOOT_MAGIC
+	BootTrace   = C.UKF_BOOT_TRACE
+	BootStarted = C.UKF_BOOT_STARTED
+	PathMax     = C.UKF_PATH_MAX
+	HostnameMax = C.UKF_HOSTNAME_MAX
+	HCPortBase  = C.UKF_HC_PORT_BASE
+	HCMax       = C.UKF_HC_MAX
+	AtFDCWD     = C.UKF_AT_FDCWD
+	RWOffset    = C.UKF_RW_OFFSET
+
+	HCReserved    = C.UKF_HC_RESERVED
+	HCExit        = C.UKF_HC_EXIT
+	HCFault       = C.UKF_HC_FAULT
+	HCStarted     = C.UKF_HC_STARTED
+	HCUnsupported = C.UKF_HC_UNSUPPORTED
+	HCTrace       = C.UKF_HC_TRACE
+	HCClock       = C.UKF_HC_CLOCK
+	HCGetrandom   = C.UKF_HC_GETRANDOM
+	HCDiscard     = C.UKF_HC_DISCARD
+	HCNanosleep   = C.UKF_HC_NANOSLEEP
+	HCOpenat      = C.UKF_HC_OPENAT
+	HCClose       = C.UKF_HC_CLOSE
+	HCReadv       = C.UKF_HC_READV
+	HCWritev      = C.UKF_HC_WRITEV
+	HCLseek       = C.UKF_HC_LSEEK
+	HCFstatat     = C.UKF_HC_FSTATAT
+	HCGetdents64  = C.UKF_HC_GETDENTS64
+	HCReadlinkat  = C.UKF_HC_READLINKAT
+	HCFaccessat   = C.UKF_HC_FACCESSAT
+	HCGetcwd      = C.UKF_HC_GETCWD
+	HCChdir       = C.UKF_HC_CHDIR
+	HCIoctl       = C.UKF_HC_IOCTL
+)
+
+type RuntimeHeader C.struct_ukf_runtime_header
+type Bootinfo C.struct_ukf_bootinfo
+type HCExitArgs C.struct_ukf_hc_exit
+type HCStartedArgs C.struct_ukf_hc_started
+type HCSyscallArgs C.struct_ukf_hc_syscall
+type HCClockArgs C.struct_ukf_hc_clock
+type HCBufArgs C.struct_ukf_hc_buf
+type HCFdArgs C.struct_ukf_hc_fd
+type HCPathArgs C.struct_ukf_hc_path
+type Iovec C.struct_ukf_iovec
+type HCRWArgs C.struct_ukf_hc_rw
+type Stat C.struct_ukf_stat

@@ -1,0 +1,356 @@
+package hcall
+
+import (
+	"bytes"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/vfs"
+)
+
+// Files: open, read, write, stat and directories over the image's tree and
+// the host's stdio.
+
+func init() {
+	register(abi.HCOpenat, call(abi.HCOpenat, openat))
+	register(abi.HCClose, call(abi.HCClose, closeFD))
+	register(abi.HCReadv, call(abi.HCReadv, readv))
+	register(abi.HCWritev, call(abi.HCWritev, writev))
+	register(abi.HCLseek, call(abi.HCLseek, lseek))
+	register(abi.HCFstatat, call(abi.HCFstatat, fstatat))
+	register(abi.HCGetdents64, call(abi.HCGetdents64, getdents64))
+	register(abi.HCReadlinkat, call(abi.HCReadlinkat, readlinkat))
+	register(abi.HCFaccessat, call(abi.HCFaccessat, faccessat))
+	register(abi.HCGetcwd, call(abi.HCGetcwd, getcwd))
+	register(abi.HCChdir, call(abi.HCChdir, chdir))
+	register(abi.HCIoctl, call(abi.HCIoctl, ioctl))
+}
+
+const (
+	maxIov   = 1024       // UIO_MAXIOV
+	maxRW    = 0x7ffff000 // MAX_RW_COUNT: Linux's cap on one transfer
+	atFlags  = unix.AT_SYMLINK_NOFOLLOW | unix.AT_EMPTY_PATH | unix.AT_NO_AUTOMOUNT
+	openMask = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
+		unix.O_APPEND | unix.O_NONBLOCK | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT |
+		unix.O_LARGEFILE | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NOATIME |
+		unix.O_CLOEXEC | unix.O_SYNC | unix.O_PATH | unix.O_TMPFILE
+)
+
+// guestPath reads a path the guest passed as pointer and length.
+func guestPath(m *memory.Memory, ptr, n uint64) (string, unix.Errno) {
+	if n >= abi.PathMax {
+		return "", unix.ENAMETOOLONG
+	}
+	b, err := m.Slice(ptr, n)
+	if err != nil {
+		return "", unix.EFAULT
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b), 0
+}
+
+// dirOf returns the directory a *at call starts from.
+func (p *Proc) dirOf(dirfd int32) (*vfs.Node, unix.Errno) {
+	if dirfd == abi.AtFDCWD {
+		return p.Cwd, 0
+	}
+	f, e := p.FDs.Get(int(dirfd))
+	if e != 0 {
+		return nil, e
+	}
+	n := f.Node()
+	if n == nil || !n.IsDir() {
+		return nil, unix.ENOTDIR
+	}
+	return n, 0
+}
+
+// lookupAt resolves a *at call's (dirfd, path) to a node.
+func (p *Proc) lookupAt(m *memory.Memory, dirfd int32, ptr, n uint64, follow bool) (*vfs.Node, unix.Errno) {
+	path, e := guestPath(m, ptr, n)
+	if e != 0 {
+		return nil, e
+	}
+	if path == "" {
+		return nil, unix.ENOENT
+	}
+	dir := p.FS.Root
+	if path[0] != '/' {
+		if dir, e = p.dirOf(dirfd); e != 0 {
+			return nil, e
+		}
+	}
+	return p.FS.Lookup(dir, path, follow)
+}
+
+func openat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+	flags := int(in.Flags)
+	if flags&^openMask != 0 || flags&unix.O_TMPFILE == unix.O_TMPFILE {
+		if flags&unix.O_TMPFILE == unix.O_TMPFILE {
+			return errRet(unix.EROFS)
+		}
+		return errRet(unix.EINVAL)
+	}
+	n, e := p.lookupAt(m, in.Dirfd, in.Path, in.Path_len, flags&unix.O_NOFOLLOW == 0)
+	switch {
+	case e == unix.ENOENT && flags&unix.O_CREAT != 0:
+		return errRet(unix.EROFS) // the tree is read-only
+	case e != 0:
+		return errRet(e)
+	case flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL:
+		return errRet(unix.EEXIST)
+	}
+	f, e := p.FS.Open(n, flags)
+	if e != 0 {
+		return errRet(e)
+	}
+	fd, e := p.FDs.Install(f, flags&unix.O_CLOEXEC != 0)
+	if e != 0 {
+		f.Close()
+		return errRet(e)
+	}
+	return int64(fd)
+}
+
+func closeFD(p *Proc, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+	return errRet(p.FDs.Close(int(in.Fd)))
+}
+
+// iovecs turns a guest iovec array into host slices of guest memory,
+// capped at maxRW bytes in all as Linux does.
+func iovecs(m *memory.Memory, iov, cnt uint64) ([][]byte, unix.Errno) {
+	if cnt > maxIov {
+		return nil, unix.EINVAL
+	}
+	raw, err := m.Slice(iov, cnt*uint64(unsafe.Sizeof(abi.Iovec{})))
+	if err != nil {
+		return nil, unix.EFAULT
+	}
+	bufs := make([][]byte, 0, cnt)
+	var total uint64
+	for i := uint64(0); i < cnt; i++ {
+		base := le64(raw[i*16:])
+		n := le64(raw[i*16+8:])
+		if n > 1<<63-1 {
+			return nil, unix.EINVAL
+		}
+		n = min(n, maxRW-total)
+		b, err := m.Slice(base, n)
+		if err != nil {
+			return nil, unix.EFAULT
+		}
+		total += n
+		if n > 0 {
+			bufs = append(bufs, b)
+		}
+	}
+	return bufs, 0
+}
+
+func le64(b []byte) uint64 { return *(*uint64)(unsafe.Pointer(&b[0])) }
+
+// rwArgs validates what readv and writev share.
+func (p *Proc) rwArgs(m *memory.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [][]byte, int64, unix.Errno) {
+	f, e := p.FDs.Get(int(in.Fd))
+	if e != 0 {
+		return nil, nil, 0, e
+	}
+	if in.Flags&^abi.RWOffset != 0 {
+		return nil, nil, 0, unix.EINVAL
+	}
+	off := int64(-1)
+	if in.Flags&abi.RWOffset != 0 {
+		if in.Offset < 0 {
+			return nil, nil, 0, unix.EINVAL
+		}
+		off = in.Offset
+	}
+	bufs, e := iovecs(m, in.Iov, in.Iovcnt)
+	return f, bufs, off, e
+}
+
+func readv(p *Proc, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
+	f, bufs, off, e := p.rwArgs(m, in)
+	if e != 0 {
+		return errRet(e)
+	}
+	if !f.Readable() {
+		return errRet(unix.EBADF)
+	}
+	n, e := f.Read(bufs, off)
+	if e != 0 {
+		return errRet(e)
+	}
+	return int64(n)
+}
+
+func writev(p *Proc, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
+	f, bufs, off, e := p.rwArgs(m, in)
+	if e != 0 {
+		return errRet(e)
+	}
+	if !f.Writable() {
+		return errRet(unix.EBADF)
+	}
+	n, e := f.Write(bufs, off)
+	if e != 0 {
+		return errRet(e)
+	}
+	return int64(n)
+}
+
+func lseek(p *Proc, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+	f, e := p.FDs.Get(int(in.Fd))
+	if e != 0 {
+		return errRet(e)
+	}
+	if in.Arg1 < 0 || in.Arg1 > unix.SEEK_HOLE {
+		return errRet(unix.EINVAL)
+	}
+	n, e := f.Lseek(in.Arg0, int(in.Arg1))
+	if e != 0 {
+		return errRet(e)
+	}
+	return n
+}
+
+func fstatat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+	if in.Flags&^atFlags != 0 {
+		return errRet(unix.EINVAL)
+	}
+	out, err := memory.Ptr[abi.Stat](m, in.Buf)
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
+	var st abi.Stat
+	if in.Path_len == 0 && in.Flags&unix.AT_EMPTY_PATH != 0 {
+		var f vfs.File
+		if in.Dirfd == abi.AtFDCWD {
+			f, _ = p.FS.Open(p.Cwd, unix.O_RDONLY)
+		} else {
+			of, e := p.FDs.Get(int(in.Dirfd))
+			if e != 0 {
+				return errRet(e)
+			}
+			f = of.File
+		}
+		if e := f.Stat(&st); e != 0 {
+			return errRet(e)
+		}
+	} else {
+		n, e := p.lookupAt(m, in.Dirfd, in.Path, in.Path_len, in.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+		if e != 0 {
+			return errRet(e)
+		}
+		vfs.StatNode(n, &st)
+	}
+	*out = st
+	return 0
+}
+
+func getdents64(p *Proc, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+	f, e := p.FDs.Get(int(in.Fd))
+	if e != 0 {
+		return errRet(e)
+	}
+	buf, err := m.Slice(in.Buf, min(in.Len, maxRW))
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
+	n, e := f.Getdents(buf)
+	if e != 0 {
+		return errRet(e)
+	}
+	return int64(n)
+}
+
+func readlinkat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+	if int64(in.Len) <= 0 {
+		return errRet(unix.EINVAL)
+	}
+	n, e := p.lookupAt(m, in.Dirfd, in.Path, in.Path_len, false)
+	if e != 0 {
+		return errRet(e)
+	}
+	if n.Mode&unix.S_IFMT != unix.S_IFLNK {
+		return errRet(unix.EINVAL)
+	}
+	buf, err := m.Slice(in.Buf, min(in.Len, uint64(len(n.Target))))
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
+	return int64(copy(buf, n.Target))
+}
+
+func faccessat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+	mode := in.Arg0
+	if mode&^(unix.R_OK|unix.W_OK|unix.X_OK) != 0 || in.Flags&^(atFlags|unix.AT_EACCESS) != 0 {
+		return errRet(unix.EINVAL)
+	}
+	n, e := p.lookupAt(m, in.Dirfd, in.Path, in.Path_len, in.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	if e != 0 {
+		return errRet(e)
+	}
+	typ := n.Mode & unix.S_IFMT
+	if mode&unix.W_OK != 0 && typ != unix.S_IFCHR {
+		return errRet(unix.EROFS)
+	}
+	if mode&unix.X_OK != 0 && typ == unix.S_IFREG && n.Mode&0o111 == 0 {
+		return errRet(unix.EACCES)
+	}
+	return 0
+}
+
+func getcwd(p *Proc, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
+	path := p.Cwd.Path()
+	if in.Len < uint64(len(path))+1 {
+		return errRet(unix.ERANGE)
+	}
+	buf, err := m.Slice(in.Buf, uint64(len(path))+1)
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
+	copy(buf, path)
+	buf[len(path)] = 0
+	return int64(len(path)) + 1
+}
+
+func chdir(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+	var n *vfs.Node
+	var e unix.Errno
+	if in.Path_len == 0 && in.Dirfd != abi.AtFDCWD {
+		n, e = p.dirOf(in.Dirfd)
+	} else {
+		n, e = p.lookupAt(m, in.Dirfd, in.Path, in.Path_len, true)
+	}
+	if e != 0 {
+		return errRet(e)
+	}
+	if !n.IsDir() {
+		return errRet(unix.ENOTDIR)
+	}
+	p.Cwd = n
+	return 0
+}
+
+func ioctl(p *Proc, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+	f, e := p.FDs.Get(int(in.Fd))
+	if e != 0 {
+		return errRet(e)
+	}
+	req := uint64(in.Arg0)
+	size := vfs.IoctlSize(req)
+	if size == 0 {
+		return errRet(unix.ENOTTY)
+	}
+	out, err := m.Slice(in.Buf, uint64(size))
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
+	return errRet(f.Ioctl(req, out))
+}

@@ -1,0 +1,3 @@
+package hcall
+
+//go:generate go run mksysnames.go

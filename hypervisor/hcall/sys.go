@@ -1,0 +1,109 @@
+package hcall
+
+import (
+	"crypto/rand"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/vm"
+)
+
+// Process lifetime, clocks, randomness and memory: the calls that touch no file.
+
+func init() {
+	register(abi.HCExit, func(p *Proc, m *memory.Memory, gpa uint64) *vm.Exit {
+		a, err := memory.Ptr[abi.HCExitArgs](m, gpa)
+		if err != nil {
+			return badCall(abi.HCExit, gpa, "argument out of guest memory")
+		}
+		return &vm.Exit{Code: int(a.Status) & 0xff}
+	})
+	register(abi.HCStarted, call(abi.HCStarted, started))
+	register(abi.HCUnsupported, call(abi.HCUnsupported, unsupported))
+	register(abi.HCTrace, call(abi.HCTrace, trace))
+	register(abi.HCClock, call(abi.HCClock, clock))
+	register(abi.HCNanosleep, call(abi.HCNanosleep, nanosleep))
+	register(abi.HCGetrandom, call(abi.HCGetrandom, getrandom))
+	register(abi.HCDiscard, call(abi.HCDiscard, discard))
+}
+
+func started(p *Proc, _ *memory.Memory, _ abi.HCStartedArgs, _ *abi.HCStartedArgs) int64 {
+	if p.StartedAt.IsZero() {
+		p.StartedAt = time.Now()
+		if p.OnStarted != nil {
+			p.OnStarted()
+		}
+	}
+	return 0
+}
+
+// maxSyscallNr bounds what we remember about a hostile guest's numbers.
+const maxSyscallNr = 4096
+
+func unsupported(p *Proc, _ *memory.Memory, in abi.HCSyscallArgs, _ *abi.HCSyscallArgs) int64 {
+	nr := in.Nr
+	if nr >= maxSyscallNr {
+		nr = maxSyscallNr
+	}
+	if !p.reported[nr] {
+		p.reported[nr] = true
+		fmt.Fprintf(p.Stderr, "ukfork: syscall %s is not implemented; the program gets ENOSYS\n", syscallName(in.Nr))
+	}
+	return 0
+}
+
+func syscallName(nr uint64) string {
+	if n, ok := syscallNames[nr]; ok {
+		return fmt.Sprintf("%s (%d)", n, nr)
+	}
+	return fmt.Sprintf("%d", nr)
+}
+
+func clock(_ *Proc, _ *memory.Memory, _ abi.HCClockArgs, out *abi.HCClockArgs) int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	out.Realtime_ns = time.Now().UnixNano()
+	out.Monotonic_ns = ts.Nano()
+	return 0
+}
+
+func nanosleep(p *Proc, _ *memory.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs) int64 {
+	if in.Realtime_ns < 0 {
+		return errRet(unix.EINVAL)
+	}
+	t := time.NewTimer(time.Duration(in.Realtime_ns))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return 0
+	case <-p.stop:
+		return errRet(unix.EINTR)
+	}
+}
+
+// maxRandom is Linux's cap on one getrandom call.
+const maxRandom = 1<<25 - 1
+
+func getrandom(_ *Proc, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
+	n := min(in.Len, maxRandom)
+	b, err := m.Slice(in.Buf, n)
+	if err != nil {
+		return errRet(errOf(err))
+	}
+	rand.Read(b)
+	return int64(n)
+}
+
+func discard(_ *Proc, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
+	if in.Buf < abi.UserMin {
+		return errRet(unix.EINVAL)
+	}
+	if err := m.Discard(in.Buf, in.Len); err != nil {
+		return errRet(errOf(err))
+	}
+	return 0
+}

@@ -1,0 +1,149 @@
+// Package instance runs a baked image: it loads the image once and starts
+// any number of VMs from it, each with its own host-side process.
+package instance
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/hcall"
+	"github.com/ukfork/ukfork/hypervisor/kvm"
+	"github.com/ukfork/ukfork/hypervisor/vfs"
+	"github.com/ukfork/ukfork/hypervisor/vm"
+	"github.com/ukfork/ukfork/toolchain/image"
+)
+
+// Program is a loaded image, shared by the instances started from it.
+type Program struct {
+	Image   *image.Image
+	FS      *vfs.FS
+	Runtime *vm.Runtime
+	sys     *kvm.System
+}
+
+// Load opens an image and checks everything a run needs.
+func Load(path string) (*Program, error) {
+	sys, err := kvm.Open()
+	if err != nil {
+		return nil, err
+	}
+	img, err := image.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := img.Runtime()
+	if err == nil {
+		var rt *vm.Runtime
+		if rt, err = vm.ParseRuntime(b); err == nil {
+			return &Program{Image: img, FS: vfs.New(img.Manifest.Files, img.File), Runtime: rt, sys: sys}, nil
+		}
+	}
+	img.Close()
+	return nil, fmt.Errorf("%s: %w", path, err)
+}
+
+// Close closes the image.
+func (pr *Program) Close() error { return pr.Image.Close() }
+
+// Options are per-run settings.
+type Options struct {
+	Args     []string // after argv[0]
+	Env      []string // added to the image's environment
+	MemSize  uint64   // 0: the image's
+	Trace    io.Writer
+	Stdio    [3]int
+	Stderr   io.Writer
+	Started  bool // report the first instruction (benchmarks)
+	Pid      int32
+	Hostname string
+}
+
+// Instance is one running program: a VM and its host-side process.
+type Instance struct {
+	VM   *vm.VM
+	Proc *hcall.Proc
+}
+
+// Start creates the VM; Run runs it.
+func (pr *Program) Start(o Options) (*Instance, error) {
+	m := pr.Image.Manifest
+	mem := o.MemSize
+	if mem == 0 {
+		mem = m.MemSize
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	if o.Pid == 0 {
+		o.Pid = 1
+	}
+	if o.Hostname == "" {
+		o.Hostname = "ukfork"
+	}
+	boot := vm.Boot{
+		Argv:      append([]string{m.Name}, o.Args...),
+		Env:       mergeEnv(m.Env, o.Env),
+		Program:   m.Program,
+		Pid:       o.Pid,
+		UID:       0,
+		GID:       0,
+		Hostname:  o.Hostname,
+		StackSize: 8 << 20,
+	}
+	rand.Read(boot.Random[:])
+	if o.Trace != nil {
+		boot.Flags |= abi.BootTrace
+	}
+	if o.Started {
+		boot.Flags |= abi.BootStarted
+	}
+	v, err := vm.New(pr.sys, vm.Config{MemSize: mem, Runtime: pr.Runtime, Boot: boot})
+	if err != nil {
+		return nil, err
+	}
+	p := hcall.NewProc(pr.FS, o.Stdio, o.Stderr)
+	p.Trace, p.Pid = o.Trace, o.Pid
+	return &Instance{VM: v, Proc: p}, nil
+}
+
+// Run runs the program to its end.
+func (in *Instance) Run() (vm.Exit, error) { return in.VM.Run(in.Proc) }
+
+// Stop ends a running instance as if killed by sig.
+func (in *Instance) Stop(sig unix.Signal) {
+	in.Proc.Interrupt()
+	in.VM.Stop(sig)
+}
+
+// Close releases the VM and the process's descriptors.
+func (in *Instance) Close() {
+	in.Proc.Close()
+	in.VM.Close()
+}
+
+// mergeEnv overrides base with extra, key by key, keeping base's order.
+func mergeEnv(base, extra []string) []string {
+	out := append([]string(nil), base...)
+	for _, e := range extra {
+		k := e
+		if i := strings.IndexByte(e, '='); i >= 0 {
+			k = e[:i]
+		}
+		replaced := false
+		for i, b := range out {
+			if len(b) > len(k) && b[:len(k)] == k && b[len(k)] == '=' {
+				out[i], replaced = e, true
+			}
+		}
+		if !replaced {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,112 @@
+package vfs
+
+import (
+	"encoding/binary"
+
+	"golang.org/x/sys/unix"
+)
+
+var le = binary.LittleEndian
+
+// OpenFile is an open file description with its status flags.
+type OpenFile struct {
+	File
+	Flags int // O_ACCMODE | O_APPEND | O_NONBLOCK ...
+	refs  int
+}
+
+// Readable and Writable check the access mode.
+func (f *OpenFile) Readable() bool { return f.Flags&unix.O_ACCMODE != unix.O_WRONLY }
+func (f *OpenFile) Writable() bool { return f.Flags&unix.O_ACCMODE != unix.O_RDONLY }
+
+type fdEntry struct {
+	f       *OpenFile
+	cloexec bool
+}
+
+// FDTable maps a process's descriptor numbers to open file descriptions.
+type FDTable struct {
+	fds []fdEntry
+	max int
+}
+
+// NewFDTable makes an empty table allowing max descriptors.
+func NewFDTable(max int) *FDTable { return &FDTable{max: max} }
+
+// Get returns the description behind fd, or EBADF.
+func (t *FDTable) Get(fd int) (*OpenFile, unix.Errno) {
+	if fd < 0 || fd >= len(t.fds) || t.fds[fd].f == nil {
+		return nil, unix.EBADF
+	}
+	return t.fds[fd].f, 0
+}
+
+// Install puts f at the lowest free descriptor, or EMFILE.
+func (t *FDTable) Install(f *OpenFile, cloexec bool) (int, unix.Errno) {
+	for i := range t.fds {
+		if t.fds[i].f == nil {
+			t.set(i, f, cloexec)
+			return i, 0
+		}
+	}
+	if len(t.fds) >= t.max {
+		return -1, unix.EMFILE
+	}
+	t.fds = append(t.fds, fdEntry{})
+	t.set(len(t.fds)-1, f, cloexec)
+	return len(t.fds) - 1, 0
+}
+
+func (t *FDTable) set(fd int, f *OpenFile, cloexec bool) {
+	f.refs++
+	t.fds[fd] = fdEntry{f: f, cloexec: cloexec}
+}
+
+// Close releases fd; the description closes with its last reference.
+func (t *FDTable) Close(fd int) unix.Errno {
+	f, err := t.Get(fd)
+	if err != 0 {
+		return err
+	}
+	t.fds[fd] = fdEntry{}
+	if f.refs--; f.refs == 0 {
+		f.File.Close()
+	}
+	return 0
+}
+
+// CloseAll closes every descriptor.
+func (t *FDTable) CloseAll() {
+	for fd := range t.fds {
+		t.Close(fd)
+	}
+}
+
+// Open opens n for a guest with open(2) flags.
+func (fs *FS) Open(n *Node, flags int) (*OpenFile, unix.Errno) {
+	acc := flags & unix.O_ACCMODE
+	if acc == 3 {
+		return nil, unix.EINVAL
+	}
+	var f File
+	switch n.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		if acc != unix.O_RDONLY {
+			return nil, unix.EISDIR
+		}
+		f = &dirFile{n: n}
+	case unix.S_IFCHR:
+		f = &devFile{n: n}
+	case unix.S_IFREG:
+		if acc != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
+			return nil, unix.EROFS
+		}
+		f = &regFile{n: n, src: fs.src}
+	default:
+		return nil, unix.ELOOP // an unfollowed symlink (O_NOFOLLOW)
+	}
+	if flags&unix.O_DIRECTORY != 0 && !n.IsDir() {
+		return nil, unix.ENOTDIR
+	}
+	return &OpenFile{File: f, Flags: flags &^ (unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC | unix.O_CLOEXEC)}, 0
+}

@@ -1,0 +1,75 @@
+package vm
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/kvm"
+)
+
+// faultFrame is what the runtime's ring-0 stubs leave on the exception stack.
+type faultFrame struct {
+	Vector, Error, RIP, CS, RFLAGS, RSP, SS uint64
+}
+
+var vectorNames = [32]string{
+	0: "divide error", 1: "debug", 2: "NMI", 3: "breakpoint", 4: "overflow",
+	5: "bound range", 6: "invalid opcode", 7: "device not available",
+	8: "double fault", 10: "invalid TSS", 11: "segment not present",
+	12: "stack fault", 13: "general protection", 14: "page fault",
+	16: "x87 floating point", 17: "alignment check", 18: "machine check",
+	19: "SIMD floating point", 21: "control protection",
+}
+
+// vectorSignal maps an exception to the signal Linux would send.
+func vectorSignal(vec uint64) unix.Signal {
+	switch vec {
+	case 0, 16, 19:
+		return unix.SIGFPE
+	case 1, 3:
+		return unix.SIGTRAP
+	case 6:
+		return unix.SIGILL
+	case 17:
+		return unix.SIGBUS
+	default:
+		return unix.SIGSEGV
+	}
+}
+
+// fault ends the VM on a guest exception, as Linux would kill a process.
+func (v *VM) fault(c *kvm.VCPU, vec uint64) *Exit {
+	var regs kvm.Regs
+	var sregs kvm.Sregs
+	if c.GetRegs(&regs) != nil || c.GetSregs(&sregs) != nil {
+		return &Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("fault (vector %d); registers unreadable", vec)}
+	}
+	var f faultFrame
+	if p, err := memoryPtr[faultFrame](v, regs.Rsp); err == nil {
+		f = *p
+	}
+	if f.Vector != vec || vec >= 32 {
+		return &Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("fault (vector %d) with a corrupt exception frame", vec)}
+	}
+	sig := vectorSignal(vec)
+	name := vectorNames[vec]
+	if name == "" {
+		name = "exception"
+	}
+	msg := fmt.Sprintf("%s: %s at rip=%#x", unix.SignalName(sig), name, f.RIP)
+	if vec == 14 {
+		msg += fmt.Sprintf(" addr=%#x", sregs.Cr2)
+	}
+	msg += fmt.Sprintf(" (vector %d, error %#x)", vec, f.Error)
+	return &Exit{Signal: sig, Msg: msg}
+}
+
+// crash ends the VM on an exit that no healthy guest causes.
+func (v *VM) crash(c *kvm.VCPU, what string) *Exit {
+	var regs kvm.Regs
+	var sregs kvm.Sregs
+	c.GetRegs(&regs)
+	c.GetSregs(&sregs)
+	return &Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("SIGSEGV: %s at rip=%#x addr=%#x", what, regs.Rip, sregs.Cr2)}
+}

@@ -1,0 +1,285 @@
+// Package vm runs one ukfork guest as a KVM virtual machine: guest RAM, the
+// boot state, and a short exit loop that hands hypercalls to a Handler.
+package vm
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/kvm"
+	"github.com/ukfork/ukfork/hypervisor/memory"
+)
+
+// Boot is what the guest runtime is told at start.
+type Boot struct {
+	Argv      []string
+	Env       []string
+	Program   string // path of the program in the image
+	Flags     uint64 // abi.Boot*
+	Pid, Ppid int32
+	UID, GID  uint32
+	Hostname  string
+	StackSize uint64
+	Random    [16]byte
+}
+
+// Config describes a VM to create.
+type Config struct {
+	MemSize uint64
+	Runtime *Runtime
+	Boot    Boot
+}
+
+// Exit says how a guest ended, as a process would.
+type Exit struct {
+	Code   int         // exit status, when Signal is 0
+	Signal unix.Signal // terminating signal
+	Msg    string      // one line for the user, if any
+}
+
+// Status is the exit status a shell would show: 0-255, or 128+signal.
+func (e Exit) Status() int {
+	if e.Signal != 0 {
+		return 128 + int(e.Signal)
+	}
+	return e.Code & 0xff
+}
+
+// Handler serves a VM's hypercalls. A non-nil Exit ends the VM.
+type Handler interface {
+	Hypercall(v *VM, nr uint16, arg uint64) *Exit
+}
+
+// VM is one guest.
+type VM struct {
+	sys  *kvm.System
+	cfg  Config
+	mem  *memory.Memory
+	kvm  *kvm.VM
+	vcpu *kvm.VCPU
+
+	tid     atomic.Int32 // vCPU thread, for kicks
+	stopSig atomic.Int32 // set by Stop
+	running atomic.Pointer[kvm.VCPU]
+}
+
+// ErrArgs says the arguments do not fit the guest's argument area.
+var ErrArgs = errors.New("arguments and environment too large")
+
+// New creates a VM with its memory laid out and the runtime loaded; Run
+// starts it.
+func New(sys *kvm.System, cfg Config) (*VM, error) {
+	if cfg.MemSize < abi.MemMin || cfg.MemSize > abi.MemMax || cfg.MemSize%(2<<20) != 0 {
+		return nil, fmt.Errorf("memory size %d MiB: must be a multiple of 2 MiB between %d MiB and %d MiB",
+			cfg.MemSize>>20, abi.MemMin>>20, uint64(abi.MemMax)>>20)
+	}
+	v := &VM{sys: sys, cfg: cfg}
+	var err error
+	if v.mem, err = memory.New(cfg.MemSize); err != nil {
+		return nil, err
+	}
+	if v.kvm, err = sys.CreateVM(); err != nil {
+		v.mem.Close()
+		return nil, err
+	}
+	if err = v.kvm.SetMemory(0, 0, v.mem.Host()); err != nil {
+		v.Close()
+		return nil, err
+	}
+	mem := v.mem.Host()
+	writeGDT(mem)
+	writeTSS(mem)
+	writeIDT(mem, cfg.Runtime.Header.Fault_entry)
+	writePageTables(mem, cfg.MemSize)
+	cfg.Runtime.load(mem)
+	if err = v.writeBoot(); err != nil {
+		v.Close()
+		return nil, err
+	}
+	return v, nil
+}
+
+// Mem is the guest's RAM.
+func (v *VM) Mem() *memory.Memory { return v.mem }
+
+// Close frees everything the VM holds. Safe to call twice.
+func (v *VM) Close() {
+	if v.vcpu != nil {
+		v.vcpu.Close()
+		v.vcpu = nil
+	}
+	if v.kvm != nil {
+		v.kvm.Close()
+		v.kvm = nil
+	}
+	if v.mem != nil {
+		v.mem.Close()
+		v.mem = nil
+	}
+}
+
+func (v *VM) writeBoot() error {
+	b := v.cfg.Boot
+	args := v.mem.Host()[abi.ArgsAddr : abi.ArgsAddr+abi.ArgsMax]
+	n := 0
+	for _, s := range append(append([]string(nil), b.Argv...), b.Env...) {
+		if n+len(s)+1 > len(args) {
+			return fmt.Errorf("%w: at most %d KiB", ErrArgs, abi.ArgsMax>>10)
+		}
+		n += copy(args[n:], s)
+		args[n] = 0
+		n++
+	}
+	bi, err := memory.Ptr[abi.Bootinfo](v.mem, abi.BootinfoAddr)
+	if err != nil {
+		return err
+	}
+	*bi = abi.Bootinfo{
+		Magic: abi.BootMagic, Abi_version: abi.Version,
+		Mem_size: v.cfg.MemSize, Flags: b.Flags,
+		Tsc_khz: v.kvm.TSCKHz(), Hwcap: hwcap(v.sys.CPUID()),
+		Stack_size: b.StackSize,
+		Argc:       uint32(len(b.Argv)), Envc: uint32(len(b.Env)), Args_len: uint64(n),
+		Pid: b.Pid, Ppid: b.Ppid, Uid: b.UID, Gid: b.GID, Random: b.Random,
+	}
+	if len(b.Program) >= len(bi.Program) || len(b.Hostname) >= len(bi.Hostname) {
+		return fmt.Errorf("program path or hostname too long")
+	}
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&bi.Program[0])), len(bi.Program)), b.Program)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&bi.Hostname[0])), len(bi.Hostname)), b.Hostname)
+	return nil
+}
+
+// hwcap is AT_HWCAP: CPUID leaf 1 EDX, as Linux reports it on x86.
+func hwcap(cpuid []kvm.CPUIDEntry2) uint64 {
+	for _, e := range cpuid {
+		if e.Function == 1 {
+			return uint64(e.Edx)
+		}
+	}
+	return 0
+}
+
+// xcr0 picks the XSAVE features to enable: x87, SSE, AVX and AVX-512 state
+// that KVM supports. Zero when XSAVE is unsupported.
+func xcr0(cpuid []kvm.CPUIDEntry2) uint64 {
+	var xsave bool
+	var mask uint64
+	for _, e := range cpuid {
+		switch {
+		case e.Function == 1:
+			xsave = e.Ecx&(1<<26) != 0
+		case e.Function == 0xd && e.Index == 0:
+			mask = uint64(e.Eax) | uint64(e.Edx)<<32
+		}
+	}
+	if !xsave {
+		return 0
+	}
+	return mask & 0xe7
+}
+
+func (v *VM) setupVCPU(c *kvm.VCPU) error {
+	if err := c.SetCPUID(v.sys.CPUID()); err != nil {
+		return err
+	}
+	x := xcr0(v.sys.CPUID())
+	sregs := bootSregs(x != 0)
+	if err := c.SetSregs(&sregs); err != nil {
+		return err
+	}
+	if x != 0 {
+		if err := c.SetXCR0(x); err != nil {
+			return err
+		}
+	}
+	if err := c.SetMSRs(bootMSRs(v.cfg.Runtime.Header.Syscall_entry)); err != nil {
+		return err
+	}
+	regs := kvm.Regs{Rip: v.cfg.Runtime.Header.Start, Rsp: abi.RTStackTop, Rflags: 0x2}
+	return c.SetRegs(&regs)
+}
+
+// Stop asks a running VM to end as if killed by sig; safe from any goroutine.
+func (v *VM) Stop(sig unix.Signal) {
+	v.stopSig.CompareAndSwap(0, int32(sig))
+	if c := v.running.Load(); c != nil {
+		c.SetImmediateExit(true)
+	}
+	if tid := v.tid.Load(); tid != 0 {
+		unix.Tgkill(unix.Getpid(), int(tid), unix.SIGURG) // Go ignores it; KVM_RUN returns EINTR
+	}
+}
+
+// Run runs the guest until it exits, faults or is stopped. The calling
+// goroutine is locked to its thread throughout: KVM wants vCPU ioctls from
+// the thread that created the vCPU.
+func (v *VM) Run(h Handler) (Exit, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	c, err := v.kvm.CreateVCPU(0)
+	if err != nil {
+		return Exit{}, err
+	}
+	v.vcpu = c
+	if err := v.setupVCPU(c); err != nil {
+		return Exit{}, err
+	}
+	v.tid.Store(int32(unix.Gettid()))
+	v.running.Store(c)
+	defer func() {
+		v.running.Store(nil)
+		v.tid.Store(0)
+	}()
+	for {
+		if sig := v.stopSig.Load(); sig != 0 {
+			return Exit{Signal: unix.Signal(sig)}, nil
+		}
+		if err := c.Run(); err != nil {
+			if errors.Is(err, unix.EINTR) {
+				c.SetImmediateExit(false)
+				continue
+			}
+			return Exit{}, fmt.Errorf("KVM_RUN: %w", err)
+		}
+		if e := v.handleExit(c, h); e != nil {
+			return *e, nil
+		}
+	}
+}
+
+// handleExit decodes one exit; nil means run on.
+func (v *VM) handleExit(c *kvm.VCPU, h Handler) *Exit {
+	switch r := c.ExitReason(); r {
+	case kvm.ExitIO:
+		io := c.IO()
+		nr := io.Port - abi.HCPortBase
+		if io.Direction != kvm.IODirOut || io.Size != 4 || io.Count != 1 || io.Port < abi.HCPortBase || nr >= abi.HCMax {
+			return &Exit{Signal: unix.SIGSYS, Msg: fmt.Sprintf("bad hypercall: port %#x size %d", io.Port, io.Size)}
+		}
+		if nr == abi.HCFault {
+			return v.fault(c, io.Data)
+		}
+		return h.Hypercall(v, nr, io.Data)
+	case kvm.ExitShutdown:
+		return v.crash(c, "triple fault")
+	case kvm.ExitHLT:
+		return v.crash(c, "halted")
+	case kvm.ExitMMIO:
+		return v.crash(c, "access outside guest memory")
+	case kvm.ExitInternalError:
+		return v.crash(c, fmt.Sprintf("KVM internal error %d", c.ExitDetail()))
+	case kvm.ExitFailEntry:
+		return v.crash(c, fmt.Sprintf("KVM entry failure %#x", c.ExitDetail()))
+	default:
+		return v.crash(c, fmt.Sprintf("unexpected KVM exit %d", r))
+	}
+}
+
+func memoryPtr[T any](v *VM, gpa uint64) (*T, error) { return memory.Ptr[T](v.mem, gpa) }

@@ -1,0 +1,200 @@
+// Package bake turns a static program and a file tree into a ukfork image,
+// as rumprun-bake does for Rumprun.
+package bake
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ukfork/ukfork/toolchain/image"
+)
+
+// Mapping places a host file or directory at a guest path.
+type Mapping struct {
+	Host  string
+	Guest string
+}
+
+// ParseMapping reads HOSTPATH:GUESTPATH.
+func ParseMapping(s string) (Mapping, error) {
+	i := strings.LastIndex(s, ":")
+	if i <= 0 || i == len(s)-1 {
+		return Mapping{}, fmt.Errorf("--file %q: want HOSTPATH:GUESTPATH, e.g. --file ./data:/data", s)
+	}
+	m := Mapping{Host: s[:i], Guest: s[i+1:]}
+	if !strings.HasPrefix(m.Guest, "/") {
+		return Mapping{}, fmt.Errorf("--file %q: the guest path must be absolute, e.g. %s:/%s", s, m.Host, m.Guest)
+	}
+	m.Guest = path.Clean(m.Guest)
+	if m.Guest == "/" {
+		return Mapping{}, fmt.Errorf("--file %q: cannot replace the image's root; map to a directory such as /data", s)
+	}
+	return m, nil
+}
+
+// Options describe one bake.
+type Options struct {
+	Program string // host path of the static executable
+	Files   []Mapping
+	MemSize uint64
+	Env     []string
+	Output  string
+	Runtime []byte // the guest runtime ELF
+	Creator string
+}
+
+// DefaultEnv is given to a program when the baker sets no PATH.
+var DefaultEnv = []string{"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/"}
+
+// Bake writes the image and returns its manifest.
+func Bake(o Options) (*image.Manifest, error) {
+	if o.Program == "" {
+		return nil, errNoProgram
+	}
+	if err := CheckProgram(o.Program); err != nil {
+		return nil, err
+	}
+	for _, e := range o.Env {
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
+			return nil, fmt.Errorf("--env %q: want KEY=VALUE", e)
+		}
+	}
+	entries := map[string]*pending{}
+	name := filepath.Base(o.Program)
+	progPath := "/bin/" + name
+	for _, m := range o.Files {
+		if err := addTree(entries, m); err != nil {
+			return nil, err
+		}
+	}
+	if e, ok := entries[progPath]; ok {
+		return nil, fmt.Errorf("--file %s puts a file at %s, where the program goes: choose another guest path", e.host, progPath)
+	}
+	st, err := os.Stat(o.Program)
+	if err != nil {
+		return nil, err
+	}
+	entries[progPath] = &pending{e: image.Entry{Path: progPath, Type: image.TypeFile, Mode: 0o755, MTime: st.ModTime().Unix()}, host: o.Program}
+	addParents(entries)
+
+	w, err := image.Create(o.Output)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			w.Abort()
+		}
+	}()
+	if w.M.Runtime, err = w.AddBlob(bytes.NewReader(o.Runtime)); err != nil {
+		return nil, err
+	}
+	paths := make([]string, 0, len(entries))
+	for p := range entries {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths) // parents sort before their children
+	for _, p := range paths {
+		pe := entries[p]
+		if pe.e.Type == image.TypeFile {
+			f, err := os.Open(pe.host)
+			if err != nil {
+				return nil, err
+			}
+			pe.e.Data, err = w.AddBlob(f)
+			f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("copying %s: %w", pe.host, err)
+			}
+		}
+		w.M.Files = append(w.M.Files, pe.e)
+	}
+	w.M.Program, w.M.Name, w.M.MemSize, w.M.Creator = progPath, name, o.MemSize, o.Creator
+	w.M.Env = append([]string(nil), o.Env...)
+	if !hasKey(w.M.Env, "PATH") {
+		w.M.Env = append(w.M.Env, DefaultEnv...)
+	}
+	if err := w.Commit(); err != nil {
+		return nil, err
+	}
+	ok = true
+	return &w.M, nil
+}
+
+type pending struct {
+	e    image.Entry
+	host string
+}
+
+func hasKey(env []string, k string) bool {
+	for _, e := range env {
+		if strings.HasPrefix(e, k+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// addTree adds a host file or directory (recursively, symlinks kept as
+// symlinks: they resolve inside the image at run time) under m.Guest.
+func addTree(entries map[string]*pending, m Mapping) error {
+	st, err := os.Lstat(m.Host)
+	if err != nil {
+		return fmt.Errorf("--file %s:%s: %w", m.Host, m.Guest, err)
+	}
+	if !st.IsDir() {
+		return addOne(entries, m.Host, m.Guest, st)
+	}
+	return filepath.WalkDir(m.Host, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("--file %s: %w", m.Host, err)
+		}
+		rel, _ := filepath.Rel(m.Host, p)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return addOne(entries, p, path.Join(m.Guest, filepath.ToSlash(rel)), info)
+	})
+}
+
+func addOne(entries map[string]*pending, host, guest string, st fs.FileInfo) error {
+	if prev, dup := entries[guest]; dup && prev.e.Type != image.TypeDir {
+		return fmt.Errorf("two --file arguments put something at %s (%s and %s)", guest, prev.host, host)
+	}
+	e := image.Entry{Path: guest, Mode: uint32(st.Mode().Perm()), MTime: st.ModTime().Unix()}
+	switch {
+	case st.Mode()&fs.ModeSymlink != 0:
+		t, err := os.Readlink(host)
+		if err != nil {
+			return err
+		}
+		e.Type, e.Target = image.TypeSymlink, t
+	case st.IsDir():
+		e.Type = image.TypeDir
+	case st.Mode().IsRegular():
+		e.Type = image.TypeFile
+	default:
+		return fmt.Errorf("--file %s: %s is not a regular file, directory or symlink", host, host)
+	}
+	entries[guest] = &pending{e: e, host: host}
+	return nil
+}
+
+// addParents creates the directories that mapped paths need.
+func addParents(entries map[string]*pending) {
+	for p := range entries {
+		for d := path.Dir(p); d != "/"; d = path.Dir(d) {
+			if _, ok := entries[d]; !ok {
+				entries[d] = &pending{e: image.Entry{Path: d, Type: image.TypeDir, Mode: 0o755}}
+			}
+		}
+	}
+}
