@@ -121,3 +121,4 @@ ukf_fault_common:
 ukf_user_rsp:    .quad 0
 ukf_user_rip:    .quad 0
 ukf_user_rflags: .quad 0
+	.section .note.GNU-stack, "", @progbits

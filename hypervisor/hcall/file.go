@@ -29,13 +29,17 @@ func init() {
 	register(abi.HCIoctl, call(abi.HCIoctl, ioctl))
 }
 
+// oLargefile is the kernel's O_LARGEFILE on x86-64 (x/sys has 0 there):
+// 64-bit programs may pass it, and it means nothing.
+const oLargefile = 0x8000
+
 const (
 	maxIov   = 1024       // UIO_MAXIOV
 	maxRW    = 0x7ffff000 // MAX_RW_COUNT: Linux's cap on one transfer
 	atFlags  = unix.AT_SYMLINK_NOFOLLOW | unix.AT_EMPTY_PATH | unix.AT_NO_AUTOMOUNT
 	openMask = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
 		unix.O_APPEND | unix.O_NONBLOCK | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT |
-		unix.O_LARGEFILE | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NOATIME |
+		oLargefile | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NOATIME |
 		unix.O_CLOEXEC | unix.O_SYNC | unix.O_PATH | unix.O_TMPFILE
 )
 

@@ -1,0 +1,197 @@
+package hcall
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"os"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/vfs"
+	"github.com/ukfork/ukfork/toolchain/image"
+)
+
+// testProc is a process over a small in-memory tree and 16 MiB of guest RAM.
+func testProc(t testing.TB) (*Proc, *memory.Memory) {
+	content := []byte("0123456789abcdef")
+	files := []image.Entry{
+		{Path: "/etc", Type: image.TypeDir, Mode: 0o755},
+		{Path: "/etc/f", Type: image.TypeFile, Mode: 0o644, Data: image.Blob{Off: 0, Size: uint64(len(content))}},
+		{Path: "/etc/l", Type: image.TypeSymlink, Target: "../../../etc/f"},
+	}
+	fs := vfs.New(files, bytes.NewReader(content))
+	m, err := memory.New(16 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(); null.Close() })
+	fd := int(null.Fd())
+	return NewProc(fs, [3]int{fd, fd, fd}, io.Discard), m
+}
+
+const argAt = 0x10000 // where tests put argument structs
+const bufAt = 0x20000
+
+func put[T any](t testing.TB, m *memory.Memory, gpa uint64, v T) *T {
+	p, err := memory.Ptr[T](m, gpa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	*p = v
+	return p
+}
+
+func putPath(m *memory.Memory, s string) (uint64, uint64) {
+	b, _ := m.Slice(bufAt, uint64(len(s)))
+	copy(b, s)
+	return bufAt, uint64(len(s))
+}
+
+func TestOpenReadClose(t *testing.T) {
+	p, m := testProc(t)
+	tests := []struct {
+		path  string
+		flags int32
+		want  int64
+	}{
+		{"/etc/f", unix.O_RDONLY, 3},
+		{"/etc/l", unix.O_RDONLY, 3}, // relative symlink climbing past the root
+		{"/etc/missing", unix.O_RDONLY, -int64(unix.ENOENT)},
+		{"/etc/f", unix.O_WRONLY, -int64(unix.EROFS)},
+		{"/etc/new", unix.O_CREAT | unix.O_WRONLY, -int64(unix.EROFS)},
+		{"/etc/f", unix.O_CREAT | unix.O_EXCL, -int64(unix.EEXIST)},
+		{"/etc/f/x", unix.O_RDONLY, -int64(unix.ENOTDIR)},
+		{"/etc/l", unix.O_NOFOLLOW, -int64(unix.ELOOP)},
+		{"/etc", unix.O_WRONLY, -int64(unix.EISDIR)},
+		{"/etc/f", unix.O_DIRECTORY, -int64(unix.ENOTDIR)},
+		{"", unix.O_RDONLY, -int64(unix.ENOENT)},
+		{"/etc/f", 1 << 30, -int64(unix.EINVAL)},
+	}
+	for _, tc := range tests {
+		ptr, n := putPath(m, tc.path)
+		a := put(t, m, argAt, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Flags: tc.flags, Path: ptr, Path_len: n})
+		if e := p.Dispatch(m, abi.HCOpenat, argAt); e != nil {
+			t.Fatalf("open %q ended the VM: %+v", tc.path, e)
+		}
+		if a.Ret != tc.want {
+			t.Errorf("open(%q, %#x) = %d, want %d", tc.path, tc.flags, a.Ret, tc.want)
+		}
+		if fd := int32(a.Ret); fd >= 0 {
+			put(t, m, 0x30000, abi.Iovec{Base: 0x40000, Len: 100})
+			rw := put(t, m, argAt, abi.HCRWArgs{Fd: fd, Iov: 0x30000, Iovcnt: 1})
+			p.Dispatch(m, abi.HCReadv, argAt)
+			got, _ := m.Slice(0x40000, 16)
+			if rw.Ret != 16 || string(got) != "0123456789abcdef" {
+				t.Errorf("read %q = %d %q", tc.path, rw.Ret, got)
+			}
+			c := put(t, m, argAt, abi.HCFdArgs{Fd: fd})
+			p.Dispatch(m, abi.HCClose, argAt)
+			if c.Ret != 0 {
+				t.Errorf("close = %d", c.Ret)
+			}
+		}
+	}
+}
+
+func TestHostileArguments(t *testing.T) {
+	p, m := testProc(t)
+	size := m.Size()
+	tests := []struct {
+		name string
+		nr   uint16
+		arg  any
+		want int64
+	}{
+		{"read bad fd", abi.HCReadv, abi.HCRWArgs{Fd: 99, Iov: bufAt, Iovcnt: 1}, -int64(unix.EBADF)},
+		{"read negative fd", abi.HCReadv, abi.HCRWArgs{Fd: -5, Iov: bufAt, Iovcnt: 1}, -int64(unix.EBADF)},
+		{"iov out of memory", abi.HCWritev, abi.HCRWArgs{Fd: 1, Iov: size - 8, Iovcnt: 1}, -int64(unix.EFAULT)},
+		{"too many iovs", abi.HCWritev, abi.HCRWArgs{Fd: 1, Iov: bufAt, Iovcnt: 1025}, -int64(unix.EINVAL)},
+		{"bad rw flags", abi.HCWritev, abi.HCRWArgs{Fd: 1, Iov: bufAt, Iovcnt: 0, Flags: 8}, -int64(unix.EINVAL)},
+		{"negative pread offset", abi.HCReadv, abi.HCRWArgs{Fd: 0, Iov: bufAt, Flags: abi.RWOffset, Offset: -1}, -int64(unix.EINVAL)},
+		{"path out of memory", abi.HCOpenat, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Path: size - 2, Path_len: 10}, -int64(unix.EFAULT)},
+		{"path in page 0", abi.HCOpenat, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Path: 0, Path_len: 4}, -int64(unix.EFAULT)},
+		{"path too long", abi.HCOpenat, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Path: bufAt, Path_len: 5000}, -int64(unix.ENAMETOOLONG)},
+		{"dirfd not a dir", abi.HCOpenat, abi.HCPathArgs{Dirfd: 1, Path: bufAt, Path_len: 1}, -int64(unix.ENOTDIR)},
+		{"stat buf out of memory", abi.HCFstatat, abi.HCPathArgs{Dirfd: 1, Flags: unix.AT_EMPTY_PATH, Buf: size - 8}, -int64(unix.EFAULT)},
+		{"stat bad flags", abi.HCFstatat, abi.HCPathArgs{Dirfd: 1, Flags: 1 << 20, Buf: bufAt}, -int64(unix.EINVAL)},
+		{"getcwd tiny buffer", abi.HCGetcwd, abi.HCBufArgs{Buf: bufAt, Len: 1}, -int64(unix.ERANGE)},
+		{"getrandom out of memory", abi.HCGetrandom, abi.HCBufArgs{Buf: size - 4, Len: 64}, -int64(unix.EFAULT)},
+		{"discard unaligned", abi.HCDiscard, abi.HCBufArgs{Buf: abi.UserMin + 1, Len: 4096}, -int64(unix.EINVAL)},
+		{"discard runtime area", abi.HCDiscard, abi.HCBufArgs{Buf: 0x1000, Len: 4096}, -int64(unix.EINVAL)},
+		{"discard past the end", abi.HCDiscard, abi.HCBufArgs{Buf: size - 4096, Len: 8192}, -int64(unix.EFAULT)},
+		{"lseek bad whence", abi.HCLseek, abi.HCFdArgs{Fd: 0, Arg1: 9}, -int64(unix.EINVAL)},
+		{"ioctl unknown", abi.HCIoctl, abi.HCFdArgs{Fd: 1, Arg0: 0x1234, Buf: bufAt}, -int64(unix.ENOTTY)},
+		{"ioctl buf out of memory", abi.HCIoctl, abi.HCFdArgs{Fd: 1, Arg0: unix.TCGETS, Buf: size - 4}, -int64(unix.EFAULT)},
+		{"close bad fd", abi.HCClose, abi.HCFdArgs{Fd: 1 << 30}, -int64(unix.EBADF)},
+		{"sleep negative", abi.HCNanosleep, abi.HCClockArgs{Realtime_ns: -1}, -int64(unix.EINVAL)},
+		{"readlink zero len", abi.HCReadlinkat, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Path: bufAt, Path_len: 1, Buf: bufAt, Len: 0}, -int64(unix.EINVAL)},
+		{"access bad mode", abi.HCFaccessat, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Path: bufAt, Path_len: 1, Arg0: 64}, -int64(unix.EINVAL)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, _ := m.Slice(argAt, 256)
+			clear(b)
+			putPath(m, "f\x00")
+			var buf bytes.Buffer
+			binary.Write(&buf, binary.LittleEndian, tc.arg)
+			copy(b, buf.Bytes())
+			if e := p.Dispatch(m, tc.nr, argAt); e != nil {
+				t.Fatalf("ended the VM: %+v", e)
+			}
+			if got := *(*int64)(unsafe.Pointer(&b[0])); got != tc.want {
+				t.Errorf("ret = %d (%v), want %d (%v)", got, unix.Errno(-got), tc.want, unix.Errno(-tc.want))
+			}
+		})
+	}
+}
+
+// A struct that is not in guest memory cannot carry an errno back: the VM
+// ends (SIGSYS), and the host goes on.
+func TestArgumentStructOutOfMemory(t *testing.T) {
+	p, m := testProc(t)
+	for _, gpa := range []uint64{0, 8, m.Size() - 8, m.Size(), 1 << 62, argAt + 4} {
+		e := p.Dispatch(m, abi.HCOpenat, gpa)
+		if e == nil || e.Signal != unix.SIGSYS {
+			t.Errorf("struct at %#x: got %+v, want the VM ended with SIGSYS", gpa, e)
+		}
+	}
+	if e := p.Dispatch(m, 63, argAt); e == nil {
+		t.Errorf("unknown hypercall did not end the VM")
+	}
+}
+
+// FuzzDispatch drives every hypercall with hostile numbers, addresses and
+// argument bytes: the host must never panic and must stay inside guest RAM.
+func FuzzDispatch(f *testing.F) {
+	f.Add(uint16(abi.HCOpenat), uint64(argAt), []byte("\x00\x00\x00\x00\x00\x00\x00\x00\x9c\xff\xff\xff"))
+	f.Add(uint16(abi.HCReadv), uint64(argAt), make([]byte, 48))
+	f.Add(uint16(abi.HCWritev), uint64(0xfff8), []byte{1, 2, 3})
+	f.Add(uint16(abi.HCFstatat), uint64(argAt), bytes.Repeat([]byte{0xff}, 64))
+	f.Add(uint16(abi.HCGetdents64), uint64(argAt), []byte{})
+	f.Fuzz(func(t *testing.T, nr uint16, gpa uint64, data []byte) {
+		p, m := testProc(t)
+		if len(data) > 4096 {
+			data = data[:4096]
+		}
+		// The fuzzer's bytes are the argument struct and, repeated, the
+		// memory its pointers may land in.
+		b, _ := m.Slice(argAt, 4096)
+		copy(b, data)
+		b2, _ := m.Slice(bufAt, 4096)
+		copy(b2, data)
+		if nr == abi.HCNanosleep || nr == abi.HCExit {
+			nr = abi.HCClock // sleeping is not interesting to fuzz
+		}
+		p.Dispatch(m, nr%abi.HCMax, gpa)
+		p.Dispatch(m, nr%abi.HCMax, argAt)
+	})
+}

@@ -1,0 +1,386 @@
+/* The ELF loader and the initial process stack, for the first program (and a later execve). */
+#include "shim.h"
+
+/* Static programs only: ELF64 x86_64, ET_EXEC, or ET_DYN without PT_INTERP
+ * (static-PIE, loaded at UKF_PIE_BASE). Segments are read straight from the
+ * host file into guest memory; no page is shared with the page cache. */
+
+struct elf64_ehdr {
+	uint8_t ident[16];
+	uint16_t type;
+	uint16_t machine;
+	uint32_t version;
+	uint64_t entry;
+	uint64_t phoff;
+	uint64_t shoff;
+	uint32_t flags;
+	uint16_t ehsize;
+	uint16_t phentsize;
+	uint16_t phnum;
+	uint16_t shentsize;
+	uint16_t shnum;
+	uint16_t shstrndx;
+};
+
+struct elf64_phdr {
+	uint32_t type;
+	uint32_t flags;
+	uint64_t offset;
+	uint64_t vaddr;
+	uint64_t paddr;
+	uint64_t filesz;
+	uint64_t memsz;
+	uint64_t align;
+};
+
+_Static_assert(sizeof(struct elf64_ehdr) == 64, "ehdr");
+_Static_assert(sizeof(struct elf64_phdr) == 56, "phdr");
+
+#define ET_EXEC 2
+#define ET_DYN 3
+#define EM_X86_64 62
+#define PT_LOAD 1
+#define PT_INTERP 3
+#define PT_PHDR 6
+#define PHNUM_MAX 128 /* static binaries have about a dozen */
+
+/* The last loaded program's headers, for a copy on the stack. */
+static struct elf64_phdr phdrs[PHNUM_MAX];
+
+/* ---- File access through the host --------------------------------------------- */
+
+static int64_t file_open(const char *path, uint64_t len)
+{
+	struct ukf_hc_path p = {
+		.dirfd = UKF_AT_FDCWD, .flags = UKF_O_RDONLY | UKF_O_CLOEXEC,
+		.path = (uint64_t)(uintptr_t)path, .path_len = len,
+	};
+	return ukf_hcall(UKF_HC_OPENAT, &p);
+}
+
+static void file_close(int32_t fd)
+{
+	struct ukf_hc_fd c = { .fd = fd };
+	ukf_hcall(UKF_HC_CLOSE, &c);
+}
+
+/* Read len bytes at off into guest memory at dst; the count read (short at
+ * EOF) or -errno. */
+static int64_t file_pread(int32_t fd, uint64_t dst, uint64_t len, uint64_t off)
+{
+	uint64_t done = 0;
+
+	while (done < len) {
+		struct ukf_iovec iov = { .base = dst + done, .len = len - done };
+		struct ukf_hc_rw rw = {
+			.fd = fd, .flags = UKF_RW_OFFSET,
+			.iov = (uint64_t)(uintptr_t)&iov, .iovcnt = 1,
+			.offset = (int64_t)(off + done),
+		};
+		int64_t n = ukf_hcall(UKF_HC_READV, &rw);
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		done += (uint64_t)n;
+	}
+	return (int64_t)done;
+}
+
+/* ---- Loader --------------------------------------------------------------------- */
+
+static int64_t elf_check(const struct elf64_ehdr *eh, const char **why)
+{
+	static const uint8_t magic[4] = { 0x7f, 'E', 'L', 'F' };
+
+	if (memcmp(eh->ident, magic, 4) != 0) {
+		*why = "not an ELF file";
+		return -ENOEXEC;
+	}
+	if (eh->ident[4] != 2 || eh->ident[5] != 1 || eh->ident[6] != 1 ||
+	    eh->machine != EM_X86_64) {
+		*why = "not an x86_64 little-endian ELF64 program";
+		return -ENOEXEC;
+	}
+	if (eh->type != ET_EXEC && eh->type != ET_DYN) {
+		*why = "not an executable (ELF type is neither EXEC nor DYN)";
+		return -ENOEXEC;
+	}
+	if (eh->phentsize != sizeof(struct elf64_phdr) || eh->phnum == 0 ||
+	    eh->phnum > PHNUM_MAX) {
+		*why = "unsupported program header table";
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/* Check the segments against the layout and compute the load bias. */
+static int64_t elf_plan(const struct elf64_ehdr *eh, uint64_t stack_bottom,
+			struct ukf_elf_info *info, uint64_t *bias, const char **why)
+{
+	uint64_t lo = ~0ULL, hi = 0;
+
+	for (uint32_t i = 0; i < eh->phnum; i++) {
+		const struct elf64_phdr *ph = &phdrs[i];
+		if (ph->type == PT_INTERP) {
+			*why = "dynamically linked (has PT_INTERP); only static programs run";
+			return -ENOEXEC;
+		}
+		if (ph->type != PT_LOAD)
+			continue;
+		if (ph->filesz > ph->memsz) {
+			*why = "segment has p_filesz > p_memsz";
+			return -ENOEXEC;
+		}
+		if (ph->vaddr + ph->memsz < ph->vaddr || ph->offset + ph->filesz < ph->offset) {
+			*why = "segment wraps around";
+			return -ENOEXEC;
+		}
+		if (UKF_PAGE_DOWN(ph->vaddr) < lo)
+			lo = UKF_PAGE_DOWN(ph->vaddr);
+		if (ph->vaddr + ph->memsz > hi)
+			hi = ph->vaddr + ph->memsz;
+	}
+	if (hi == 0) {
+		*why = "no loadable segments";
+		return -ENOEXEC;
+	}
+	*bias = eh->type == ET_DYN ? UKF_PIE_BASE - lo : 0;
+	lo += *bias;
+	hi += *bias;
+	if (lo < UKF_USER_MIN || hi < lo || UKF_PAGE_UP(hi) < hi) {
+		*why = "segments below the program area (0x400000)";
+		return -ENOEXEC;
+	}
+	if (UKF_PAGE_UP(hi) > stack_bottom) {
+		*why = "segments overlap the stack (too little guest memory?)";
+		return -ENOEXEC;
+	}
+	info->lo = lo;
+	info->hi = hi;
+	info->brk_start = UKF_PAGE_UP(hi);
+	info->entry = eh->entry + *bias;
+	if (info->entry < lo || info->entry >= hi) {
+		*why = "entry point outside the loaded segments";
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/* Load the static ELF program at path into guest memory, which must read as
+ * zero over the program area (fresh, or discarded by the caller). On error
+ * returns -errno with *why set to a one-line reason. */
+int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_bottom,
+		     struct ukf_elf_info *info, const char **why)
+{
+	struct elf64_ehdr eh;
+	uint64_t bias = 0;
+	int64_t r;
+
+	*why = "cannot open";
+	int64_t fd64 = file_open(path, path_len);
+	if (fd64 < 0)
+		return fd64;
+	int32_t fd = (int32_t)fd64;
+
+	r = file_pread(fd, (uint64_t)(uintptr_t)&eh, sizeof(eh), 0);
+	if (r >= 0 && r < (int64_t)sizeof(eh)) {
+		*why = "not an ELF file (too short)";
+		r = -ENOEXEC;
+	}
+	if (r < 0)
+		goto out;
+	if ((r = elf_check(&eh, why)) < 0)
+		goto out;
+	uint64_t phsize = (uint64_t)eh.phnum * sizeof(struct elf64_phdr);
+	r = file_pread(fd, (uint64_t)(uintptr_t)phdrs, phsize, eh.phoff);
+	if (r >= 0 && (uint64_t)r < phsize) {
+		*why = "truncated program header table";
+		r = -ENOEXEC;
+	}
+	if (r < 0)
+		goto out;
+	if ((r = elf_plan(&eh, stack_bottom, info, &bias, why)) < 0)
+		goto out;
+
+	/* Fresh memory is zero, so the bss needs no clearing. */
+	info->phdr = 0;
+	info->phnum = eh.phnum;
+	for (uint32_t i = 0; i < eh.phnum; i++) {
+		const struct elf64_phdr *ph = &phdrs[i];
+		if (ph->type == PT_PHDR)
+			info->phdr = ph->vaddr + bias;
+		if (ph->type != PT_LOAD)
+			continue;
+		if (!info->phdr && ph->offset <= eh.phoff &&
+		    eh.phoff + phsize <= ph->offset + ph->filesz)
+			info->phdr = ph->vaddr + (eh.phoff - ph->offset) + bias;
+		if (ph->filesz == 0)
+			continue;
+		r = file_pread(fd, ph->vaddr + bias, ph->filesz, ph->offset);
+		if (r < 0) {
+			*why = "cannot read segment";
+			goto out;
+		}
+		if ((uint64_t)r < ph->filesz) {
+			*why = "truncated file (segment past end of file)";
+			r = -ENOEXEC;
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	file_close(fd);
+	return r;
+}
+
+/* ---- Initial stack -------------------------------------------------------------- */
+
+#define AUXV_PAIRS 19 /* the entries below, AT_NULL included */
+
+/* Build the stack Linux gives a new program, below top:
+ *
+ *   top:  8 zero bytes, execfn, envp and argv strings (argv[0] lowest),
+ *         16-byte alignment, "x86_64", 16 AT_RANDOM bytes, [program headers],
+ *   sp:   argc, argv[], NULL, envp[], NULL, auxv pairs, AT_NULL  (sp % 16 == 0)
+ *
+ * strs holds argc then envc NUL-terminated strings back to back (the boot
+ * block's format; an execve packs its arguments the same way first, since
+ * they may live in memory the new program replaces). */
+int64_t ukf_stack_build(uint64_t top, uint64_t bottom, const char *strs,
+			uint64_t strs_len, uint64_t argc, uint64_t envc,
+			const char *execfn, const struct ukf_elf_info *info,
+			uint64_t *sp_out)
+{
+	static const char platform[] = "x86_64";
+
+	/* Measure the strings: they must all end inside the block. */
+	uint64_t used = 0;
+	for (uint64_t i = 0; i < argc + envc; i++) {
+		if (used >= strs_len)
+			return -EINVAL;
+		used += strnlen(strs + used, strs_len - used) + 1;
+		if (used > strs_len)
+			return -EINVAL;
+	}
+	uint64_t fnlen = strlen(execfn) + 1;
+	uint64_t phcopy = info->phdr ? 0 : info->phnum * sizeof(struct elf64_phdr);
+	uint64_t words = 1 + argc + 1 + envc + 1 + 2 * AUXV_PAIRS;
+	uint64_t need = 8 + fnlen + used + 16 + sizeof(platform) + 16 + phcopy + 8 +
+			words * 8 + 16;
+	/* Like Linux, arguments may take at most a quarter of the stack. */
+	if (top < bottom || need > (top - bottom) / 4)
+		return -E2BIG;
+
+	uint64_t p = top - 8;
+	memset(UKF_UPTR(void, p), 0, 8);
+	p -= fnlen;
+	uint64_t u_execfn = p;
+	memcpy(UKF_UPTR(void, p), execfn, fnlen);
+	p -= used;
+	uint64_t u_strs = p;
+	memcpy(UKF_UPTR(void, p), strs, used);
+
+	p &= ~15ULL;
+	p -= sizeof(platform);
+	uint64_t u_platform = p;
+	memcpy(UKF_UPTR(void, p), platform, sizeof(platform));
+	p -= 16;
+	uint64_t u_random = p;
+	memcpy(UKF_UPTR(void, p), ukf_boot->random, 16);
+	uint64_t u_phdr = info->phdr;
+	if (phcopy) {
+		p = (p - phcopy) & ~7ULL;
+		u_phdr = p;
+		memcpy(UKF_UPTR(void, p), phdrs, phcopy);
+	}
+
+	uint64_t sp = (p - words * 8) & ~15ULL;
+	uint64_t *w = UKF_UPTR(uint64_t, sp);
+	*w++ = argc;
+	uint64_t off = 0;
+	for (uint64_t i = 0; i < argc; i++) {
+		*w++ = u_strs + off;
+		off += strlen(strs + off) + 1;
+	}
+	*w++ = 0; /* end of argv */
+	for (uint64_t i = 0; i < envc; i++) {
+		*w++ = u_strs + off;
+		off += strlen(strs + off) + 1;
+	}
+	*w++ = 0; /* end of envp */
+
+	/* The order Linux's create_elf_tables uses. */
+	const uint64_t auxv[2 * AUXV_PAIRS] = {
+		UKF_AT_HWCAP, ukf_boot->hwcap,
+		UKF_AT_PAGESZ, UKF_PAGE_SIZE,
+		UKF_AT_CLKTCK, 100,
+		UKF_AT_PHDR, u_phdr,
+		UKF_AT_PHENT, sizeof(struct elf64_phdr),
+		UKF_AT_PHNUM, info->phnum,
+		UKF_AT_BASE, 0,
+		UKF_AT_FLAGS, 0,
+		UKF_AT_ENTRY, info->entry,
+		UKF_AT_UID, ukf_boot->uid,
+		UKF_AT_EUID, ukf_boot->uid,
+		UKF_AT_GID, ukf_boot->gid,
+		UKF_AT_EGID, ukf_boot->gid,
+		UKF_AT_SECURE, 0,
+		UKF_AT_RANDOM, u_random,
+		UKF_AT_HWCAP2, 0,
+		UKF_AT_EXECFN, u_execfn,
+		UKF_AT_PLATFORM, u_platform,
+		UKF_AT_NULL, 0,
+	};
+	memcpy(w, auxv, sizeof(auxv));
+	*sp_out = sp;
+	return 0;
+}
+
+/* ---- The first program ---------------------------------------------------------- */
+
+__attribute__((noreturn)) static void exec_fail(const char *prog, const char *why,
+						int64_t err)
+{
+	ukf_log("ukfork: %s: %s (errno %ld)\n", prog, why, (long)-err);
+	ukf_exit(err == -ENOENT ? 127 : 126);
+}
+
+void ukf_exec_initial(void)
+{
+	struct ukf_elf_info info;
+	const char *why;
+	uint64_t sp;
+	const char *prog = ukf_boot->program;
+	uint64_t mem = ukf_boot->mem_size;
+
+	ukf_time_init();
+
+	uint64_t plen = strnlen(prog, sizeof(ukf_boot->program));
+	if (plen == 0 || plen == sizeof(ukf_boot->program))
+		exec_fail("(program)", "bad program path in the boot block", -EINVAL);
+	uint64_t stack_size = UKF_PAGE_UP(ukf_boot->stack_size);
+	if (stack_size == 0 || stack_size >= mem - UKF_USER_MIN)
+		exec_fail(prog, "stack size does not fit in guest memory", -ENOMEM);
+	uint64_t stack_bottom = mem - stack_size;
+
+	int64_t r = ukf_elf_load(prog, plen, stack_bottom, &info, &why);
+	if (r < 0)
+		exec_fail(prog, why, r);
+	ukf_mm_init(info.brk_start, stack_bottom);
+
+	uint64_t args_len = ukf_boot->args_len;
+	if (args_len > UKF_ARGS_MAX)
+		exec_fail(prog, "argument block too large", -E2BIG);
+	r = ukf_stack_build(mem, stack_bottom, UKF_UPTR(const char, UKF_ARGS_ADDR),
+			    args_len, ukf_boot->argc, ukf_boot->envc, prog, &info, &sp);
+	if (r < 0)
+		exec_fail(prog, r == -E2BIG ? "arguments do not fit on the stack" :
+			  "malformed argument block", r);
+
+	if (ukf_boot->flags & UKF_BOOT_STARTED) {
+		struct ukf_hc_started s = { .entry = info.entry };
+		ukf_hcall(UKF_HC_STARTED, &s);
+	}
+	ukf_enter_user(info.entry, sp);
+}

@@ -1,0 +1,367 @@
+/* libc-shim internal header: handler type, Linux x86_64 structs and constants. */
+#ifndef UKFORK_SHIM_H
+#define UKFORK_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <asm/unistd.h>
+#include <linux/errno.h>
+#include <ukfork/abi.h>
+#include <ukfork/guest.h>
+
+/* ---- Syscall handlers ------------------------------------------------------
+ * A handler gets the six argument registers (rdi, rsi, rdx, r10, r8, r9) and
+ * returns the value for rax. UKF_SYSCALLn(name, type, arg, ...) defines
+ * sys_<name> with that uniform signature around a typed body, the way Linux's
+ * SYSCALL_DEFINEn does, so the table never casts function pointers. */
+typedef int64_t (*ukf_sys_fn)(const uint64_t *a);
+
+#define UKF_SYSCALL0(name)                                                     \
+	static int64_t do_##name(void);                                        \
+	int64_t sys_##name(const uint64_t *a) { (void)a; return do_##name(); } \
+	static int64_t do_##name(void)
+#define UKF_SYSCALL1(name, t0, n0)                                             \
+	static int64_t do_##name(t0 n0);                                       \
+	int64_t sys_##name(const uint64_t *a) { return do_##name((t0)a[0]); }  \
+	static int64_t do_##name(t0 n0)
+#define UKF_SYSCALL2(name, t0, n0, t1, n1)                                     \
+	static int64_t do_##name(t0 n0, t1 n1);                                \
+	int64_t sys_##name(const uint64_t *a)                                  \
+	{ return do_##name((t0)a[0], (t1)a[1]); }                              \
+	static int64_t do_##name(t0 n0, t1 n1)
+#define UKF_SYSCALL3(name, t0, n0, t1, n1, t2, n2)                             \
+	static int64_t do_##name(t0 n0, t1 n1, t2 n2);                         \
+	int64_t sys_##name(const uint64_t *a)                                  \
+	{ return do_##name((t0)a[0], (t1)a[1], (t2)a[2]); }                    \
+	static int64_t do_##name(t0 n0, t1 n1, t2 n2)
+#define UKF_SYSCALL4(name, t0, n0, t1, n1, t2, n2, t3, n3)                     \
+	static int64_t do_##name(t0 n0, t1 n1, t2 n2, t3 n3);                  \
+	int64_t sys_##name(const uint64_t *a)                                  \
+	{ return do_##name((t0)a[0], (t1)a[1], (t2)a[2], (t3)a[3]); }          \
+	static int64_t do_##name(t0 n0, t1 n1, t2 n2, t3 n3)
+#define UKF_SYSCALL5(name, t0, n0, t1, n1, t2, n2, t3, n3, t4, n4)             \
+	static int64_t do_##name(t0 n0, t1 n1, t2 n2, t3 n3, t4 n4);           \
+	int64_t sys_##name(const uint64_t *a)                                  \
+	{ return do_##name((t0)a[0], (t1)a[1], (t2)a[2], (t3)a[3], (t4)a[4]); } \
+	static int64_t do_##name(t0 n0, t1 n1, t2 n2, t3 n3, t4 n4)
+#define UKF_SYSCALL6(name, t0, n0, t1, n1, t2, n2, t3, n3, t4, n4, t5, n5)     \
+	static int64_t do_##name(t0 n0, t1 n1, t2 n2, t3 n3, t4 n4, t5 n5);    \
+	int64_t sys_##name(const uint64_t *a)                                  \
+	{                                                                      \
+		return do_##name((t0)a[0], (t1)a[1], (t2)a[2], (t3)a[3],       \
+				 (t4)a[4], (t5)a[5]);                          \
+	}                                                                      \
+	static int64_t do_##name(t0 n0, t1 n1, t2 n2, t3 n3, t4 n4, t5 n5)
+
+/* The frame of the syscall being handled, for handlers that will need the
+ * user registers (signal return, fork). Valid only inside ukf_syscall. */
+extern struct ukf_sysframe *ukf_cur_frame;
+
+/* ---- Guest memory helpers -------------------------------------------------- */
+#define UKF_PAGE_SIZE 4096ULL
+#define UKF_PAGE_MASK (UKF_PAGE_SIZE - 1)
+#define UKF_PAGE_DOWN(x) ((uint64_t)(x) & ~UKF_PAGE_MASK)
+#define UKF_PAGE_UP(x) (((uint64_t)(x) + UKF_PAGE_MASK) & ~UKF_PAGE_MASK)
+
+/* A guest address as a pointer: the runtime shares the identity map. */
+#define UKF_UPTR(T, addr) ((T *)(uintptr_t)(addr))
+
+/* True iff [p, p+len) lies in guest RAM above page 0. */
+static inline int ukf_user_ok(uint64_t p, uint64_t len)
+{
+	if (len == 0)
+		return 1;
+	if (p < 0x1000 || p + len < p)
+		return 0;
+	return p + len <= ukf_boot->mem_size;
+}
+
+/* Length of the user string at p, at most max-1 bytes: -EFAULT if it runs off
+ * guest RAM, -ENAMETOOLONG if no NUL in the first max bytes. */
+int64_t ukf_user_strlen(uint64_t p, uint64_t max);
+
+/* A path argument: its length (< UKF_PATH_MAX), or -EFAULT / -ENAMETOOLONG. */
+static inline int64_t ukf_user_path(uint64_t p)
+{
+	return ukf_user_strlen(p, UKF_PATH_MAX);
+}
+
+/* printf for the runtime's own messages: %s %c %d %u %ld %lu %x %lx %p %%. */
+void ukf_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ukf_vlog(const char *fmt, va_list ap);
+
+/* ---- Cross-file entry points ----------------------------------------------- */
+/* sys_mm.c: the loader hands over the layout; callers account memory. */
+void ukf_mm_init(uint64_t brk_start, uint64_t stack_bottom);
+uint64_t ukf_mm_used(void);
+int64_t ukf_discard(uint64_t start, uint64_t end);
+
+/* sys_time.c */
+void ukf_time_init(void);
+int64_t ukf_clock_ns(int32_t clk, int64_t *ns);
+
+/* sys_proc.c */
+extern uint32_t ukf_umask;
+
+/* sys_signal.c: delivery (a later issue) reads the recorded state. */
+struct ukf_ksigaction;
+const struct ukf_ksigaction *ukf_sigaction_get(int sig);
+uint64_t ukf_sigmask_get(void);
+
+/* exec.c: the loader, reusable by a later execve. */
+struct ukf_elf_info {
+	uint64_t entry;     /* bias-adjusted entry point */
+	uint64_t phdr;      /* AT_PHDR, 0 if the headers must be copied */
+	uint64_t phnum;
+	uint64_t brk_start; /* page-aligned end of the highest segment */
+	uint64_t lo, hi;    /* loaded range */
+};
+int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_bottom,
+		     struct ukf_elf_info *info, const char **why);
+int64_t ukf_stack_build(uint64_t top, uint64_t bottom, const char *strs,
+			uint64_t strs_len, uint64_t argc, uint64_t envc,
+			const char *execfn, const struct ukf_elf_info *info,
+			uint64_t *sp);
+
+/* ---- Linux x86_64 structures ------------------------------------------------ */
+struct ukf_timespec {
+	int64_t tv_sec;
+	int64_t tv_nsec;
+};
+
+struct ukf_timeval {
+	int64_t tv_sec;
+	int64_t tv_usec;
+};
+
+struct ukf_timezone {
+	int32_t tz_minuteswest;
+	int32_t tz_dsttime;
+};
+
+#define UKF_UTS_LEN 65
+struct ukf_utsname {
+	char sysname[UKF_UTS_LEN];
+	char nodename[UKF_UTS_LEN];
+	char release[UKF_UTS_LEN];
+	char version[UKF_UTS_LEN];
+	char machine[UKF_UTS_LEN];
+	char domainname[UKF_UTS_LEN];
+};
+
+struct ukf_sysinfo {
+	int64_t uptime;
+	uint64_t loads[3];
+	uint64_t totalram;
+	uint64_t freeram;
+	uint64_t sharedram;
+	uint64_t bufferram;
+	uint64_t totalswap;
+	uint64_t freeswap;
+	uint16_t procs;
+	uint16_t pad;
+	uint32_t pad2;
+	uint64_t totalhigh;
+	uint64_t freehigh;
+	uint32_t mem_unit;
+	uint32_t pad3;
+};
+
+struct ukf_rlimit {
+	uint64_t rlim_cur;
+	uint64_t rlim_max;
+};
+#define UKF_RLIM_INFINITY (~0ULL)
+
+struct ukf_statx_timestamp {
+	int64_t tv_sec;
+	uint32_t tv_nsec;
+	int32_t reserved;
+};
+
+struct ukf_statx {
+	uint32_t stx_mask;
+	uint32_t stx_blksize;
+	uint64_t stx_attributes;
+	uint32_t stx_nlink;
+	uint32_t stx_uid;
+	uint32_t stx_gid;
+	uint16_t stx_mode;
+	uint16_t spare0;
+	uint64_t stx_ino;
+	uint64_t stx_size;
+	uint64_t stx_blocks;
+	uint64_t stx_attributes_mask;
+	struct ukf_statx_timestamp stx_atime;
+	struct ukf_statx_timestamp stx_btime;
+	struct ukf_statx_timestamp stx_ctime;
+	struct ukf_statx_timestamp stx_mtime;
+	uint32_t stx_rdev_major;
+	uint32_t stx_rdev_minor;
+	uint32_t stx_dev_major;
+	uint32_t stx_dev_minor;
+	uint64_t stx_mnt_id;
+	uint32_t stx_dio_mem_align;
+	uint32_t stx_dio_offset_align;
+	uint64_t spare3[12];
+};
+
+/* The kernel's struct sigaction (not libc's): handler, flags, restorer, mask. */
+struct ukf_ksigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+struct ukf_stack {
+	uint64_t ss_sp;
+	int32_t ss_flags;
+	int32_t pad;
+	uint64_t ss_size;
+};
+
+_Static_assert(sizeof(struct ukf_utsname) == 390, "utsname");
+_Static_assert(sizeof(struct ukf_sysinfo) == 112, "sysinfo");
+_Static_assert(sizeof(struct ukf_statx) == 256, "statx");
+_Static_assert(sizeof(struct ukf_ksigaction) == 32, "sigaction");
+_Static_assert(sizeof(struct ukf_stack) == 24, "stack_t");
+_Static_assert(sizeof(struct ukf_stat) == 144, "stat");
+
+/* ---- Linux constants ---------------------------------------------------------
+ * Spelled out here rather than taken from uapi headers that drag in libc. */
+#define UKF_AT_SYMLINK_NOFOLLOW 0x100
+#define UKF_AT_EACCESS          0x200
+#define UKF_AT_NO_AUTOMOUNT     0x800
+#define UKF_AT_EMPTY_PATH       0x1000
+#define UKF_AT_STATX_SYNC_TYPE  0x6000
+
+#define UKF_O_RDONLY    00
+#define UKF_O_WRONLY    01
+#define UKF_O_RDWR      02
+#define UKF_O_ACCMODE   03
+#define UKF_O_CREAT     0100
+#define UKF_O_TRUNC     01000
+#define UKF_O_TMPFILE   020000000
+#define UKF_O_CLOEXEC   02000000
+
+#define UKF_PROT_READ      0x1
+#define UKF_PROT_WRITE     0x2
+#define UKF_PROT_EXEC      0x4
+#define UKF_PROT_SEM       0x8
+#define UKF_PROT_GROWSDOWN 0x01000000
+#define UKF_PROT_GROWSUP   0x02000000
+
+#define UKF_MAP_SHARED          0x01
+#define UKF_MAP_PRIVATE         0x02
+#define UKF_MAP_SHARED_VALIDATE 0x03
+#define UKF_MAP_TYPE            0x0f
+#define UKF_MAP_FIXED           0x10
+#define UKF_MAP_ANONYMOUS       0x20
+#define UKF_MAP_32BIT           0x40
+#define UKF_MAP_GROWSDOWN       0x0100
+#define UKF_MAP_DENYWRITE       0x0800
+#define UKF_MAP_EXECUTABLE      0x1000
+#define UKF_MAP_LOCKED          0x2000
+#define UKF_MAP_NORESERVE       0x4000
+#define UKF_MAP_POPULATE        0x8000
+#define UKF_MAP_NONBLOCK        0x10000
+#define UKF_MAP_STACK           0x20000
+#define UKF_MAP_HUGETLB         0x40000
+#define UKF_MAP_SYNC            0x80000
+#define UKF_MAP_FIXED_NOREPLACE 0x100000
+#define UKF_MAP_UNINITIALIZED   0x4000000
+#define UKF_MAP_HUGE_MASK       (0x3fU << 26)
+
+#define UKF_MREMAP_MAYMOVE   1
+#define UKF_MREMAP_FIXED     2
+#define UKF_MREMAP_DONTUNMAP 4
+
+#define UKF_MADV_DONTNEED        4
+#define UKF_MADV_FREE            8
+#define UKF_MADV_REMOVE          9
+#define UKF_MADV_DONTNEED_LOCKED 24
+#define UKF_MADV_MAX_KNOWN       25  /* MADV_COLLAPSE */
+#define UKF_MADV_HWPOISON        100
+#define UKF_MADV_SOFT_OFFLINE    101
+
+#define UKF_MS_ASYNC      1
+#define UKF_MS_INVALIDATE 2
+#define UKF_MS_SYNC       4
+
+#define UKF_CLOCK_REALTIME           0
+#define UKF_CLOCK_MONOTONIC          1
+#define UKF_CLOCK_PROCESS_CPUTIME_ID 2
+#define UKF_CLOCK_THREAD_CPUTIME_ID  3
+#define UKF_CLOCK_MONOTONIC_RAW      4
+#define UKF_CLOCK_REALTIME_COARSE    5
+#define UKF_CLOCK_MONOTONIC_COARSE   6
+#define UKF_CLOCK_BOOTTIME           7
+#define UKF_CLOCK_TAI                11
+#define UKF_TIMER_ABSTIME            1
+
+#define UKF_ARCH_SET_GS 0x1001
+#define UKF_ARCH_SET_FS 0x1002
+#define UKF_ARCH_GET_FS 0x1003
+#define UKF_ARCH_GET_GS 0x1004
+
+#define UKF_RLIMIT_CPU        0
+#define UKF_RLIMIT_FSIZE      1
+#define UKF_RLIMIT_DATA       2
+#define UKF_RLIMIT_STACK      3
+#define UKF_RLIMIT_CORE       4
+#define UKF_RLIMIT_RSS        5
+#define UKF_RLIMIT_NPROC      6
+#define UKF_RLIMIT_NOFILE     7
+#define UKF_RLIMIT_MEMLOCK    8
+#define UKF_RLIMIT_AS         9
+#define UKF_RLIMIT_LOCKS      10
+#define UKF_RLIMIT_SIGPENDING 11
+#define UKF_RLIMIT_MSGQUEUE   12
+#define UKF_RLIMIT_NICE       13
+#define UKF_RLIMIT_RTPRIO     14
+#define UKF_RLIMIT_RTTIME     15
+#define UKF_RLIM_NLIMITS      16
+
+#define UKF_GRND_NONBLOCK 0x1
+#define UKF_GRND_RANDOM   0x2
+#define UKF_GRND_INSECURE 0x4
+
+#define UKF_SIGKILL 9
+#define UKF_SIGSTOP 19
+#define UKF_NSIG    64
+#define UKF_SIG_BLOCK   0
+#define UKF_SIG_UNBLOCK 1
+#define UKF_SIG_SETMASK 2
+#define UKF_SS_ONSTACK    1
+#define UKF_SS_DISABLE    2
+#define UKF_SS_AUTODISARM (1U << 31)
+#define UKF_MINSIGSTKSZ   2048
+
+/* Auxiliary vector types. */
+#define UKF_AT_NULL     0
+#define UKF_AT_PHDR     3
+#define UKF_AT_PHENT    4
+#define UKF_AT_PHNUM    5
+#define UKF_AT_PAGESZ   6
+#define UKF_AT_BASE     7
+#define UKF_AT_FLAGS    8
+#define UKF_AT_ENTRY    9
+#define UKF_AT_UID      11
+#define UKF_AT_EUID     12
+#define UKF_AT_GID      13
+#define UKF_AT_EGID     14
+#define UKF_AT_PLATFORM 15
+#define UKF_AT_HWCAP    16
+#define UKF_AT_CLKTCK   17
+#define UKF_AT_SECURE   23
+#define UKF_AT_RANDOM   25
+#define UKF_AT_HWCAP2   26
+#define UKF_AT_EXECFN   31
+
+/* Largest count one read/write moves, as Linux's MAX_RW_COUNT. */
+#define UKF_MAX_RW_COUNT 0x7ffff000ULL
+#define UKF_UIO_MAXIOV   1024
+
+#endif /* UKFORK_SHIM_H */

@@ -1,0 +1,346 @@
+/* File syscalls: I/O, open/close, stat, directories, paths, ioctl (host-backed). */
+#include "shim.h"
+
+/* Files live on the host: each call checks what it can (pointers, lengths,
+ * flags) and forwards one hypercall. The host checks every buffer again. */
+
+/* ---- read/write family ------------------------------------------------------ */
+
+static int64_t rw_one(unsigned hc, int32_t fd, uint64_t buf, uint64_t count,
+		      uint32_t flags, int64_t off)
+{
+	if (count > UKF_MAX_RW_COUNT)
+		count = UKF_MAX_RW_COUNT;
+	if (!ukf_user_ok(buf, count))
+		return -EFAULT;
+	struct ukf_iovec iov = { .base = buf, .len = count };
+	struct ukf_hc_rw rw = {
+		.fd = fd, .flags = flags, .iov = (uint64_t)(uintptr_t)&iov,
+		.iovcnt = 1, .offset = off,
+	};
+	return ukf_hcall(hc, &rw);
+}
+
+/* The user's struct iovec has the layout of ukf_iovec: pass it through. */
+static int64_t rw_vec(unsigned hc, int32_t fd, uint64_t uiov, int32_t iovcnt,
+		      uint32_t flags, int64_t off)
+{
+	if (iovcnt < 0 || iovcnt > UKF_UIO_MAXIOV)
+		return -EINVAL;
+	if (!ukf_user_ok(uiov, (uint64_t)iovcnt * sizeof(struct ukf_iovec)))
+		return -EFAULT;
+	struct ukf_hc_rw rw = {
+		.fd = fd, .flags = flags, .iov = uiov,
+		.iovcnt = (uint64_t)iovcnt, .offset = off,
+	};
+	return ukf_hcall(hc, &rw);
+}
+
+UKF_SYSCALL3(read, int32_t, fd, uint64_t, buf, uint64_t, count)
+{
+	return rw_one(UKF_HC_READV, fd, buf, count, 0, 0);
+}
+
+UKF_SYSCALL3(write, int32_t, fd, uint64_t, buf, uint64_t, count)
+{
+	return rw_one(UKF_HC_WRITEV, fd, buf, count, 0, 0);
+}
+
+UKF_SYSCALL4(pread64, int32_t, fd, uint64_t, buf, uint64_t, count, int64_t, off)
+{
+	if (off < 0)
+		return -EINVAL;
+	return rw_one(UKF_HC_READV, fd, buf, count, UKF_RW_OFFSET, off);
+}
+
+UKF_SYSCALL4(pwrite64, int32_t, fd, uint64_t, buf, uint64_t, count, int64_t, off)
+{
+	if (off < 0)
+		return -EINVAL;
+	return rw_one(UKF_HC_WRITEV, fd, buf, count, UKF_RW_OFFSET, off);
+}
+
+UKF_SYSCALL3(readv, int32_t, fd, uint64_t, iov, int32_t, iovcnt)
+{
+	return rw_vec(UKF_HC_READV, fd, iov, iovcnt, 0, 0);
+}
+
+UKF_SYSCALL3(writev, int32_t, fd, uint64_t, iov, int32_t, iovcnt)
+{
+	return rw_vec(UKF_HC_WRITEV, fd, iov, iovcnt, 0, 0);
+}
+
+/* On x86_64 the whole offset is in pos_l; pos_h is for 32-bit ABIs. */
+UKF_SYSCALL4(preadv, int32_t, fd, uint64_t, iov, int32_t, iovcnt, int64_t, pos_l)
+{
+	if (pos_l < 0)
+		return -EINVAL;
+	return rw_vec(UKF_HC_READV, fd, iov, iovcnt, UKF_RW_OFFSET, pos_l);
+}
+
+UKF_SYSCALL4(pwritev, int32_t, fd, uint64_t, iov, int32_t, iovcnt, int64_t, pos_l)
+{
+	if (pos_l < 0)
+		return -EINVAL;
+	return rw_vec(UKF_HC_WRITEV, fd, iov, iovcnt, UKF_RW_OFFSET, pos_l);
+}
+
+/* preadv2/pwritev2: offset -1 means the file position; RWF_* flags are
+ * hints we cannot pass on. */
+static int64_t rw_vec2(unsigned hc, int32_t fd, uint64_t iov, int32_t iovcnt,
+		       int64_t off, uint32_t flags)
+{
+	if (flags)
+		return -EOPNOTSUPP;
+	if (off == -1)
+		return rw_vec(hc, fd, iov, iovcnt, 0, 0);
+	if (off < 0)
+		return -EINVAL;
+	return rw_vec(hc, fd, iov, iovcnt, UKF_RW_OFFSET, off);
+}
+
+UKF_SYSCALL6(preadv2, int32_t, fd, uint64_t, iov, int32_t, iovcnt, int64_t, pos_l,
+	     int64_t, pos_h, uint32_t, flags)
+{
+	(void)pos_h;
+	return rw_vec2(UKF_HC_READV, fd, iov, iovcnt, pos_l, flags);
+}
+
+UKF_SYSCALL6(pwritev2, int32_t, fd, uint64_t, iov, int32_t, iovcnt, int64_t, pos_l,
+	     int64_t, pos_h, uint32_t, flags)
+{
+	(void)pos_h;
+	return rw_vec2(UKF_HC_WRITEV, fd, iov, iovcnt, pos_l, flags);
+}
+
+static int64_t fd_call(unsigned hc, int32_t fd, int64_t arg0, int64_t arg1,
+		       uint64_t buf, uint64_t len)
+{
+	struct ukf_hc_fd c = {
+		.fd = fd, .arg0 = arg0, .arg1 = arg1, .buf = buf, .len = len,
+	};
+	return ukf_hcall(hc, &c);
+}
+
+UKF_SYSCALL3(lseek, int32_t, fd, int64_t, off, uint32_t, whence)
+{
+	if (whence > 4) /* SEEK_SET..SEEK_HOLE */
+		return -EINVAL;
+	return fd_call(UKF_HC_LSEEK, fd, off, whence, 0, 0);
+}
+
+UKF_SYSCALL1(close, int32_t, fd)
+{
+	return fd_call(UKF_HC_CLOSE, fd, 0, 0, 0, 0);
+}
+
+UKF_SYSCALL3(getdents64, int32_t, fd, uint64_t, buf, uint32_t, count)
+{
+	if (!ukf_user_ok(buf, count))
+		return -EFAULT;
+	return fd_call(UKF_HC_GETDENTS64, fd, 0, 0, buf, count);
+}
+
+/* The host answers TCGETS and TIOCGWINSZ (for isatty and terminal width)
+ * and says ENOTTY to everything else. */
+#define UKF_TCGETS     0x5401
+#define UKF_TIOCGWINSZ 0x5413
+UKF_SYSCALL3(ioctl, int32_t, fd, uint32_t, req, uint64_t, arg)
+{
+	uint64_t need = req == UKF_TCGETS ? 36 : req == UKF_TIOCGWINSZ ? 8 : 0;
+	if (!ukf_user_ok(arg, need))
+		return -EFAULT;
+	return fd_call(UKF_HC_IOCTL, fd, req, 0, arg, 0);
+}
+
+/* ---- Calls that name a path ------------------------------------------------- */
+
+/* Forward a path call. An empty path is ENOENT unless empty_ok (the call's
+ * AT_EMPTY_PATH), which also allows a NULL path, as Linux 6.11 does. */
+static int64_t path_call(unsigned hc, int32_t dirfd, uint64_t upath, int32_t flags,
+			 int empty_ok, int64_t arg0, uint64_t buf, uint64_t len)
+{
+	int64_t n = 0;
+
+	if (upath || !empty_ok) {
+		n = ukf_user_path(upath);
+		if (n < 0)
+			return n;
+	}
+	if (n == 0 && !empty_ok)
+		return -ENOENT;
+	struct ukf_hc_path p = {
+		.dirfd = dirfd, .flags = flags, .path = upath,
+		.path_len = (uint64_t)n, .arg0 = arg0, .buf = buf, .len = len,
+	};
+	return ukf_hcall(hc, &p);
+}
+
+UKF_SYSCALL4(openat, int32_t, dirfd, uint64_t, path, int32_t, flags, uint32_t, mode)
+{
+	/* The umask lives in the guest, so it is applied here. */
+	if ((flags & UKF_O_CREAT) || (flags & UKF_O_TMPFILE) == UKF_O_TMPFILE)
+		mode &= ~ukf_umask & 07777;
+	else
+		mode = 0;
+	return path_call(UKF_HC_OPENAT, dirfd, path, flags, 0, mode, 0, 0);
+}
+
+UKF_SYSCALL3(open, uint64_t, path, int32_t, flags, uint32_t, mode)
+{
+	return do_openat(UKF_AT_FDCWD, path, flags, mode);
+}
+
+UKF_SYSCALL2(creat, uint64_t, path, uint32_t, mode)
+{
+	return do_openat(UKF_AT_FDCWD, path, UKF_O_CREAT | UKF_O_WRONLY | UKF_O_TRUNC,
+			 mode);
+}
+
+static int64_t stat_at(int32_t dirfd, uint64_t path, uint64_t buf, int32_t flags)
+{
+	if (flags & ~(UKF_AT_SYMLINK_NOFOLLOW | UKF_AT_EMPTY_PATH | UKF_AT_NO_AUTOMOUNT))
+		return -EINVAL;
+	if (!ukf_user_ok(buf, sizeof(struct ukf_stat)))
+		return -EFAULT;
+	return path_call(UKF_HC_FSTATAT, dirfd, path, flags,
+			 flags & UKF_AT_EMPTY_PATH, 0, buf, sizeof(struct ukf_stat));
+}
+
+UKF_SYSCALL4(newfstatat, int32_t, dirfd, uint64_t, path, uint64_t, buf, int32_t, flags)
+{
+	return stat_at(dirfd, path, buf, flags);
+}
+
+UKF_SYSCALL2(fstat, int32_t, fd, uint64_t, buf)
+{
+	return stat_at(fd, 0, buf, UKF_AT_EMPTY_PATH);
+}
+
+UKF_SYSCALL2(stat, uint64_t, path, uint64_t, buf)
+{
+	return stat_at(UKF_AT_FDCWD, path, buf, 0);
+}
+
+UKF_SYSCALL2(lstat, uint64_t, path, uint64_t, buf)
+{
+	return stat_at(UKF_AT_FDCWD, path, buf, UKF_AT_SYMLINK_NOFOLLOW);
+}
+
+/* glibc's (new_encode_dev) split of a dev_t. */
+static uint32_t dev_major(uint64_t dev)
+{
+	return (uint32_t)(((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfffULL));
+}
+
+static uint32_t dev_minor(uint64_t dev)
+{
+	return (uint32_t)((dev & 0xff) | ((dev >> 12) & ~0xffULL));
+}
+
+#define UKF_STATX_BASIC_STATS 0x7ffU
+#define UKF_STATX_RESERVED    0x80000000U
+UKF_SYSCALL5(statx, int32_t, dirfd, uint64_t, path, int32_t, flags, uint32_t, mask,
+	     uint64_t, ubuf)
+{
+	struct ukf_stat st;
+
+	if (mask & UKF_STATX_RESERVED)
+		return -EINVAL;
+	if (flags & ~(UKF_AT_SYMLINK_NOFOLLOW | UKF_AT_EMPTY_PATH |
+		      UKF_AT_NO_AUTOMOUNT | UKF_AT_STATX_SYNC_TYPE))
+		return -EINVAL;
+	if ((flags & UKF_AT_STATX_SYNC_TYPE) == UKF_AT_STATX_SYNC_TYPE)
+		return -EINVAL;
+	if (!ukf_user_ok(ubuf, sizeof(struct ukf_statx)))
+		return -EFAULT;
+	/* The host writes into runtime memory here, not the user's buffer. */
+	int64_t r = path_call(UKF_HC_FSTATAT, dirfd, path,
+			      flags & ~UKF_AT_STATX_SYNC_TYPE,
+			      flags & UKF_AT_EMPTY_PATH, 0,
+			      (uint64_t)(uintptr_t)&st, sizeof(st));
+	if (r < 0)
+		return r;
+
+	struct ukf_statx *sx = UKF_UPTR(struct ukf_statx, ubuf);
+	memset(sx, 0, sizeof(*sx));
+	sx->stx_mask = UKF_STATX_BASIC_STATS;
+	sx->stx_blksize = (uint32_t)st.st_blksize;
+	sx->stx_nlink = (uint32_t)st.st_nlink;
+	sx->stx_uid = st.st_uid;
+	sx->stx_gid = st.st_gid;
+	sx->stx_mode = (uint16_t)st.st_mode;
+	sx->stx_ino = st.st_ino;
+	sx->stx_size = (uint64_t)st.st_size;
+	sx->stx_blocks = (uint64_t)st.st_blocks;
+	sx->stx_atime = (struct ukf_statx_timestamp){ st.st_atime_sec, (uint32_t)st.st_atime_nsec, 0 };
+	sx->stx_mtime = (struct ukf_statx_timestamp){ st.st_mtime_sec, (uint32_t)st.st_mtime_nsec, 0 };
+	sx->stx_ctime = (struct ukf_statx_timestamp){ st.st_ctime_sec, (uint32_t)st.st_ctime_nsec, 0 };
+	sx->stx_rdev_major = dev_major(st.st_rdev);
+	sx->stx_rdev_minor = dev_minor(st.st_rdev);
+	sx->stx_dev_major = dev_major(st.st_dev);
+	sx->stx_dev_minor = dev_minor(st.st_dev);
+	return 0;
+}
+
+UKF_SYSCALL4(readlinkat, int32_t, dirfd, uint64_t, path, uint64_t, buf, int32_t, size)
+{
+	if (size <= 0)
+		return -EINVAL;
+	if (!ukf_user_ok(buf, (uint64_t)size))
+		return -EFAULT;
+	return path_call(UKF_HC_READLINKAT, dirfd, path, 0, 0, 0, buf, (uint64_t)size);
+}
+
+UKF_SYSCALL3(readlink, uint64_t, path, uint64_t, buf, int32_t, size)
+{
+	return do_readlinkat(UKF_AT_FDCWD, path, buf, size);
+}
+
+UKF_SYSCALL4(faccessat2, int32_t, dirfd, uint64_t, path, uint32_t, mode, int32_t, flags)
+{
+	if (mode & ~7u) /* F_OK/R_OK/W_OK/X_OK */
+		return -EINVAL;
+	if (flags & ~(UKF_AT_EACCESS | UKF_AT_SYMLINK_NOFOLLOW | UKF_AT_EMPTY_PATH))
+		return -EINVAL;
+	return path_call(UKF_HC_FACCESSAT, dirfd, path, flags,
+			 flags & UKF_AT_EMPTY_PATH, mode, 0, 0);
+}
+
+UKF_SYSCALL3(faccessat, int32_t, dirfd, uint64_t, path, uint32_t, mode)
+{
+	return do_faccessat2(dirfd, path, mode, 0);
+}
+
+UKF_SYSCALL2(access, uint64_t, path, uint32_t, mode)
+{
+	return do_faccessat2(UKF_AT_FDCWD, path, mode, 0);
+}
+
+/* The kernel returns the length including the NUL; measure it rather than
+ * rely on the host's count. */
+UKF_SYSCALL2(getcwd, uint64_t, buf, uint64_t, size)
+{
+	if (size == 0)
+		return -ERANGE;
+	if (!ukf_user_ok(buf, size))
+		return -EFAULT;
+	struct ukf_hc_buf b = { .buf = buf, .len = size };
+	int64_t r = ukf_hcall(UKF_HC_GETCWD, &b);
+	if (r < 0)
+		return r;
+	uint64_t n = strnlen(UKF_UPTR(const char, buf), size);
+	return n < size ? (int64_t)n + 1 : -ERANGE;
+}
+
+UKF_SYSCALL1(chdir, uint64_t, path)
+{
+	return path_call(UKF_HC_CHDIR, UKF_AT_FDCWD, path, 0, 0, 0, 0, 0);
+}
+
+/* fchdir is chdir relative to fd with an empty path. */
+UKF_SYSCALL1(fchdir, int32_t, fd)
+{
+	struct ukf_hc_path p = { .dirfd = fd };
+	return ukf_hcall(UKF_HC_CHDIR, &p);
+}

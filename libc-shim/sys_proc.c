@@ -1,0 +1,311 @@
+/* Process syscalls: ids, exit, arch_prctl, TLS/futex registration, limits, uname. */
+#include "shim.h"
+
+/* One process, one thread: the thread id is the process id, and most of
+ * these answer from the boot information or record what they are told. */
+
+uint32_t ukf_umask = 022;
+
+static uint64_t clear_child_tid;            /* for a later clone/exit */
+static uint64_t robust_list_head;
+static uint64_t rseq_addr, rseq_len;
+static uint32_t rseq_sig;
+
+UKF_SYSCALL0(getpid) { return ukf_boot->pid; }
+UKF_SYSCALL0(gettid) { return ukf_boot->pid; }
+UKF_SYSCALL0(getppid) { return ukf_boot->ppid; }
+UKF_SYSCALL0(getuid) { return ukf_boot->uid; }
+UKF_SYSCALL0(geteuid) { return ukf_boot->uid; }
+UKF_SYSCALL0(getgid) { return ukf_boot->gid; }
+UKF_SYSCALL0(getegid) { return ukf_boot->gid; }
+UKF_SYSCALL0(getpgrp) { return ukf_boot->pid; }
+
+static int is_self(int32_t pid)
+{
+	return pid == 0 || pid == ukf_boot->pid;
+}
+
+UKF_SYSCALL1(getpgid, int32_t, pid)
+{
+	return is_self(pid) ? ukf_boot->pid : -ESRCH;
+}
+
+UKF_SYSCALL1(getsid, int32_t, pid)
+{
+	return is_self(pid) ? ukf_boot->pid : -ESRCH;
+}
+
+static int64_t put_res_ids(uint64_t r, uint64_t e, uint64_t s, uint32_t id)
+{
+	if (!ukf_user_ok(r, 4) || !ukf_user_ok(e, 4) || !ukf_user_ok(s, 4))
+		return -EFAULT;
+	*UKF_UPTR(uint32_t, r) = id;
+	*UKF_UPTR(uint32_t, e) = id;
+	*UKF_UPTR(uint32_t, s) = id;
+	return 0;
+}
+
+UKF_SYSCALL3(getresuid, uint64_t, r, uint64_t, e, uint64_t, s)
+{
+	return put_res_ids(r, e, s, ukf_boot->uid);
+}
+
+UKF_SYSCALL3(getresgid, uint64_t, r, uint64_t, e, uint64_t, s)
+{
+	return put_res_ids(r, e, s, ukf_boot->gid);
+}
+
+/* No supplementary groups. */
+UKF_SYSCALL2(getgroups, int32_t, size, uint64_t, list)
+{
+	(void)list;
+	return size < 0 ? -EINVAL : 0;
+}
+
+/* exit and exit_group are the same with one thread. */
+UKF_SYSCALL1(exit_group, int32_t, status)
+{
+	ukf_exit(status & 0xff);
+}
+
+UKF_SYSCALL1(exit, int32_t, status)
+{
+	ukf_exit(status & 0xff);
+}
+
+/* wrfsbase faults on a non-canonical address; Linux says EPERM. */
+static int canonical(uint64_t a)
+{
+	return a < (1ULL << 47) || a >= 0xffff800000000000ULL;
+}
+
+UKF_SYSCALL2(arch_prctl, int32_t, code, uint64_t, addr)
+{
+	uint64_t v;
+
+	switch (code) {
+	case UKF_ARCH_SET_FS:
+		if (!canonical(addr))
+			return -EPERM;
+		__asm__ volatile("wrfsbase %0" : : "r"(addr) : "memory");
+		return 0;
+	case UKF_ARCH_SET_GS:
+		if (!canonical(addr))
+			return -EPERM;
+		__asm__ volatile("wrgsbase %0" : : "r"(addr) : "memory");
+		return 0;
+	case UKF_ARCH_GET_FS:
+	case UKF_ARCH_GET_GS:
+		if (!ukf_user_ok(addr, 8))
+			return -EFAULT;
+		if (code == UKF_ARCH_GET_FS)
+			__asm__ volatile("rdfsbase %0" : "=r"(v));
+		else
+			__asm__ volatile("rdgsbase %0" : "=r"(v));
+		*UKF_UPTR(uint64_t, addr) = v;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+UKF_SYSCALL1(set_tid_address, uint64_t, tidptr)
+{
+	clear_child_tid = tidptr;
+	return ukf_boot->pid;
+}
+
+UKF_SYSCALL2(set_robust_list, uint64_t, head, uint64_t, len)
+{
+	if (len != 24) /* sizeof(struct robust_list_head) */
+		return -EINVAL;
+	robust_list_head = head;
+	return 0;
+}
+
+/* Restartable sequences never restart here (nothing preempts the program),
+ * so registering only has to publish the CPU number: always 0. */
+#define UKF_RSEQ_FLAG_UNREGISTER 1
+#define UKF_RSEQ_MIN_LEN 32
+UKF_SYSCALL4(rseq, uint64_t, addr, uint32_t, len, int32_t, flags, uint32_t, sig)
+{
+	if (flags & UKF_RSEQ_FLAG_UNREGISTER) {
+		if (flags & ~UKF_RSEQ_FLAG_UNREGISTER)
+			return -EINVAL;
+		if (!rseq_addr || addr != rseq_addr || len != rseq_len)
+			return -EINVAL;
+		if (sig != rseq_sig)
+			return -EPERM;
+		rseq_addr = 0;
+		return 0;
+	}
+	if (flags)
+		return -EINVAL;
+	if (rseq_addr) /* Linux: EBUSY for the same registration */
+		return addr == rseq_addr && len == rseq_len ? -EBUSY : -EINVAL;
+	if (len < UKF_RSEQ_MIN_LEN || (addr & 31))
+		return -EINVAL;
+	if (!ukf_user_ok(addr, len))
+		return -EFAULT;
+	uint32_t *r = UKF_UPTR(uint32_t, addr);
+	r[0] = 0; /* cpu_id_start */
+	r[1] = 0; /* cpu_id */
+	r[5] = 0; /* node_id */
+	r[6] = 0; /* mm_cid */
+	rseq_addr = addr;
+	rseq_len = len;
+	rseq_sig = sig;
+	return 0;
+}
+
+/* ---- Resource limits ----------------------------------------------------------- */
+
+static struct ukf_rlimit rlimits[UKF_RLIM_NLIMITS];
+static int rlimits_ready;
+
+static void rlimits_init(void)
+{
+	for (int i = 0; i < UKF_RLIM_NLIMITS; i++)
+		rlimits[i] = (struct ukf_rlimit){ UKF_RLIM_INFINITY, UKF_RLIM_INFINITY };
+	/* The stack cannot grow past what the loader reserved. */
+	rlimits[UKF_RLIMIT_STACK] = (struct ukf_rlimit){ ukf_boot->stack_size,
+							 ukf_boot->stack_size };
+	rlimits[UKF_RLIMIT_CORE] = (struct ukf_rlimit){ 0, UKF_RLIM_INFINITY };
+	rlimits[UKF_RLIMIT_NPROC] = (struct ukf_rlimit){ 4096, 4096 };
+	rlimits[UKF_RLIMIT_NOFILE] = (struct ukf_rlimit){ 1024, 4096 };
+	rlimits[UKF_RLIMIT_MEMLOCK] = (struct ukf_rlimit){ 8ULL << 20, 8ULL << 20 };
+	rlimits[UKF_RLIMIT_SIGPENDING] = (struct ukf_rlimit){ 4096, 4096 };
+	rlimits[UKF_RLIMIT_MSGQUEUE] = (struct ukf_rlimit){ 819200, 819200 };
+	rlimits[UKF_RLIMIT_NICE] = (struct ukf_rlimit){ 0, 0 };
+	rlimits[UKF_RLIMIT_RTPRIO] = (struct ukf_rlimit){ 0, 0 };
+	rlimits_ready = 1;
+}
+
+/* Setting only records the limit: nothing here enforces it yet. */
+UKF_SYSCALL4(prlimit64, int32_t, pid, uint32_t, res, uint64_t, unew, uint64_t, uold)
+{
+	struct ukf_rlimit nl;
+
+	if (!is_self(pid))
+		return -ESRCH;
+	if (res >= UKF_RLIM_NLIMITS)
+		return -EINVAL;
+	if (!rlimits_ready)
+		rlimits_init();
+	if (unew) {
+		if (!ukf_user_ok(unew, sizeof(nl)))
+			return -EFAULT;
+		nl = *UKF_UPTR(struct ukf_rlimit, unew);
+		if (nl.rlim_cur > nl.rlim_max)
+			return -EINVAL;
+		/* Raising a hard limit needs CAP_SYS_RESOURCE (root here). */
+		if (nl.rlim_max > rlimits[res].rlim_max && ukf_boot->uid != 0)
+			return -EPERM;
+		if (res == UKF_RLIMIT_NOFILE && nl.rlim_max > 1048576) /* nr_open */
+			return -EPERM;
+	}
+	if (uold) {
+		if (!ukf_user_ok(uold, sizeof(struct ukf_rlimit)))
+			return -EFAULT;
+		*UKF_UPTR(struct ukf_rlimit, uold) = rlimits[res];
+	}
+	if (unew)
+		rlimits[res] = nl;
+	return 0;
+}
+
+UKF_SYSCALL2(getrlimit, uint32_t, res, uint64_t, uold)
+{
+	return do_prlimit64(0, res, 0, uold);
+}
+
+UKF_SYSCALL2(setrlimit, uint32_t, res, uint64_t, unew)
+{
+	return do_prlimit64(0, res, unew, 0);
+}
+
+/* ---- System information ---------------------------------------------------------- */
+
+static void put_str(char *dst, const char *src, size_t max)
+{
+	size_t n = strnlen(src, max - 1);
+	memcpy(dst, src, n);
+	memset(dst + n, 0, max - n);
+}
+
+UKF_SYSCALL1(uname, uint64_t, ubuf)
+{
+	if (!ukf_user_ok(ubuf, sizeof(struct ukf_utsname)))
+		return -EFAULT;
+	struct ukf_utsname *u = UKF_UPTR(struct ukf_utsname, ubuf);
+	put_str(u->sysname, "Linux", UKF_UTS_LEN);
+	put_str(u->nodename, ukf_boot->hostname, UKF_UTS_LEN);
+	put_str(u->release, "6.1.0-ukfork", UKF_UTS_LEN);
+	put_str(u->version, "#1 SMP ukfork", UKF_UTS_LEN);
+	put_str(u->machine, "x86_64", UKF_UTS_LEN);
+	put_str(u->domainname, "(none)", UKF_UTS_LEN);
+	return 0;
+}
+
+UKF_SYSCALL1(sysinfo, uint64_t, ubuf)
+{
+	int64_t mono;
+
+	if (!ukf_user_ok(ubuf, sizeof(struct ukf_sysinfo)))
+		return -EFAULT;
+	ukf_clock_ns(UKF_CLOCK_MONOTONIC, &mono);
+	uint64_t total = ukf_boot->mem_size;
+	/* Free: guest RAM minus the runtime and what the program has in use. */
+	uint64_t used = UKF_USER_MIN + ukf_mm_used();
+	struct ukf_sysinfo *si = UKF_UPTR(struct ukf_sysinfo, ubuf);
+	memset(si, 0, sizeof(*si));
+	si->uptime = mono / 1000000000 + (mono % 1000000000 != 0);
+	si->totalram = total;
+	si->freeram = used < total ? total - used : 0;
+	si->procs = 1;
+	si->mem_unit = 1;
+	return 0;
+}
+
+/* One vCPU: CPU 0 only. The kernel writes its mask size (8 bytes here);
+ * the rest of the caller's buffer is cleared for good measure. */
+UKF_SYSCALL3(sched_getaffinity, int32_t, pid, uint32_t, len, uint64_t, umask)
+{
+	if (!is_self(pid))
+		return -ESRCH;
+	if (len < 8 || (len & 7))
+		return -EINVAL;
+	if (!ukf_user_ok(umask, len))
+		return -EFAULT;
+	memset(UKF_UPTR(void, umask), 0, len);
+	*UKF_UPTR(uint64_t, umask) = 1;
+	return 8;
+}
+
+UKF_SYSCALL0(sched_yield)
+{
+	return 0;
+}
+
+UKF_SYSCALL3(getrandom, uint64_t, buf, uint64_t, len, uint32_t, flags)
+{
+	if (flags & ~(uint32_t)(UKF_GRND_NONBLOCK | UKF_GRND_RANDOM | UKF_GRND_INSECURE))
+		return -EINVAL;
+	if ((flags & UKF_GRND_RANDOM) && (flags & UKF_GRND_INSECURE))
+		return -EINVAL;
+	if (len > 0x7fffffff) /* Linux clamps to INT_MAX */
+		len = 0x7fffffff;
+	if (len == 0)
+		return 0;
+	if (!ukf_user_ok(buf, len))
+		return -EFAULT;
+	struct ukf_hc_buf b = { .buf = buf, .len = len };
+	return ukf_hcall(UKF_HC_GETRANDOM, &b);
+}
+
+UKF_SYSCALL1(umask, uint32_t, mask)
+{
+	uint32_t old = ukf_umask;
+	ukf_umask = mask & 0777;
+	return old;
+}

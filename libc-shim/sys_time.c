@@ -1,0 +1,243 @@
+/* Time syscalls: clock_gettime/getres/nanosleep, gettimeofday, time, nanosleep. */
+#include "shim.h"
+
+/* Clocks run on the TSC, calibrated once against the host: a hypercall per
+ * clock_gettime would cost microseconds. Without a known TSC frequency every
+ * read asks the host. */
+
+#define NSEC_PER_SEC 1000000000LL
+
+static int calibrated;
+static uint64_t tsc_base, mult;     /* ns = (tsc - tsc_base) * mult >> 32 */
+static int64_t real_base, mono_base, start_mono, last_mono;
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void host_clock(int64_t *real, int64_t *mono)
+{
+	struct ukf_hc_clock c = { 0 };
+	ukf_hcall(UKF_HC_CLOCK, &c);
+	*real = c.realtime_ns;
+	*mono = c.monotonic_ns;
+}
+
+static void calibrate(void)
+{
+	uint64_t khz = ukf_boot->tsc_khz;
+
+	/* The midpoint of the hypercall is the best guess of when the host
+	 * read its clocks. */
+	uint64_t t0 = rdtsc();
+	host_clock(&real_base, &mono_base);
+	uint64_t t1 = rdtsc();
+	tsc_base = t0 + (t1 - t0) / 2;
+	if (khz)
+		mult = (1000000ULL << 32) / khz;
+	calibrated = 1;
+}
+
+/* Calibrate and remember the program's start (for the CPU-time clocks). */
+void ukf_time_init(void)
+{
+	int64_t real;
+
+	calibrate();
+	if (ukf_boot->tsc_khz)
+		start_mono = mono_base;
+	else
+		host_clock(&real, &start_mono);
+	last_mono = start_mono;
+}
+
+/* Nanoseconds since the calibration, never going backwards. */
+static void now(int64_t *real, int64_t *mono)
+{
+	if (!calibrated)
+		calibrate();
+	if (!ukf_boot->tsc_khz) {
+		host_clock(real, mono);
+	} else {
+		uint64_t t = rdtsc();
+		uint64_t d = t > tsc_base ? t - tsc_base : 0;
+		int64_t ns = (int64_t)((unsigned __int128)d * mult >> 32);
+		*real = real_base + ns;
+		*mono = mono_base + ns;
+	}
+	if (*mono < last_mono)
+		*mono = last_mono;
+	last_mono = *mono;
+}
+
+/* The clock's current value in nanoseconds, or -EINVAL for unknown ids. */
+int64_t ukf_clock_ns(int32_t clk, int64_t *ns)
+{
+	int64_t real, mono;
+
+	switch (clk) {
+	case UKF_CLOCK_REALTIME:
+	case UKF_CLOCK_REALTIME_COARSE:
+	case UKF_CLOCK_TAI: /* the kernel's TAI offset is 0 until NTP sets it */
+		now(&real, &mono);
+		*ns = real;
+		return 0;
+	case UKF_CLOCK_MONOTONIC:
+	case UKF_CLOCK_MONOTONIC_RAW:
+	case UKF_CLOCK_MONOTONIC_COARSE:
+	case UKF_CLOCK_BOOTTIME: /* the guest never suspends */
+		now(&real, &mono);
+		*ns = mono;
+		return 0;
+	case UKF_CLOCK_PROCESS_CPUTIME_ID:
+	case UKF_CLOCK_THREAD_CPUTIME_ID:
+		/* One vCPU running one program: wall time since it started
+		 * stands in for CPU time (it includes sleeps). */
+		now(&real, &mono);
+		*ns = mono - start_mono;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int64_t put_timespec(uint64_t uts, int64_t ns)
+{
+	if (!ukf_user_ok(uts, sizeof(struct ukf_timespec)))
+		return -EFAULT;
+	struct ukf_timespec *ts = UKF_UPTR(struct ukf_timespec, uts);
+	/* Floor division: realtime may be negative in principle. */
+	int64_t sec = ns / NSEC_PER_SEC, rem = ns % NSEC_PER_SEC;
+	if (rem < 0) {
+		rem += NSEC_PER_SEC;
+		sec--;
+	}
+	ts->tv_sec = sec;
+	ts->tv_nsec = rem;
+	return 0;
+}
+
+/* Read and validate a user timespec into nanoseconds (saturating). */
+static int64_t get_timespec(uint64_t uts, int64_t *ns)
+{
+	if (!ukf_user_ok(uts, sizeof(struct ukf_timespec)))
+		return -EFAULT;
+	struct ukf_timespec ts = *UKF_UPTR(struct ukf_timespec, uts);
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NSEC_PER_SEC)
+		return -EINVAL;
+	if (ts.tv_sec >= INT64_MAX / NSEC_PER_SEC)
+		*ns = INT64_MAX;
+	else
+		*ns = ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+	return 0;
+}
+
+UKF_SYSCALL2(clock_gettime, int32_t, clk, uint64_t, uts)
+{
+	int64_t ns;
+	int64_t r = ukf_clock_ns(clk, &ns);
+	if (r < 0)
+		return r;
+	return put_timespec(uts, ns);
+}
+
+UKF_SYSCALL2(clock_getres, int32_t, clk, uint64_t, uts)
+{
+	int64_t ns;
+	int64_t r = ukf_clock_ns(clk, &ns); /* validates clk */
+	if (r < 0)
+		return r;
+	if (!uts)
+		return 0;
+	/* Coarse clocks report the tick (HZ=250), like Linux. */
+	if (clk == UKF_CLOCK_REALTIME_COARSE || clk == UKF_CLOCK_MONOTONIC_COARSE)
+		return put_timespec(uts, 4000000);
+	return put_timespec(uts, 1);
+}
+
+UKF_SYSCALL2(gettimeofday, uint64_t, utv, uint64_t, utz)
+{
+	int64_t ns;
+
+	if (utv) {
+		if (!ukf_user_ok(utv, sizeof(struct ukf_timeval)))
+			return -EFAULT;
+		ukf_clock_ns(UKF_CLOCK_REALTIME, &ns);
+		struct ukf_timeval *tv = UKF_UPTR(struct ukf_timeval, utv);
+		tv->tv_sec = ns / NSEC_PER_SEC;
+		tv->tv_usec = ns % NSEC_PER_SEC / 1000;
+	}
+	if (utz) {
+		if (!ukf_user_ok(utz, sizeof(struct ukf_timezone)))
+			return -EFAULT;
+		*UKF_UPTR(struct ukf_timezone, utz) = (struct ukf_timezone){ 0, 0 };
+	}
+	return 0;
+}
+
+UKF_SYSCALL1(time, uint64_t, utloc)
+{
+	int64_t ns;
+
+	ukf_clock_ns(UKF_CLOCK_REALTIME, &ns);
+	int64_t sec = ns / NSEC_PER_SEC;
+	if (utloc) {
+		if (!ukf_user_ok(utloc, sizeof(int64_t)))
+			return -EFAULT;
+		*UKF_UPTR(int64_t, utloc) = sec;
+	}
+	return sec;
+}
+
+/* Sleep ns nanoseconds on the host; nothing can interrupt it yet, so the
+ * remaining time is never reported. */
+static int64_t sleep_ns(int64_t ns)
+{
+	if (ns <= 0)
+		return 0;
+	struct ukf_hc_clock c = { .realtime_ns = ns };
+	int64_t r = ukf_hcall(UKF_HC_NANOSLEEP, &c);
+	return r < 0 ? r : 0;
+}
+
+UKF_SYSCALL2(nanosleep, uint64_t, ureq, uint64_t, urem)
+{
+	int64_t ns;
+
+	(void)urem;
+	int64_t r = get_timespec(ureq, &ns);
+	if (r < 0)
+		return r;
+	return sleep_ns(ns);
+}
+
+UKF_SYSCALL4(clock_nanosleep, int32_t, clk, int32_t, flags, uint64_t, ureq,
+	     uint64_t, urem)
+{
+	int64_t ns, now_ns;
+
+	(void)urem;
+	switch (clk) {
+	case UKF_CLOCK_REALTIME:
+	case UKF_CLOCK_MONOTONIC:
+	case UKF_CLOCK_BOOTTIME:
+	case UKF_CLOCK_TAI:
+	case UKF_CLOCK_PROCESS_CPUTIME_ID:
+		break;
+	case UKF_CLOCK_THREAD_CPUTIME_ID:
+		return -EINVAL;
+	default:
+		return ukf_clock_ns(clk, &now_ns) < 0 ? -EINVAL : -EOPNOTSUPP;
+	}
+	int64_t r = get_timespec(ureq, &ns);
+	if (r < 0)
+		return r;
+	if (flags & UKF_TIMER_ABSTIME) {
+		ukf_clock_ns(clk, &now_ns);
+		ns = ns - now_ns; /* both non-negative: cannot overflow */
+	}
+	return sleep_ns(ns);
+}

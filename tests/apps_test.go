@@ -1,0 +1,96 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestApps runs each test program under ukfork and natively, with musl and
+// with glibc, and requires the same stdout and exit status.
+func TestApps(t *testing.T) {
+	cases := []struct {
+		app  string
+		args []string
+	}{
+		{"hello", nil},
+		{"args", []string{"one", "two words", ""}},
+		{"exitcode", []string{"0"}},
+		{"exitcode", []string{"7"}},
+		{"exitcode", []string{"255", "_exit"}},
+		{"exitcode", []string{"256"}}, // wraps to 0
+		{"random", nil},
+		{"malloc", []string{"100"}},
+	}
+	for _, libc := range libcs {
+		for _, tc := range cases {
+			name := fmt.Sprintf("%s/%s/%s", libc, tc.app, strings.Join(tc.args, "_"))
+			t.Run(name, func(t *testing.T) {
+				prog := app(libc, tc.app)
+				img := bake(t, prog)
+				same(t, ukfork(t, img, tc.args...), native(t, "", prog, tc.args...))
+			})
+		}
+	}
+}
+
+// TestStaticPIE loads a static-PIE executable at the runtime's chosen base.
+func TestStaticPIE(t *testing.T) {
+	prog := filepath.Join(appDir, "pie", "hello")
+	same(t, ukfork(t, bake(t, prog)), native(t, "", prog))
+}
+
+// TestClocks checks the guest's clocks against the host's.
+func TestClocks(t *testing.T) {
+	for _, libc := range libcs {
+		t.Run(libc, func(t *testing.T) {
+			prog := app(libc, "clocks")
+			now := fmt.Sprint(time.Now().Unix())
+			got := ukfork(t, bake(t, prog), now)
+			want := native(t, "", prog, now)
+			same(t, got, want)
+			if strings.Contains(got.stdout, ": 0") {
+				t.Errorf("a clock check failed under ukfork:\n%s", got.stdout)
+			}
+		})
+	}
+}
+
+// fileTree makes the tree the files test reads, under dir/data.
+func fileTree(t *testing.T) string {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	must(t, os.MkdirAll(filepath.Join(data, "sub"), 0o755))
+	must(t, os.WriteFile(filepath.Join(data, "hello.txt"), []byte("hello world\n"), 0o644))
+	big := make([]byte, 300_000)
+	for i := range big {
+		big[i] = byte(i*7 + i/1000)
+	}
+	must(t, os.WriteFile(filepath.Join(data, "sub", "big.bin"), big, 0o644))
+	must(t, os.Symlink("hello.txt", filepath.Join(data, "link.txt")))
+	return dir
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFiles reads a baked tree with every file call and compares with the
+// same program reading the same tree on the host.
+func TestFiles(t *testing.T) {
+	dir := fileTree(t)
+	for _, libc := range libcs {
+		t.Run(libc, func(t *testing.T) {
+			prog := app(libc, "files")
+			img := bake(t, prog, "--file", filepath.Join(dir, "data")+":/data")
+			// Natively stdout is a pipe too: lseek on it gives ESPIPE in both.
+			same(t, ukfork(t, img, "/data"), native(t, "", prog, filepath.Join(dir, "data")))
+		})
+	}
+}
