@@ -23,7 +23,7 @@ func TestApps(t *testing.T) {
 		{"exitcode", []string{"255", "_exit"}},
 		{"exitcode", []string{"256"}}, // wraps to 0
 		{"random", nil},
-		{"malloc", []string{"100"}},
+		{"malloc", []string{"20"}},
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {
