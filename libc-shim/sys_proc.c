@@ -123,6 +123,59 @@ UKF_SYSCALL2(set_robust_list, uint64_t, head, uint64_t, len)
 	return 0;
 }
 
+/* prctl: the thread name and the few flags start-up code asks about. */
+#define UKF_PR_SET_PDEATHSIG 1
+#define UKF_PR_GET_DUMPABLE 3
+#define UKF_PR_SET_DUMPABLE 4
+#define UKF_PR_SET_NAME 15
+#define UKF_PR_GET_NAME 16
+#define UKF_PR_SET_NO_NEW_PRIVS 38
+#define UKF_PR_GET_NO_NEW_PRIVS 39
+static char comm[16];
+static int dumpable = 1, no_new_privs;
+
+UKF_SYSCALL5(prctl, int32_t, op, uint64_t, a2, uint64_t, a3, uint64_t, a4, uint64_t, a5)
+{
+	(void)a3, (void)a4, (void)a5;
+	switch (op) {
+	case UKF_PR_SET_NAME:
+		if (!ukf_user_ok(a2, 1))
+			return -EFAULT;
+		for (int i = 0; i < 15; i++) {
+			if (!ukf_user_ok(a2 + i, 1))
+				return -EFAULT;
+			comm[i] = *UKF_UPTR(char, a2 + i);
+			if (!comm[i])
+				break;
+		}
+		comm[15] = 0;
+		return 0;
+	case UKF_PR_GET_NAME:
+		if (!ukf_user_ok(a2, 16))
+			return -EFAULT;
+		memcpy(UKF_UPTR(char, a2), comm, 16);
+		return 0;
+	case UKF_PR_GET_DUMPABLE:
+		return dumpable;
+	case UKF_PR_SET_DUMPABLE:
+		if (a2 > 1)
+			return -EINVAL;
+		dumpable = (int)a2;
+		return 0;
+	case UKF_PR_SET_PDEATHSIG:
+		return a2 > 64 ? -EINVAL : 0;
+	case UKF_PR_SET_NO_NEW_PRIVS:
+		if (a2 != 1)
+			return -EINVAL;
+		no_new_privs = 1;
+		return 0;
+	case UKF_PR_GET_NO_NEW_PRIVS:
+		return no_new_privs;
+	default:
+		return -EINVAL;
+	}
+}
+
 /* Restartable sequences never restart here (nothing preempts the program),
  * so registering only has to publish the CPU number: always 0. */
 #define UKF_RSEQ_FLAG_UNREGISTER 1

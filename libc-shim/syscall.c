@@ -27,7 +27,7 @@ SYS(sysinfo) SYS(getuid) SYS(getgid) SYS(geteuid) SYS(getegid) SYS(getppid)
 SYS(getpgrp) SYS(getgroups) SYS(getresuid) SYS(getresgid) SYS(getpgid)
 SYS(getsid) SYS(arch_prctl) SYS(setrlimit) SYS(gettid) SYS(sched_getaffinity)
 SYS(set_tid_address) SYS(exit_group) SYS(set_robust_list) SYS(prlimit64)
-SYS(getrandom) SYS(rseq)
+SYS(getrandom) SYS(rseq) SYS(prctl)
 #undef SYS
 
 #define NR_MAX 512
@@ -102,6 +102,7 @@ static const ukf_sys_fn table[NR_MAX] = {
 	[__NR_readlinkat] = sys_readlinkat,
 	[__NR_faccessat] = sys_faccessat,
 	[__NR_set_robust_list] = sys_set_robust_list, /* recorded */
+	[__NR_prctl] = sys_prctl, /* name, dumpable, no_new_privs; others EINVAL */
 	[__NR_preadv] = sys_preadv,
 	[__NR_pwritev] = sys_pwritev,
 	[__NR_prlimit64] = sys_prlimit64,       /* own pid only; set is recorded */

@@ -48,7 +48,7 @@ func StatNode(n *Node, st *abi.Stat) {
 	}
 	*st = abi.Stat{
 		Dev: 0x75, Ino: n.Ino, Nlink: nlink, Mode: n.Mode, Rdev: n.Rdev,
-		Size: n.Size, Blksize: 4096, Blocks: (n.Size + 511) / 512,
+		Size: n.Size, Blksize: 4096, Blocks: (n.Size + 4095) / 4096 * 8, // whole 4 KiB blocks, as ext4 allocates
 		Atime_sec: n.MTime, Mtime_sec: n.MTime, Ctime_sec: n.MTime,
 	}
 }
