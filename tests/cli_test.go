@@ -1,0 +1,96 @@
+package tests
+
+import (
+	"bufio"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestUnsupportedSyscall: ENOSYS to the program, the name once on stderr, and
+// stdin passed through.
+func TestUnsupportedSyscall(t *testing.T) {
+	prog := app("musl", "enosys")
+	img := bake(t, prog)
+	input := "line one\nline two\n"
+	cmd := exec.Command(ukforkBin, "run", img)
+	cmd.Stdin = strings.NewReader(input)
+	got := runCmd(t, cmd)
+	// No native comparison: on Linux vhangup exists (and as root succeeds).
+	want := "vhangup: -1 ENOSYS\nvhangup: -1 ENOSYS\nvhangup: -1 ENOSYS\n" + input
+	if got.status != 0 || got.stdout != want {
+		t.Errorf("got %s", got)
+	}
+	if strings.Count(got.stderr, "vhangup") != 1 || !strings.Contains(got.stderr, "not implemented") {
+		t.Errorf("want vhangup named once on stderr, got %q", got.stderr)
+	}
+}
+
+// TestTrace: --trace lists each syscall with decoded arguments and result,
+// and does not change what the program prints.
+func TestTrace(t *testing.T) {
+	dir := fileTree(t)
+	img := bake(t, app("musl", "files"), "--file", dir+"/data:/data")
+	plain := ukfork(t, img, "/data")
+	r := runCmd(t, exec.Command(ukforkBin, "run", "--trace", img, "/data"))
+	if r.stdout != plain.stdout || r.status != 0 {
+		t.Fatalf("--trace changed the program's output: %s", r)
+	}
+	for _, want := range []string{
+		`chdir("/data") = 0`,
+		`open("hello.txt", 0x8000, 0x0) = 3`,
+		`open("missing", 0x8000, 0x0) = -1 ENOENT (no such file or directory)`,
+		`read(3, 0x`,
+		`exit_group(0) = 0`,
+	} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("trace lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+// TestFlagsAfterImage: everything after IMAGE is the program's, flags too.
+func TestFlagsAfterImage(t *testing.T) {
+	prog := app("musl", "args")
+	same(t, ukfork(t, bake(t, prog), "--trace", "-x"), native(t, "", prog, "--trace", "-x"))
+}
+
+// TestInterrupt: SIGINT or SIGTERM to `ukfork run` stops the VM whether the
+// program sleeps or spins, and ukfork exits as the program would (128+N).
+func TestInterrupt(t *testing.T) {
+	img := bake(t, app("musl", "sleeper"))
+	for _, tc := range []struct {
+		mode string
+		sig  syscall.Signal
+	}{{"sleep", syscall.SIGINT}, {"spin", syscall.SIGINT}, {"spin", syscall.SIGTERM}} {
+		t.Run(tc.mode+"/"+tc.sig.String(), func(t *testing.T) {
+			cmd := exec.Command(ukforkBin, "run", img, tc.mode)
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			line, _ := bufio.NewReader(out).ReadString('\n')
+			if line != "ready\n" {
+				cmd.Process.Kill()
+				t.Fatalf("program did not start: %q", line)
+			}
+			cmd.Process.Signal(tc.sig)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("ukfork run did not stop within 5s")
+			}
+			if got, want := cmd.ProcessState.ExitCode(), 128+int(tc.sig); got != want {
+				t.Errorf("exit status %d, want %d", got, want)
+			}
+		})
+	}
+}
