@@ -188,10 +188,11 @@ func FuzzDispatch(f *testing.F) {
 		copy(b, data)
 		b2, _ := m.Slice(bufAt, 4096)
 		copy(b2, data)
-		if nr == abi.HCNanosleep || nr == abi.HCExit {
+		nr %= abi.HCMax
+		if nr == abi.HCNanosleep {
 			nr = abi.HCClock // sleeping is not interesting to fuzz
 		}
-		p.Dispatch(m, nr%abi.HCMax, gpa)
-		p.Dispatch(m, nr%abi.HCMax, argAt)
+		p.Dispatch(m, nr, gpa)
+		p.Dispatch(m, nr, argAt)
 	})
 }
