@@ -9,6 +9,7 @@
 
 static int calibrated;
 static uint64_t tsc_base, mult;     /* ns = (tsc - tsc_base) * mult >> 32 */
+static uint64_t start_tsc;
 static int64_t real_base, mono_base, start_mono, last_mono;
 
 static inline uint64_t rdtsc(void)
@@ -36,21 +37,28 @@ static void calibrate(void)
 	host_clock(&real_base, &mono_base);
 	uint64_t t1 = rdtsc();
 	tsc_base = t0 + (t1 - t0) / 2;
-	if (khz)
+	if (khz) {
 		mult = (1000000ULL << 32) / khz;
+		uint64_t d = tsc_base > start_tsc ? tsc_base - start_tsc : 0;
+		start_mono = mono_base - (int64_t)((unsigned __int128)d * mult >> 32);
+		last_mono = start_mono;
+	}
 	calibrated = 1;
 }
 
-/* Calibrate and remember the program's start (for the CPU-time clocks). */
+/* Remember the program's start (for the CPU-time clocks). With a known TSC
+ * rate that is one rdtsc, and calibration waits for the first clock read:
+ * a program that never reads a clock never pays the exit. */
 void ukf_time_init(void)
 {
 	int64_t real;
 
+	if (ukf_boot->tsc_khz) {
+		start_tsc = rdtsc();
+		return;
+	}
 	calibrate();
-	if (ukf_boot->tsc_khz)
-		start_mono = mono_base;
-	else
-		host_clock(&real, &start_mono);
+	host_clock(&real, &start_mono);
 	last_mono = start_mono;
 }
 
