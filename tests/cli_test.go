@@ -94,3 +94,23 @@ func TestInterrupt(t *testing.T) {
 		})
 	}
 }
+
+// TestInspect: inspect lists what bake put in: program, memory, env, runtime
+// and every file with its size.
+func TestInspect(t *testing.T) {
+	dir := fileTree(t)
+	img := bake(t, app("musl", "hello"), "--mem", "64M", "--env", "GREETING=hi", "--file", dir+"/data:/data")
+	r := runCmd(t, exec.Command(ukforkBin, "inspect", img))
+	if r.status != 0 {
+		t.Fatalf("inspect: %s", r)
+	}
+	for _, want := range []string{
+		"program:  /bin/hello", "memory:   64 MiB", "GREETING=hi", "PATH=/bin:",
+		"ABI 1", "/data/hello.txt", "300000  /data/sub/big.bin", "/data/link.txt -> hello.txt",
+		"drwxr-xr-x", "/bin/hello",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}

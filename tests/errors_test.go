@@ -18,6 +18,7 @@ func TestCrash(t *testing.T) {
 	}{
 		{"segv", 139, "SIGSEGV: page fault at rip="},
 		{"wild", 139, "SIGSEGV"},
+		{"idt", 139, "SIGSEGV: page fault at rip="},
 		{"ill", 132, "SIGILL: invalid opcode at rip="},
 		{"fpe", 136, "SIGFPE: divide error at rip="},
 	}

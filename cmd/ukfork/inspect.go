@@ -40,7 +40,7 @@ func inspectCmd() *cobra.Command {
 			fmt.Fprintf(w, "runtime:\t%s\n", rt)
 			fmt.Fprintf(w, "files:\t%d\n", len(m.Files))
 			w.Flush()
-			w = tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 1, ' ', tabwriter.AlignRight)
+			out := cmd.OutOrStdout()
 			for _, e := range m.Files {
 				mode := fs.FileMode(e.Mode).Perm()
 				var size, extra string
@@ -52,9 +52,9 @@ func inspectCmd() *cobra.Command {
 				default:
 					size = fmt.Sprint(e.Data.Size)
 				}
-				fmt.Fprintf(w, "  %s\t %s\t %s%s\t\n", mode, size, e.Path, extra)
+				fmt.Fprintf(out, "  %s %10s  %s%s\n", mode, size, e.Path, extra)
 			}
-			return w.Flush()
+			return nil
 		},
 	}
 }

@@ -108,8 +108,19 @@ func writePageTables(mem []byte, size uint64) {
 	}
 	le.PutUint64(mem[abi.PDAddr:], abi.PT0Addr|pteP|pteRW|pteUS)
 	for a := uint64(4096); a < twoMiB; a += 4096 {
-		le.PutUint64(mem[abi.PT0Addr+a/4096*8:], a|pteP|pteRW|pteUS)
+		flags := uint64(pteP | pteRW | pteUS)
+		if supervisorOnly(a) {
+			flags &^= pteUS
+		}
+		le.PutUint64(mem[abi.PT0Addr+a/4096*8:], a|flags)
 	}
+}
+
+// supervisorOnly reports the pages only the CPU itself needs: descriptor
+// tables, TSS, page tables and the exception stack. Ring 3 (the program and
+// the runtime alike) faults on them, as a Linux process faults on low memory.
+func supervisorOnly(a uint64) bool {
+	return a < abi.BootinfoAddr || (a >= abi.XStackTop-0x10000 && a < abi.XStackTop)
 }
 
 func flatSeg(sel uint16, code bool) kvm.Segment {

@@ -13,6 +13,8 @@ int main(int argc, char **argv)
 		*(volatile int *)0 = 1;
 	if (strcmp(how, "wild") == 0)
 		*(volatile int *)0x7ff000000000 = 1;
+	if (strcmp(how, "idt") == 0) /* the VM's IDT under ukfork: must fault */
+		*(volatile int *)0x2000 = 0;
 	if (strcmp(how, "ill") == 0)
 		__asm__ volatile("ud2");
 	if (strcmp(how, "fpe") == 0) {
