@@ -1,5 +1,10 @@
-// Package memory is guest RAM: a memfd mapped into the host, with every
-// guest-supplied address checked before the host touches it.
+// Package memory is guest RAM, with every guest-supplied address checked
+// before the host touches it, and cloned copy-on-write when a VM forks.
+//
+// A VM that never forked maps one memfd shared: writes land in the memfd and
+// giving memory back punches holes. At its first fork the parent remaps the
+// same memfd private, which freezes it: from then on the memfd is a segment
+// that parent and child share copy-on-write (see fork.go).
 package memory
 
 import (
@@ -17,40 +22,43 @@ const lowest = PageSize
 
 // Memory is one VM's RAM, guest-physical [0, Size).
 type Memory struct {
-	fd  int
-	mem []byte
+	mem    []byte     // the host range backing guest RAM
+	shared bool       // mapped MAP_SHARED over chunks[*].seg == the first segment
+	chunks []chunkRef // per chunkSize of guest RAM: where its pages come from
 }
 
 // New creates size bytes of guest RAM. Nothing is allocated until touched:
 // untouched guest memory costs the host nothing.
 func New(size uint64) (*Memory, error) {
-	if size%PageSize != 0 || size == 0 {
-		return nil, fmt.Errorf("memory: size %d is not a positive multiple of %d", size, PageSize)
+	if size%chunkSize != 0 || size == 0 {
+		return nil, fmt.Errorf("memory: size %d is not a positive multiple of %d", size, chunkSize)
 	}
-	fd, err := unix.MemfdCreate("ukfork-guest", unix.MFD_CLOEXEC)
+	seg, err := newSegment(size)
 	if err != nil {
-		return nil, fmt.Errorf("memory: memfd_create: %w", err)
+		return nil, err
 	}
-	if err := unix.Ftruncate(fd, int64(size)); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("memory: ftruncate %d: %w", size, err)
-	}
-	mem, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	mem, err := unix.Mmap(seg.fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
-		unix.Close(fd)
+		seg.closeFD()
 		return nil, fmt.Errorf("memory: mmap %d bytes: %w", size, err)
 	}
-	return &Memory{fd: fd, mem: mem}, nil
+	m := &Memory{mem: mem, shared: true, chunks: make([]chunkRef, size/chunkSize)}
+	for i := range m.chunks {
+		m.chunks[i] = seg.ref(uint64(i) * chunkSize)
+	}
+	return m, nil
 }
 
-// Close unmaps and frees the memory.
+// Close unmaps the memory and drops its share of every segment.
 func (m *Memory) Close() error {
 	if m.mem == nil {
 		return nil
 	}
 	err := unix.Munmap(m.mem)
-	unix.Close(m.fd)
-	m.mem = nil
+	for i := range m.chunks {
+		m.chunks[i].release()
+	}
+	m.mem, m.chunks = nil, nil
 	return err
 }
 
@@ -86,8 +94,8 @@ func Ptr[T any](m *Memory, gpa uint64) (*T, error) {
 	return (*T)(unsafe.Pointer(&b[0])), nil
 }
 
-// Discard gives guest [gpa, gpa+n) back to the host; it reads as zero after.
-// The range must be page-aligned.
+// Discard gives guest [gpa, gpa+n) back; it reads as zero after. The range
+// must be page-aligned.
 func (m *Memory) Discard(gpa, n uint64) error {
 	if gpa%PageSize != 0 || n%PageSize != 0 {
 		return unix.EINVAL
@@ -98,14 +106,25 @@ func (m *Memory) Discard(gpa, n uint64) error {
 	if n == 0 {
 		return nil
 	}
-	return unix.Fallocate(m.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(gpa), int64(n))
+	if m.shared {
+		return unix.Fallocate(m.chunks[0].seg.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(gpa), int64(n))
+	}
+	return m.discardPrivate(gpa, n)
 }
 
-// Resident returns how many bytes of guest RAM the host has allocated.
+// Resident returns how many bytes of host memory this VM holds on its own:
+// for a VM that never forked its whole memfd, after a fork its private pages.
 func (m *Memory) Resident() uint64 {
-	var st unix.Stat_t
-	if unix.Fstat(m.fd, &st) != nil {
+	if m.shared {
+		var st unix.Stat_t
+		if unix.Fstat(m.chunks[0].seg.fd, &st) != nil {
+			return 0
+		}
+		return uint64(st.Blocks) * 512
+	}
+	pages, err := m.privatePages(0, m.Size())
+	if err != nil {
 		return 0
 	}
-	return uint64(st.Blocks) * 512
+	return uint64(len(pages)) * PageSize
 }

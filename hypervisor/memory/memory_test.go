@@ -8,7 +8,7 @@ import (
 )
 
 func TestSliceBounds(t *testing.T) {
-	m, err := New(1 << 20)
+	m, err := New(2 << 20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,9 +20,9 @@ func TestSliceBounds(t *testing.T) {
 		{0x1000, 16, true},
 		{0, 16, false},         // page 0
 		{0xfff, 1, false},      // still page 0
-		{1<<20 - 16, 16, true}, // last bytes
-		{1<<20 - 16, 17, false},
-		{1 << 20, 1, false},
+		{2<<20 - 16, 16, true}, // last bytes
+		{2<<20 - 16, 17, false},
+		{2 << 20, 1, false},
 		{0x1000, ^uint64(0), false}, // overflow
 		{^uint64(0) - 4, 8, false},
 		{0, 0, true}, // empty is always fine
