@@ -79,7 +79,7 @@ func (c *VCPU) IO() IOExit {
 		Count:     *(*uint32)(unsafe.Add(p, 4)),
 	}
 	off := *(*uint64)(unsafe.Add(p, 8))
-	if off+8 <= uint64(len(c.run)) {
+	if off <= uint64(len(c.run))-8 { // not off+8: that can wrap
 		switch io.Size {
 		case 1:
 			io.Data = uint64(c.run[off])
@@ -95,6 +95,9 @@ func (c *VCPU) IO() IOExit {
 // ExitDetail returns the suberror of KVM_EXIT_INTERNAL_ERROR or the
 // hardware reason of KVM_EXIT_FAIL_ENTRY.
 func (c *VCPU) ExitDetail() uint64 {
+	if c.ExitReason() == ExitInternalError { // __u32 suberror, then __u32 ndata
+		return uint64(*(*uint32)(unsafe.Pointer(&c.run[runOffExit])))
+	}
 	return *(*uint64)(unsafe.Pointer(&c.run[runOffExit]))
 }
 

@@ -88,10 +88,14 @@ func (fs *FS) Open(n *Node, flags int) (*OpenFile, unix.Errno) {
 	if acc == 3 {
 		return nil, unix.EINVAL
 	}
+	// As Linux, O_DIRECTORY is checked before the access mode.
+	if flags&unix.O_DIRECTORY != 0 && !n.IsDir() {
+		return nil, unix.ENOTDIR
+	}
 	var f File
 	switch n.Mode & unix.S_IFMT {
 	case unix.S_IFDIR:
-		if acc != unix.O_RDONLY {
+		if acc != unix.O_RDONLY || flags&(unix.O_TRUNC|unix.O_CREAT) != 0 {
 			return nil, unix.EISDIR
 		}
 		f = &dirFile{n: n}
@@ -104,9 +108,6 @@ func (fs *FS) Open(n *Node, flags int) (*OpenFile, unix.Errno) {
 		f = &regFile{n: n, src: fs.src}
 	default:
 		return nil, unix.ELOOP // an unfollowed symlink (O_NOFOLLOW)
-	}
-	if flags&unix.O_DIRECTORY != 0 && !n.IsDir() {
-		return nil, unix.ENOTDIR
 	}
 	return &OpenFile{File: f, Flags: flags &^ (unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC | unix.O_CLOEXEC)}, 0
 }

@@ -64,12 +64,12 @@ func seek(pos *int64, size, off int64, whence int) (int64, unix.Errno) {
 	case unix.SEEK_END:
 		n = size + off
 	case unix.SEEK_DATA:
-		if off >= size {
+		if off < 0 || off >= size { // ENXIO for negative offsets too, as Linux
 			return 0, unix.ENXIO
 		}
 		n = off
 	case unix.SEEK_HOLE:
-		if off >= size {
+		if off < 0 || off >= size { // ENXIO for negative offsets too, as Linux
 			return 0, unix.ENXIO
 		}
 		n = size

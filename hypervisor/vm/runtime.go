@@ -62,7 +62,9 @@ func ParseRuntime(b []byte) (*Runtime, error) {
 	if h.Abi_version != abi.Version {
 		return nil, fmt.Errorf("runtime speaks ABI %d, this ukfork ABI %d: rebake the image with this ukfork", h.Abi_version, abi.Version)
 	}
-	for _, a := range []uint64{h.Start, h.Syscall_entry, h.Fault_entry + 32*abi.FaultStubSize - 1} {
+	// The fault stubs: both ends, so the table can neither start below the
+	// runtime nor wrap around.
+	for _, a := range []uint64{h.Start, h.Syscall_entry, h.Fault_entry, h.Fault_entry + 32*abi.FaultStubSize - 1} {
 		if a < abi.RuntimeAddr || a >= end {
 			return nil, fmt.Errorf("runtime: entry point %#x outside the runtime", a)
 		}

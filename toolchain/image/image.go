@@ -134,7 +134,7 @@ func read(p string, f *os.File) (*Image, error) {
 		return nil, formatErr(p, "corrupt manifest: %v; rebake it", err)
 	}
 	if err := img.Manifest.check(size); err != nil {
-		return nil, formatErr(p, "%v", err)
+		return nil, formatErr(p, "%v; rebake it", err)
 	}
 	return img, nil
 }
@@ -158,7 +158,7 @@ func (m *Manifest) check(size uint64) error {
 		return fmt.Errorf("manifest version %d, want %d", m.Version, Version)
 	}
 	if err := m.Runtime.check(size); err != nil || m.Runtime.Size == 0 {
-		return fmt.Errorf("runtime blob out of range; rebake the image")
+		return fmt.Errorf("runtime blob out of range")
 	}
 	seen := make(map[string]string, len(m.Files))
 	seen["/"] = TypeDir
@@ -198,7 +198,7 @@ func (m *Manifest) check(size uint64) error {
 
 func (b Blob) check(size uint64) error {
 	if b.Off > size || b.Size > size-b.Off {
-		return fmt.Errorf("data at %d+%d beyond the end of the image (%d bytes): truncated? rebake it", b.Off, b.Size, size)
+		return fmt.Errorf("data at %d+%d beyond the end of the image (%d bytes; truncated?)", b.Off, b.Size, size)
 	}
 	return nil
 }

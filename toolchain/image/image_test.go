@@ -1,0 +1,288 @@
+package image_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/ukfork/ukfork/toolchain/image"
+)
+
+func TestRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	dst := filepath.Join(dir, "prog.img")
+	w, err := image.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime := bytes.Repeat([]byte("RT"), 3000) // 6000 bytes: the next blob is realigned
+	prog := []byte("\x7fELF program")
+	data := []byte("hello\n")
+	rb, err := w.AddBlob(bytes.NewReader(runtime))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := w.AddBlob(bytes.NewReader(prog))
+	db, _ := w.AddBlob(bytes.NewReader(data))
+	eb, _ := w.AddBlob(bytes.NewReader(nil))
+	w.M.Creator = "test"
+	w.M.Program = "/bin/prog"
+	w.M.Name = "prog"
+	w.M.MemSize = 64 << 20
+	w.M.Env = []string{"PATH=/bin", "HOME=/"}
+	w.M.Runtime = rb
+	w.M.Files = []image.Entry{
+		{Path: "/bin", Type: image.TypeDir, Mode: 0o755, MTime: 1},
+		{Path: "/bin/prog", Type: image.TypeFile, Mode: 0o755, MTime: 2, Data: pb},
+		{Path: "/etc", Type: image.TypeDir, Mode: 0o755},
+		{Path: "/etc/motd", Type: image.TypeFile, Mode: 0o644, Data: db},
+		{Path: "/etc/empty", Type: image.TypeFile, Mode: 0o600, Data: eb},
+		{Path: "/bin/sh", Type: image.TypeSymlink, Mode: 0o777, Target: "prog"},
+	}
+	want := w.M
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []image.Blob{rb, pb, db} {
+		if b.Off%4096 != 0 || b.Off < 64 {
+			t.Errorf("blob %+v not 4 KiB aligned after the header", b)
+		}
+	}
+	if pb.Off < rb.Off+rb.Size || db.Off < pb.Off+pb.Size {
+		t.Errorf("blobs overlap: %+v %+v %+v", rb, pb, db)
+	}
+
+	img, err := image.Open(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer img.Close()
+	if want.Version != image.Version || !reflect.DeepEqual(img.Manifest, want) {
+		t.Errorf("manifest\n got %+v\nwant %+v", img.Manifest, want)
+	}
+	st, _ := os.Stat(dst)
+	if img.Size != st.Size() || img.Path != dst {
+		t.Errorf("Size %d Path %q, want %d %q", img.Size, img.Path, st.Size(), dst)
+	}
+	if st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644", st.Mode())
+	}
+	got, err := img.Runtime()
+	if err != nil || !bytes.Equal(got, runtime) {
+		t.Errorf("Runtime() = %d bytes %v, want %d", len(got), err, len(runtime))
+	}
+	for _, c := range []struct {
+		b    image.Blob
+		want []byte
+	}{{pb, prog}, {db, data}, {eb, nil}} {
+		buf := make([]byte, c.b.Size)
+		if _, err := img.File.ReadAt(buf, int64(c.b.Off)); err != nil || !bytes.Equal(buf, c.want) {
+			t.Errorf("blob %+v = %q %v, want %q", c.b, buf, err, c.want)
+		}
+	}
+	// Only the image: no temporary left behind.
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("directory holds %v", ents)
+	}
+}
+
+func TestAbort(t *testing.T) {
+	for _, commit := range []bool{false, true} {
+		dir := t.TempDir()
+		dst := filepath.Join(dir, "x.img")
+		w, err := image.Create(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.AddBlob(strings.NewReader("data"))
+		if commit {
+			// Invalid (no runtime, no program): Commit refuses, then Abort.
+			if err := w.Commit(); err == nil {
+				t.Fatal("Commit of an invalid manifest succeeded")
+			}
+		}
+		w.Abort()
+		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+			t.Errorf("commit=%v: Abort left %v", commit, ents)
+		}
+	}
+}
+
+// Raw images, written byte by byte: a 64-byte header (magic, version, flags,
+// manifest offset and length, little-endian), blobs at 4096, the manifest.
+const (
+	blobOff  = 4096
+	runtimeB = "RUNTIME!"
+	progB    = "PROGRAM"
+)
+
+func rawHeader(magic string, version uint32, off, n uint64) []byte {
+	h := make([]byte, 64)
+	copy(h, magic)
+	binary.LittleEndian.PutUint32(h[8:], version)
+	binary.LittleEndian.PutUint64(h[16:], off)
+	binary.LittleEndian.PutUint64(h[24:], n)
+	return h
+}
+
+func goodManifest() image.Manifest {
+	return image.Manifest{
+		Version: image.Version, Program: "/bin/prog", Name: "prog", MemSize: 64 << 20,
+		Runtime: image.Blob{Off: blobOff, Size: uint64(len(runtimeB))},
+		Files: []image.Entry{
+			{Path: "/bin", Type: image.TypeDir, Mode: 0o755},
+			{Path: "/bin/prog", Type: image.TypeFile, Mode: 0o755, Data: image.Blob{Off: blobOff + 8, Size: uint64(len(progB))}},
+			{Path: "/bin/sh", Type: image.TypeSymlink, Target: "prog"},
+		},
+	}
+}
+
+// rawImage lays out an image with manifest js (JSON) after the blobs.
+func rawImage(js []byte) []byte {
+	b := make([]byte, blobOff)
+	b = append(b, runtimeB+progB...)
+	off := uint64(len(b))
+	b = append(b, js...)
+	copy(b, rawHeader(image.Magic, image.Version, off, uint64(len(js))))
+	return b
+}
+
+func withManifest(edit func(m *image.Manifest)) []byte {
+	m := goodManifest()
+	edit(&m)
+	js, err := json.Marshal(&m)
+	if err != nil {
+		panic(err)
+	}
+	return rawImage(js)
+}
+
+func withHeader(edit func(h []byte, size int)) []byte {
+	b := withManifest(func(*image.Manifest) {})
+	edit(b[:64], len(b))
+	return b
+}
+
+func TestOpenCorrupt(t *testing.T) {
+	good := withManifest(func(*image.Manifest) {})
+	manOff := int(binary.LittleEndian.Uint64(good[16:]))
+	u64 := binary.LittleEndian.PutUint64
+	tests := []struct {
+		name string
+		data []byte
+		what string // names the problem
+		hint string // says what to do
+	}{
+		{"empty", nil, "too short", "ukfork bake"},
+		{"short header", []byte(image.Magic), "too short", "ukfork bake"},
+		{"bad magic", withHeader(func(h []byte, _ int) { copy(h, "NOTANIMG") }), "bad magic", "ukfork bake"},
+		{"ELF", append([]byte("\x7fELF\x02\x01\x01"), make([]byte, 100)...), "ELF executable", "ukfork bake"},
+		{"newer version", withHeader(func(h []byte, _ int) { binary.LittleEndian.PutUint32(h[8:], image.Version+1) }),
+			"image version 2", "rebake"},
+		{"version 0", withHeader(func(h []byte, _ int) { binary.LittleEndian.PutUint32(h[8:], 0) }), "image version 0", "rebake"},
+		{"truncated", good[:manOff+10], "truncated", "rebake"},
+		{"truncated in the blobs", good[:blobOff+4], "truncated", "rebake"},
+		{"manifest offset past the end", withHeader(func(h []byte, n int) { u64(h[16:], uint64(n)+1) }), "truncated", "rebake"},
+		{"manifest length past the end", withHeader(func(h []byte, n int) { u64(h[24:], uint64(n)) }), "truncated", "rebake"},
+		{"manifest length wraps", withHeader(func(h []byte, _ int) { u64(h[24:], math.MaxUint64) }), "truncated", "rebake"},
+		{"manifest offset wraps", withHeader(func(h []byte, _ int) { u64(h[16:], math.MaxUint64-5) }), "truncated", "rebake"},
+		{"empty manifest", withHeader(func(h []byte, _ int) { u64(h[24:], 0) }), "truncated", "rebake"},
+		{"invalid JSON", rawImage([]byte(`{"version": 1, "files": [`)), "corrupt manifest", "rebake"},
+		{"JSON of the wrong shape", rawImage([]byte(`{"version": "one"}`)), "corrupt manifest", "rebake"},
+		{"manifest version", withManifest(func(m *image.Manifest) { m.Version = 2 }), "manifest version 2", "rebake"},
+		{"relative path", withManifest(func(m *image.Manifest) { m.Files[0].Path = "bin" }), `bad file path "bin"`, "rebake"},
+		{"unclean path", withManifest(func(m *image.Manifest) {
+			m.Files = append(m.Files, image.Entry{Path: "/bin/../etc", Type: image.TypeDir})
+		}), "bad file path", "rebake"},
+		{"root listed", withManifest(func(m *image.Manifest) {
+			m.Files = append([]image.Entry{{Path: "/", Type: image.TypeDir}}, m.Files...)
+		}), `bad file path "/"`, "rebake"},
+		{"duplicate path", withManifest(func(m *image.Manifest) { m.Files = append(m.Files, m.Files[1]) }),
+			`"/bin/prog" listed twice`, "rebake"},
+		{"file before its directory", withManifest(func(m *image.Manifest) { m.Files[0], m.Files[1] = m.Files[1], m.Files[0] }),
+			`"/bin/prog" comes before its directory`, "rebake"},
+		{"file under a file", withManifest(func(m *image.Manifest) {
+			m.Files = append(m.Files, image.Entry{Path: "/bin/prog/x", Type: image.TypeDir})
+		}), `"/bin/prog/x" comes before its directory`, "rebake"},
+		{"blob beyond the end", withManifest(func(m *image.Manifest) { m.Files[1].Data.Size = 1 << 20 }), "beyond the end", "rebake"},
+		{"blob offset wraps", withManifest(func(m *image.Manifest) { m.Files[1].Data = image.Blob{Off: 8, Size: math.MaxUint64} }),
+			"beyond the end", "rebake"},
+		{"runtime beyond the end", withManifest(func(m *image.Manifest) { m.Runtime.Off = 1 << 30 }), "runtime", "rebake"},
+		{"no runtime", withManifest(func(m *image.Manifest) { m.Runtime = image.Blob{} }), "runtime", "rebake"},
+		{"unknown type", withManifest(func(m *image.Manifest) { m.Files[2].Type = "fifo" }), `unknown type "fifo"`, "rebake"},
+		{"symlink without target", withManifest(func(m *image.Manifest) { m.Files[2].Target = "" }), `symlink "/bin/sh"`, "rebake"},
+		{"symlink target with NUL", withManifest(func(m *image.Manifest) { m.Files[2].Target = "a\x00b" }), `symlink "/bin/sh"`, "rebake"},
+		{"program missing", withManifest(func(m *image.Manifest) { m.Program = "/bin/nope" }), "not a file", "rebake"},
+		{"program is a directory", withManifest(func(m *image.Manifest) { m.Program = "/bin" }), "not a file", "rebake"},
+		{"program is a symlink", withManifest(func(m *image.Manifest) { m.Program = "/bin/sh" }), "not a file", "rebake"},
+		{"no memory size", withManifest(func(m *image.Manifest) { m.MemSize = 0 }), "memory size", "rebake"},
+	}
+	dir := t.TempDir()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".img")
+			if err := os.WriteFile(p, tc.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			img, err := image.Open(p)
+			if err == nil {
+				img.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !errors.Is(err, image.ErrFormat) {
+				t.Errorf("error %q does not wrap ErrFormat", err)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, p) || !strings.Contains(msg, tc.what) || !strings.Contains(msg, tc.hint) {
+				t.Errorf("error %q: want the path, %q and %q", msg, tc.what, tc.hint)
+			}
+		})
+	}
+	// The raw layout itself is valid, or the cases above prove nothing.
+	p := filepath.Join(dir, "good.img")
+	os.WriteFile(p, good, 0o644)
+	img, err := image.Open(p)
+	if err != nil {
+		t.Fatalf("the uncorrupted raw image: %v", err)
+	}
+	if rt, err := img.Runtime(); err != nil || string(rt) != runtimeB {
+		t.Errorf("Runtime() = %q %v", rt, err)
+	}
+	img.Close()
+}
+
+func TestOpenNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := image.Open(filepath.Join(dir, "missing.img")); !errors.Is(err, fs.ErrNotExist) || errors.Is(err, image.ErrFormat) {
+		t.Errorf("missing file: %v, want ErrNotExist", err)
+	}
+	_, err := image.Open(dir)
+	if !errors.Is(err, image.ErrFormat) || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("directory: %v, want ErrFormat saying it is a directory", err)
+	}
+}
+
+func TestValidPath(t *testing.T) {
+	tests := []struct {
+		p  string
+		ok bool
+	}{
+		{"/", true}, {"/a", true}, {"/a/b.c", true}, {"/..a", true},
+		{"", false}, {"a", false}, {"/a/", false}, {"//a", false}, {"/a/./b", false},
+		{"/a/../b", false}, {"/..", false}, {"/a\x00b", false},
+		{"/" + strings.Repeat("a", 4094), true}, {"/" + strings.Repeat("a", 4095), false},
+	}
+	for _, tc := range tests {
+		if got := image.ValidPath(tc.p); got != tc.ok {
+			t.Errorf("ValidPath(%.20q) = %v, want %v", tc.p, got, tc.ok)
+		}
+	}
+}
