@@ -99,6 +99,7 @@ int64_t ukf_discard(uint64_t start, uint64_t end);
 
 /* sys_time.c */
 void ukf_time_init(void);
+void ukf_time_forked(void);
 int64_t ukf_clock_ns(int32_t clk, int64_t *ns);
 
 /* sys_proc.c */

@@ -13,7 +13,6 @@ static uint32_t rseq_sig;
 
 UKF_SYSCALL0(getpid) { return ukf_boot->pid; }
 UKF_SYSCALL0(gettid) { return ukf_boot->pid; }
-UKF_SYSCALL0(getppid) { return ukf_boot->ppid; }
 UKF_SYSCALL0(getuid) { return ukf_boot->uid; }
 UKF_SYSCALL0(geteuid) { return ukf_boot->uid; }
 UKF_SYSCALL0(getgid) { return ukf_boot->gid; }

@@ -62,6 +62,19 @@ void ukf_time_init(void)
 	last_mono = start_mono;
 }
 
+/* A forked child may run on another TSC (another host, another VM's
+ * offset): calibrate again at the next read. CPU time restarts at zero. */
+void ukf_time_forked(void)
+{
+	calibrated = 0;
+	start_tsc = rdtsc();
+	if (!ukf_boot->tsc_khz) {
+		int64_t real;
+		host_clock(&real, &start_mono);
+		last_mono = start_mono;
+	}
+}
+
 /* Nanoseconds since the calibration, never going backwards. */
 static void now(int64_t *real, int64_t *mono)
 {

@@ -23,11 +23,13 @@ SYS(nanosleep) SYS(gettimeofday) SYS(time) SYS(clock_gettime)
 SYS(clock_getres) SYS(clock_nanosleep)
 /* sys_proc.c */
 SYS(sched_yield) SYS(getpid) SYS(exit) SYS(uname) SYS(umask) SYS(getrlimit)
-SYS(sysinfo) SYS(getuid) SYS(getgid) SYS(geteuid) SYS(getegid) SYS(getppid)
+SYS(sysinfo) SYS(getuid) SYS(getgid) SYS(geteuid) SYS(getegid)
 SYS(getpgrp) SYS(getgroups) SYS(getresuid) SYS(getresgid) SYS(getpgid)
 SYS(getsid) SYS(arch_prctl) SYS(setrlimit) SYS(gettid) SYS(sched_getaffinity)
 SYS(set_tid_address) SYS(exit_group) SYS(set_robust_list) SYS(prlimit64)
 SYS(getrandom) SYS(rseq) SYS(prctl)
+/* sys_process.c */
+SYS(fork) SYS(vfork) SYS(clone) SYS(wait4) SYS(waitid) SYS(getppid)
 #undef SYS
 
 #define NR_MAX 512
@@ -75,7 +77,12 @@ static const ukf_sys_fn table[NR_MAX] = {
 	[__NR_getgid] = sys_getgid,
 	[__NR_geteuid] = sys_geteuid,
 	[__NR_getegid] = sys_getegid,
-	[__NR_getppid] = sys_getppid,
+	[__NR_getppid] = sys_getppid, /* host: the parent may change */
+	[__NR_fork] = sys_fork,   /* clones the VM */
+	[__NR_vfork] = sys_vfork, /* as fork: the child gets a copy */
+	[__NR_clone] = sys_clone, /* no threads: CLONE_VM only with CLONE_VFORK */
+	[__NR_wait4] = sys_wait4,
+	[__NR_waitid] = sys_waitid, /* WEXITED only */
 	[__NR_getpgrp] = sys_getpgrp,
 	[__NR_getgroups] = sys_getgroups,       /* no supplementary groups */
 	[__NR_getresuid] = sys_getresuid,

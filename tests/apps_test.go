@@ -94,3 +94,24 @@ func TestFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestFork: fork, wait statuses, a fork tree; each compared with native.
+func TestFork(t *testing.T) {
+	cases := []struct {
+		app  string
+		args []string
+	}{
+		{"forkbasic", nil},
+		{"forktree", []string{"3", "3"}},
+		{"forktree", []string{"1", "30"}},
+		{"forktree", []string{"6", "2"}},
+	}
+	for _, libc := range libcs {
+		for _, tc := range cases {
+			t.Run(libc+"/"+tc.app+"/"+strings.Join(tc.args, "_"), func(t *testing.T) {
+				prog := app(libc, tc.app)
+				same(t, ukfork(t, bake(t, prog), tc.args...), native(t, "", prog, tc.args...))
+			})
+		}
+	}
+}

@@ -2,11 +2,14 @@ package tests
 
 import (
 	"bufio"
+	"fmt"
 	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
 )
 
 // TestUnsupportedSyscall: ENOSYS to the program, the name once on stderr, and
@@ -106,7 +109,7 @@ func TestInspect(t *testing.T) {
 	}
 	for _, want := range []string{
 		"program:  /bin/hello", "memory:   64 MiB", "GREETING=hi", "PATH=/bin:",
-		"ABI 1", "/data/hello.txt", "300000  /data/sub/big.bin", "/data/link.txt -> hello.txt",
+		fmt.Sprintf("ABI %d", abi.Version), "/data/hello.txt", "300000  /data/sub/big.bin", "/data/link.txt -> hello.txt",
 		"drwxr-xr-x", "/bin/hello",
 	} {
 		if !strings.Contains(r.stdout, want) {

@@ -83,9 +83,9 @@ func bootOnce(prog *instance.Program, args []string, null int) (bootSample, erro
 		inst.Close()
 		return bootSample{}, err
 	}
-	s := bootSample{exited: time.Since(t0), resident: inst.VM.Mem().Resident(), close: inst.Close}
-	if !inst.Proc.StartedAt.IsZero() {
-		s.started = inst.Proc.StartedAt.Sub(t0)
+	s := bootSample{exited: time.Since(t0), resident: inst.Init.ResidentAtExit, close: inst.Close}
+	if !inst.Init.StartedAt.IsZero() {
+		s.started = inst.Init.StartedAt.Sub(t0)
 	}
 	return s, nil
 }

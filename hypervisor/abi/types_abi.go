@@ -55,6 +55,9 @@ const (
 	HCGetrandom   = C.UKF_HC_GETRANDOM
 	HCDiscard     = C.UKF_HC_DISCARD
 	HCNanosleep   = C.UKF_HC_NANOSLEEP
+	HCFork        = C.UKF_HC_FORK
+	HCWait4       = C.UKF_HC_WAIT4
+	HCProcinfo    = C.UKF_HC_PROCINFO
 	HCOpenat      = C.UKF_HC_OPENAT
 	HCClose       = C.UKF_HC_CLOSE
 	HCReadv       = C.UKF_HC_READV
@@ -72,6 +75,9 @@ const (
 type RuntimeHeader C.struct_ukf_runtime_header
 type Bootinfo C.struct_ukf_bootinfo
 type HCExitArgs C.struct_ukf_hc_exit
+type HCForkArgs C.struct_ukf_hc_fork
+type HCWait4Args C.struct_ukf_hc_wait4
+type HCProcinfoArgs C.struct_ukf_hc_procinfo
 type HCStartedArgs C.struct_ukf_hc_started
 type HCSyscallArgs C.struct_ukf_hc_syscall
 type HCClockArgs C.struct_ukf_hc_clock

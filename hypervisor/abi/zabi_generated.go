@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x1
+	Version = 0x2
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -47,6 +47,9 @@ const (
 	HCGetrandom   = 0x7
 	HCDiscard     = 0x8
 	HCNanosleep   = 0x9
+	HCFork        = 0xa
+	HCWait4       = 0xb
+	HCProcinfo    = 0xc
 	HCOpenat      = 0x10
 	HCClose       = 0x11
 	HCReadv       = 0x12
@@ -92,6 +95,24 @@ type HCExitArgs struct {
 	Ret    int64
 	Status int32
 	Pad    int32
+}
+type HCForkArgs struct {
+	Ret   int64
+	Flags uint64
+}
+type HCWait4Args struct {
+	Ret     int64
+	Pid     int32
+	Options int32
+	Status  uint64
+	Rusage  uint64
+}
+type HCProcinfoArgs struct {
+	Ret  int64
+	Pid  int32
+	Ppid int32
+	Pgid int32
+	Sid  int32
 }
 type HCStartedArgs struct {
 	Ret   int64

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/kernel"
 	"github.com/ukfork/ukfork/hypervisor/memory"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
 )
@@ -59,7 +60,7 @@ func guestPath(m *memory.Memory, ptr, n uint64) (string, unix.Errno) {
 }
 
 // dirOf returns the directory a *at call starts from.
-func (p *Proc) dirOf(dirfd int32) (*vfs.Node, unix.Errno) {
+func dirOf(p *kernel.Task, dirfd int32) (*vfs.Node, unix.Errno) {
 	if dirfd == abi.AtFDCWD {
 		return p.Cwd, 0
 	}
@@ -75,7 +76,7 @@ func (p *Proc) dirOf(dirfd int32) (*vfs.Node, unix.Errno) {
 }
 
 // lookupAt resolves a *at call's (dirfd, path) to a node.
-func (p *Proc) lookupAt(m *memory.Memory, dirfd int32, ptr, n uint64, follow bool) (*vfs.Node, unix.Errno) {
+func lookupAt(p *kernel.Task, m *memory.Memory, dirfd int32, ptr, n uint64, follow bool) (*vfs.Node, unix.Errno) {
 	path, e := guestPath(m, ptr, n)
 	if e != 0 {
 		return nil, e
@@ -85,14 +86,14 @@ func (p *Proc) lookupAt(m *memory.Memory, dirfd int32, ptr, n uint64, follow boo
 	}
 	dir := p.FS.Root
 	if path[0] != '/' {
-		if dir, e = p.dirOf(dirfd); e != 0 {
+		if dir, e = dirOf(p, dirfd); e != 0 {
 			return nil, e
 		}
 	}
 	return p.FS.Lookup(dir, path, follow)
 }
 
-func openat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func openat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
 	flags := int(in.Flags)
 	if flags&^openMask != 0 || flags&unix.O_TMPFILE == unix.O_TMPFILE {
 		if flags&unix.O_TMPFILE == unix.O_TMPFILE {
@@ -100,7 +101,7 @@ func openat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int
 		}
 		return errRet(unix.EINVAL)
 	}
-	n, e := p.lookupAt(m, in.Dirfd, in.Path, in.Path_len, flags&unix.O_NOFOLLOW == 0)
+	n, e := lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, flags&unix.O_NOFOLLOW == 0)
 	switch {
 	case e == unix.ENOENT && flags&unix.O_CREAT != 0:
 		return errRet(unix.EROFS) // the tree is read-only
@@ -121,7 +122,7 @@ func openat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int
 	return int64(fd)
 }
 
-func closeFD(p *Proc, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func closeFD(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	return errRet(p.FDs.Close(int(in.Fd)))
 }
 
@@ -159,7 +160,7 @@ func iovecs(m *memory.Memory, iov, cnt uint64) ([][]byte, unix.Errno) {
 func le64(b []byte) uint64 { return *(*uint64)(unsafe.Pointer(&b[0])) }
 
 // rwArgs validates what readv and writev share.
-func (p *Proc) rwArgs(m *memory.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [][]byte, int64, unix.Errno) {
+func rwArgs(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [][]byte, int64, unix.Errno) {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return nil, nil, 0, e
@@ -178,8 +179,8 @@ func (p *Proc) rwArgs(m *memory.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [][]byt
 	return f, bufs, off, e
 }
 
-func readv(p *Proc, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
-	f, bufs, off, e := p.rwArgs(m, in)
+func readv(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
+	f, bufs, off, e := rwArgs(p, m, in)
 	if e != 0 {
 		return errRet(e)
 	}
@@ -193,8 +194,8 @@ func readv(p *Proc, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
 	return int64(n)
 }
 
-func writev(p *Proc, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
-	f, bufs, off, e := p.rwArgs(m, in)
+func writev(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
+	f, bufs, off, e := rwArgs(p, m, in)
 	if e != 0 {
 		return errRet(e)
 	}
@@ -208,7 +209,7 @@ func writev(p *Proc, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
 	return int64(n)
 }
 
-func lseek(p *Proc, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func lseek(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return errRet(e)
@@ -223,7 +224,7 @@ func lseek(p *Proc, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	return n
 }
 
-func fstatat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func fstatat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
 	if in.Flags&^atFlags != 0 {
 		return errRet(unix.EINVAL)
 	}
@@ -247,7 +248,7 @@ func fstatat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) in
 			return errRet(e)
 		}
 	} else {
-		n, e := p.lookupAt(m, in.Dirfd, in.Path, in.Path_len, in.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+		n, e := lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, in.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
 		if e != 0 {
 			return errRet(e)
 		}
@@ -257,7 +258,7 @@ func fstatat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) in
 	return 0
 }
 
-func getdents64(p *Proc, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func getdents64(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return errRet(e)
@@ -273,11 +274,11 @@ func getdents64(p *Proc, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int
 	return int64(n)
 }
 
-func readlinkat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func readlinkat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
 	if int64(in.Len) <= 0 {
 		return errRet(unix.EINVAL)
 	}
-	n, e := p.lookupAt(m, in.Dirfd, in.Path, in.Path_len, false)
+	n, e := lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, false)
 	if e != 0 {
 		return errRet(e)
 	}
@@ -291,12 +292,12 @@ func readlinkat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs)
 	return int64(copy(buf, n.Target))
 }
 
-func faccessat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func faccessat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
 	mode := in.Arg0
 	if mode&^(unix.R_OK|unix.W_OK|unix.X_OK) != 0 || in.Flags&^(atFlags|unix.AT_EACCESS) != 0 {
 		return errRet(unix.EINVAL)
 	}
-	n, e := p.lookupAt(m, in.Dirfd, in.Path, in.Path_len, in.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	n, e := lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, in.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
 	if e != 0 {
 		return errRet(e)
 	}
@@ -310,7 +311,7 @@ func faccessat(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) 
 	return 0
 }
 
-func getcwd(p *Proc, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
+func getcwd(p *kernel.Task, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
 	path := p.Cwd.Path()
 	if in.Len < uint64(len(path))+1 {
 		return errRet(unix.ERANGE)
@@ -324,13 +325,13 @@ func getcwd(p *Proc, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64
 	return int64(len(path)) + 1
 }
 
-func chdir(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func chdir(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
 	var n *vfs.Node
 	var e unix.Errno
 	if in.Path_len == 0 && in.Dirfd != abi.AtFDCWD {
-		n, e = p.dirOf(in.Dirfd)
+		n, e = dirOf(p, in.Dirfd)
 	} else {
-		n, e = p.lookupAt(m, in.Dirfd, in.Path, in.Path_len, true)
+		n, e = lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, true)
 	}
 	if e != 0 {
 		return errRet(e)
@@ -342,7 +343,7 @@ func chdir(p *Proc, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int6
 	return 0
 }
 
-func ioctl(p *Proc, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func ioctl(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return errRet(e)

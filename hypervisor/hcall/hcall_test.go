@@ -11,13 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/kernel"
 	"github.com/ukfork/ukfork/hypervisor/memory"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
 	"github.com/ukfork/ukfork/toolchain/image"
 )
 
 // testProc is a process over a small in-memory tree and 16 MiB of guest RAM.
-func testProc(t testing.TB) (*Proc, *memory.Memory) {
+func testProc(t testing.TB) (*kernel.Task, *memory.Memory) {
 	content := []byte("0123456789abcdef")
 	files := []image.Entry{
 		{Path: "/etc", Type: image.TypeDir, Mode: 0o755},
@@ -35,7 +36,7 @@ func testProc(t testing.TB) (*Proc, *memory.Memory) {
 	}
 	t.Cleanup(func() { m.Close(); null.Close() })
 	fd := int(null.Fd())
-	return NewProc(fs, [3]int{fd, fd, fd}, io.Discard), m
+	return kernel.NewTask(fs, [3]int{fd, fd, fd}, io.Discard), m
 }
 
 const argAt = 0x10000 // where tests put argument structs
@@ -79,7 +80,7 @@ func TestOpenReadClose(t *testing.T) {
 	for _, tc := range tests {
 		ptr, n := putPath(m, tc.path)
 		a := put(t, m, argAt, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Flags: tc.flags, Path: ptr, Path_len: n})
-		if e := p.Dispatch(m, abi.HCOpenat, argAt); e != nil {
+		if e := Dispatch(p, m, abi.HCOpenat, argAt); e != nil {
 			t.Fatalf("open %q ended the VM: %+v", tc.path, e)
 		}
 		if a.Ret != tc.want {
@@ -88,13 +89,13 @@ func TestOpenReadClose(t *testing.T) {
 		if fd := int32(a.Ret); fd >= 0 {
 			put(t, m, 0x30000, abi.Iovec{Base: 0x40000, Len: 100})
 			rw := put(t, m, argAt, abi.HCRWArgs{Fd: fd, Iov: 0x30000, Iovcnt: 1})
-			p.Dispatch(m, abi.HCReadv, argAt)
+			Dispatch(p, m, abi.HCReadv, argAt)
 			got, _ := m.Slice(0x40000, 16)
 			if rw.Ret != 16 || string(got) != "0123456789abcdef" {
 				t.Errorf("read %q = %d %q", tc.path, rw.Ret, got)
 			}
 			c := put(t, m, argAt, abi.HCFdArgs{Fd: fd})
-			p.Dispatch(m, abi.HCClose, argAt)
+			Dispatch(p, m, abi.HCClose, argAt)
 			if c.Ret != 0 {
 				t.Errorf("close = %d", c.Ret)
 			}
@@ -144,7 +145,7 @@ func TestHostileArguments(t *testing.T) {
 			var buf bytes.Buffer
 			binary.Write(&buf, binary.LittleEndian, tc.arg)
 			copy(b, buf.Bytes())
-			if e := p.Dispatch(m, tc.nr, argAt); e != nil {
+			if e := Dispatch(p, m, tc.nr, argAt); e != nil {
 				t.Fatalf("ended the VM: %+v", e)
 			}
 			if got := *(*int64)(unsafe.Pointer(&b[0])); got != tc.want {
@@ -159,12 +160,12 @@ func TestHostileArguments(t *testing.T) {
 func TestArgumentStructOutOfMemory(t *testing.T) {
 	p, m := testProc(t)
 	for _, gpa := range []uint64{0, 8, m.Size() - 8, m.Size(), 1 << 62, argAt + 4} {
-		e := p.Dispatch(m, abi.HCOpenat, gpa)
+		e := Dispatch(p, m, abi.HCOpenat, gpa)
 		if e == nil || e.Signal != unix.SIGSYS {
 			t.Errorf("struct at %#x: got %+v, want the VM ended with SIGSYS", gpa, e)
 		}
 	}
-	if e := p.Dispatch(m, 63, argAt); e == nil {
+	if e := Dispatch(p, m, 63, argAt); e == nil {
 		t.Errorf("unknown hypercall did not end the VM")
 	}
 }
@@ -192,7 +193,7 @@ func FuzzDispatch(f *testing.F) {
 		if nr == abi.HCNanosleep {
 			nr = abi.HCClock // sleeping is not interesting to fuzz
 		}
-		p.Dispatch(m, nr, gpa)
-		p.Dispatch(m, nr, argAt)
+		Dispatch(p, m, nr, gpa)
+		Dispatch(p, m, nr, argAt)
 	})
 }

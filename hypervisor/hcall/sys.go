@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/kernel"
 	"github.com/ukfork/ukfork/hypervisor/memory"
 	"github.com/ukfork/ukfork/hypervisor/vm"
 )
@@ -15,7 +16,7 @@ import (
 // Process lifetime, clocks, randomness and memory: the calls that touch no file.
 
 func init() {
-	register(abi.HCExit, func(p *Proc, m *memory.Memory, gpa uint64) *vm.Exit {
+	register(abi.HCExit, func(p *kernel.Task, m *memory.Memory, gpa uint64) *vm.Exit {
 		a, err := memory.Ptr[abi.HCExitArgs](m, gpa)
 		if err != nil {
 			return badCall(abi.HCExit, gpa, "argument out of guest memory")
@@ -31,7 +32,7 @@ func init() {
 	register(abi.HCDiscard, call(abi.HCDiscard, discard))
 }
 
-func started(p *Proc, _ *memory.Memory, _ abi.HCStartedArgs, _ *abi.HCStartedArgs) int64 {
+func started(p *kernel.Task, _ *memory.Memory, _ abi.HCStartedArgs, _ *abi.HCStartedArgs) int64 {
 	if p.StartedAt.IsZero() {
 		p.StartedAt = time.Now()
 		if p.OnStarted != nil {
@@ -44,13 +45,13 @@ func started(p *Proc, _ *memory.Memory, _ abi.HCStartedArgs, _ *abi.HCStartedArg
 // maxSyscallNr bounds what we remember about a hostile guest's numbers.
 const maxSyscallNr = 4096
 
-func unsupported(p *Proc, _ *memory.Memory, in abi.HCSyscallArgs, _ *abi.HCSyscallArgs) int64 {
+func unsupported(p *kernel.Task, _ *memory.Memory, in abi.HCSyscallArgs, _ *abi.HCSyscallArgs) int64 {
 	nr := in.Nr
 	if nr >= maxSyscallNr {
 		nr = maxSyscallNr
 	}
-	if !p.reported[nr] {
-		p.reported[nr] = true
+	if !p.Reported[nr] {
+		p.Reported[nr] = true
 		fmt.Fprintf(p.Stderr, "ukfork: syscall %s is not implemented; the program gets ENOSYS\n", syscallName(in.Nr))
 	}
 	return 0
@@ -63,7 +64,7 @@ func syscallName(nr uint64) string {
 	return fmt.Sprintf("%d", nr)
 }
 
-func clock(_ *Proc, _ *memory.Memory, _ abi.HCClockArgs, out *abi.HCClockArgs) int64 {
+func clock(_ *kernel.Task, _ *memory.Memory, _ abi.HCClockArgs, out *abi.HCClockArgs) int64 {
 	var ts unix.Timespec
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
 	out.Realtime_ns = time.Now().UnixNano()
@@ -71,7 +72,7 @@ func clock(_ *Proc, _ *memory.Memory, _ abi.HCClockArgs, out *abi.HCClockArgs) i
 	return 0
 }
 
-func nanosleep(p *Proc, _ *memory.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs) int64 {
+func nanosleep(p *kernel.Task, _ *memory.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs) int64 {
 	if in.Realtime_ns < 0 {
 		return errRet(unix.EINVAL)
 	}
@@ -80,7 +81,7 @@ func nanosleep(p *Proc, _ *memory.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs
 	select {
 	case <-t.C:
 		return 0
-	case <-p.stop:
+	case <-p.Interrupted():
 		return errRet(unix.EINTR)
 	}
 }
@@ -88,7 +89,7 @@ func nanosleep(p *Proc, _ *memory.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs
 // maxRandom is Linux's cap on one getrandom call.
 const maxRandom = 1<<25 - 1
 
-func getrandom(_ *Proc, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
+func getrandom(_ *kernel.Task, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
 	n := min(in.Len, maxRandom)
 	b, err := m.Slice(in.Buf, n)
 	if err != nil {
@@ -98,7 +99,7 @@ func getrandom(_ *Proc, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) in
 	return int64(n)
 }
 
-func discard(_ *Proc, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
+func discard(_ *kernel.Task, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
 	if in.Buf < abi.UserMin {
 		return errRet(unix.EINVAL)
 	}

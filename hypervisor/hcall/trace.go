@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/kernel"
 	"github.com/ukfork/ukfork/hypervisor/memory"
 )
 
@@ -38,7 +39,7 @@ var argKinds = map[string]string{
 	"set_robust_list": "xi", "rseq": "xixx", "execve": "pxx", "kill": "ii",
 }
 
-func trace(p *Proc, m *memory.Memory, in abi.HCSyscallArgs, _ *abi.HCSyscallArgs) int64 {
+func trace(p *kernel.Task, m *memory.Memory, in abi.HCSyscallArgs, _ *abi.HCSyscallArgs) int64 {
 	if p.Trace == nil {
 		return 0
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/hcall"
+	"github.com/ukfork/ukfork/hypervisor/kernel"
 	"github.com/ukfork/ukfork/hypervisor/kvm"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
 	"github.com/ukfork/ukfork/hypervisor/vm"
@@ -60,17 +61,19 @@ type Options struct {
 	Stdio    [3]int
 	Stderr   io.Writer
 	Started  bool // report the first instruction (benchmarks)
-	Pid      int32
 	Hostname string
+	MaxProcs int // 0: kernel.DefaultMaxProcs
 }
 
-// Instance is one running program: a VM and its host-side process.
+// Instance is one running program: its kernel and first process.
 type Instance struct {
-	VM   *vm.VM
-	Proc *hcall.Proc
+	K    *kernel.Kernel
+	Init *kernel.Task
+	VM   *vm.VM // the first process's
+	ran  bool
 }
 
-// Start creates the VM; Run runs it.
+// Start creates the first VM; Run runs the program.
 func (pr *Program) Start(o Options) (*Instance, error) {
 	m := pr.Image.Manifest
 	mem := o.MemSize
@@ -80,19 +83,15 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	if o.Stderr == nil {
 		o.Stderr = os.Stderr
 	}
-	if o.Pid == 0 {
-		o.Pid = 1
-	}
 	if o.Hostname == "" {
 		o.Hostname = "ukfork"
 	}
+	k := kernel.New(kernel.Config{MaxProcs: o.MaxProcs, Handler: hcall.NewHandler, Stderr: o.Stderr})
 	boot := vm.Boot{
 		Argv:      append([]string{m.Name}, o.Args...),
 		Env:       mergeEnv(m.Env, o.Env),
 		Program:   m.Program,
-		Pid:       o.Pid,
-		UID:       0,
-		GID:       0,
+		Pid:       k.NextPid(),
 		Hostname:  o.Hostname,
 		StackSize: 8 << 20,
 	}
@@ -107,24 +106,31 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := hcall.NewProc(pr.FS, o.Stdio, o.Stderr)
-	p.Trace, p.Pid = o.Trace, o.Pid
-	return &Instance{VM: v, Proc: p}, nil
+	t := kernel.NewInit(pr.FS, o.Stdio, o.Stderr, m.Name)
+	t.Trace = o.Trace
+	return &Instance{K: k, Init: t, VM: v}, nil
 }
 
-// Run runs the program to its end.
-func (in *Instance) Run() (vm.Exit, error) { return in.VM.Run(in.Proc) }
+// Run runs the program until its first process exits; every other process
+// is stopped then. The result is how the first process ended.
+func (in *Instance) Run() (vm.Exit, error) {
+	in.ran = true
+	in.K.Start(in.Init, in.VM)
+	return in.K.Wait(), nil
+}
 
-// Stop ends a running instance as if killed by sig.
+// Stop ends the program as if its first process were killed by sig.
 func (in *Instance) Stop(sig unix.Signal) {
-	in.Proc.Interrupt()
+	in.Init.Interrupt()
 	in.VM.Stop(sig)
 }
 
-// Close releases the VM and the process's descriptors.
+// Close releases what a program that never ran still holds.
 func (in *Instance) Close() {
-	in.Proc.Close()
-	in.VM.Close()
+	if !in.ran {
+		in.VM.Close()
+		in.Init.FDs.CloseAll()
+	}
 }
 
 // mergeEnv overrides base with extra, key by key, keeping base's order.

@@ -34,6 +34,8 @@ const (
 	ioctlGetTSCKHz           = C.KVM_GET_TSC_KHZ
 	ioctlGetFPU              = C.KVM_GET_FPU
 	ioctlSetFPU              = C.KVM_SET_FPU
+	ioctlGetXSAVE            = C.KVM_GET_XSAVE
+	ioctlSetXSAVE            = C.KVM_SET_XSAVE
 
 	CapSyncRegs  = C.KVM_CAP_SYNC_REGS
 	CapGetTSCKHz = C.KVM_CAP_GET_TSC_KHZ
@@ -69,6 +71,7 @@ type CPUIDEntry2 C.struct_kvm_cpuid_entry2
 type cpuid2Header C.struct_kvm_cpuid2
 type XCR C.struct_kvm_xcr
 type XCRs C.struct_kvm_xcrs
+type XSAVE C.struct_kvm_xsave
 
 // Offsets in struct kvm_run; its unions do not translate, and these are
 // stable ABI (checked against the header by kvm_test.go).

@@ -26,6 +26,8 @@ const (
 	ioctlGetTSCKHz           = 0xaea3
 	ioctlGetFPU              = 0x81a0ae8c
 	ioctlSetFPU              = 0x41a0ae8d
+	ioctlGetXSAVE            = 0x9000aea4
+	ioctlSetXSAVE            = 0x5000aea5
 
 	CapSyncRegs  = 0x4a
 	CapGetTSCKHz = 0x3d
@@ -162,6 +164,9 @@ type XCRs struct {
 	Flags   uint32
 	Xcrs    [16]XCR
 	Padding [16]uint64
+}
+type XSAVE struct {
+	Region [1024]uint32
 }
 
 const (

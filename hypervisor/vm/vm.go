@@ -64,6 +64,8 @@ type VM struct {
 	kvm  *kvm.VM
 	vcpu *kvm.VCPU
 
+	resume *kvm.State // a forked VM starts from its parent's vCPU state
+
 	tid     atomic.Int32 // vCPU thread, for kicks
 	stopSig atomic.Int32 // set by Stop
 	running atomic.Pointer[kvm.VCPU]
@@ -228,9 +230,14 @@ func (v *VM) Run(h Handler) (Exit, error) {
 		return Exit{}, err
 	}
 	v.vcpu = c
-	if err := v.setupVCPU(c); err != nil {
+	setup := v.setupVCPU
+	if v.resume != nil {
+		setup = v.restoreVCPU
+	}
+	if err := setup(c); err != nil {
 		return Exit{}, err
 	}
+	v.resume = nil
 	v.tid.Store(int32(unix.Gettid()))
 	v.running.Store(c)
 	defer func() {

@@ -20,7 +20,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 1
+#define UKF_ABI_VERSION 2
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-physical address */
@@ -104,6 +104,9 @@ struct ukf_bootinfo {
 #define UKF_HC_GETRANDOM       7   /* struct ukf_hc_buf */
 #define UKF_HC_DISCARD         8   /* struct ukf_hc_buf: memory reads as zero after */
 #define UKF_HC_NANOSLEEP       9   /* struct ukf_hc_clock: sleep realtime_ns */
+#define UKF_HC_FORK            10  /* struct ukf_hc_fork: child pid, 0 in the child */
+#define UKF_HC_WAIT4           11  /* struct ukf_hc_wait4 */
+#define UKF_HC_PROCINFO        12  /* struct ukf_hc_procinfo */
 #define UKF_HC_OPENAT          16  /* struct ukf_hc_path */
 #define UKF_HC_CLOSE           17  /* struct ukf_hc_fd */
 #define UKF_HC_READV           18  /* struct ukf_hc_rw */
@@ -116,6 +119,35 @@ struct ukf_bootinfo {
 #define UKF_HC_GETCWD          25  /* struct ukf_hc_buf */
 #define UKF_HC_CHDIR           26  /* struct ukf_hc_path (dirfd for fchdir, len 0) */
 #define UKF_HC_IOCTL           27  /* struct ukf_hc_fd: arg0 = request, buf = arg */
+
+#ifndef __ASSEMBLY__
+/* Fork clones the calling VM at this hypercall: the child resumes from the
+ * same `out` with ret 0 and its own pid in the boot information. */
+struct ukf_hc_fork {
+	int64_t ret;            /* OUT: child pid; 0 in the child; -errno */
+	uint64_t flags;         /* IN: clone(2) flags, CLONE_VM excluded */
+};
+#endif
+
+#ifndef __ASSEMBLY__
+struct ukf_hc_wait4 {
+	int64_t ret;            /* OUT: pid reaped, 0 (WNOHANG), -errno */
+	int32_t pid;            /* IN: as wait4(2) */
+	int32_t options;        /* IN: WNOHANG, WUNTRACED, WCONTINUED, __WALL... */
+	UKF_GUEST_PTR(int32_t *) status; /* IN: 0 or where the status goes */
+	UKF_GUEST_PTR(void *) rusage;    /* IN: 0 or a struct rusage (zeroed) */
+};
+#endif
+
+#ifndef __ASSEMBLY__
+struct ukf_hc_procinfo {
+	int64_t ret;            /* OUT: 0 */
+	int32_t pid;            /* OUT */
+	int32_t ppid;           /* OUT: changes when the parent exits */
+	int32_t pgid;           /* OUT */
+	int32_t sid;            /* OUT */
+};
+#endif
 
 #ifndef __ASSEMBLY__
 struct ukf_hc_exit {

@@ -1,0 +1,78 @@
+package hcall
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/kernel"
+	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/vm"
+)
+
+// Processes: fork, wait, identity.
+
+func init() {
+	register(abi.HCFork, fork)
+	register(abi.HCWait4, call(abi.HCWait4, wait4))
+	register(abi.HCProcinfo, call(abi.HCProcinfo, procinfo))
+}
+
+// cloneVM is CLONE_VM: threads, which ukfork does not run (yet).
+const cloneVM = 0x100
+
+func fork(p *kernel.Task, m *memory.Memory, gpa uint64) *vm.Exit {
+	a, err := memory.Ptr[abi.HCForkArgs](m, gpa)
+	if err != nil {
+		return badCall(abi.HCFork, gpa, "argument out of guest memory")
+	}
+	if a.Flags&cloneVM != 0 {
+		a.Ret = errRet(unix.ENOSYS)
+		return nil
+	}
+	pid, e := p.Fork(gpa)
+	if e != 0 {
+		a.Ret = errRet(e)
+		return nil
+	}
+	a.Ret = int64(pid)
+	return nil
+}
+
+// sizeofRusage is struct rusage on x86-64.
+const sizeofRusage = 144
+
+func wait4(p *kernel.Task, m *memory.Memory, in abi.HCWait4Args, _ *abi.HCWait4Args) int64 {
+	var status, rusage []byte
+	var err error
+	if in.Status != 0 {
+		if status, err = m.Slice(in.Status, 4); err != nil {
+			return errRet(unix.EFAULT)
+		}
+	}
+	if in.Rusage != 0 {
+		if rusage, err = m.Slice(in.Rusage, sizeofRusage); err != nil {
+			return errRet(unix.EFAULT)
+		}
+	}
+	if in.Pid == -1<<31 { // -INT_MIN has no process group
+		return errRet(unix.ESRCH)
+	}
+	pid, ws, e := p.Wait4(in.Pid, int(in.Options))
+	if e != 0 {
+		return errRet(e)
+	}
+	if pid > 0 {
+		if status != nil {
+			le32put(status, uint32(ws))
+		}
+		clear(rusage)
+	}
+	return int64(pid)
+}
+
+func le32put(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
+
+func procinfo(p *kernel.Task, _ *memory.Memory, _ abi.HCProcinfoArgs, out *abi.HCProcinfoArgs) int64 {
+	out.Pid, out.Ppid, out.Pgid, out.Sid = p.Info()
+	return 0
+}

@@ -1,0 +1,322 @@
+package kernel
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/vfs"
+	"github.com/ukfork/ukfork/hypervisor/vm"
+)
+
+// maxPid bounds pids, as /proc/sys/kernel/pid_max does.
+const maxPid = 1 << 22
+
+// Kernel is one program run: every process it forks, on this host.
+type Kernel struct {
+	mu       sync.Mutex
+	tasks    map[int32]*Task
+	nextPid  int32
+	init     *Task
+	live     int // processes not yet reaped, the first included
+	maxProcs int
+	changed  chan struct{} // closed and replaced whenever a process exits
+	done     chan struct{} // closed when the first process has exited
+	initExit vm.Exit
+	wg       sync.WaitGroup
+
+	handler func(*Task) vm.Handler
+	errs    io.Writer
+}
+
+// Config sets a kernel up.
+type Config struct {
+	MaxProcs int                    // fork fails with EAGAIN beyond it
+	Handler  func(*Task) vm.Handler // serves a task's hypercalls
+	Stderr   io.Writer              // ukfork's own messages
+}
+
+// DefaultMaxProcs sizes the process limit for this machine: a VM costs the
+// host a few hundred KiB at least, so allow one per 8 MiB of RAM, at most 4096.
+func DefaultMaxProcs() int {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil {
+		return 256
+	}
+	n := int(uint64(si.Totalram) * uint64(si.Unit) / (8 << 20))
+	return max(16, min(n, 4096))
+}
+
+// New makes an empty kernel.
+func New(c Config) *Kernel {
+	if c.MaxProcs <= 0 {
+		c.MaxProcs = DefaultMaxProcs()
+	}
+	if c.Stderr == nil {
+		c.Stderr = os.Stderr
+	}
+	return &Kernel{tasks: map[int32]*Task{}, nextPid: 1, maxProcs: c.MaxProcs,
+		changed: make(chan struct{}), done: make(chan struct{}), handler: c.Handler, errs: c.Stderr}
+}
+
+// allocPid returns a free pid; k.mu held.
+func (k *Kernel) allocPid() int32 {
+	for {
+		pid := k.nextPid
+		k.nextPid++
+		if k.nextPid >= maxPid {
+			k.nextPid = 2
+		}
+		if _, used := k.tasks[pid]; !used {
+			return pid
+		}
+	}
+}
+
+// Start runs the program's first process on v.
+func (k *Kernel) Start(t *Task, v *vm.VM) {
+	k.mu.Lock()
+	t.k, t.VM = k, v
+	t.Pid = k.allocPid()
+	t.pgid, t.sid = t.Pid, t.Pid
+	t.children = map[int32]*Task{}
+	t.stop = make(chan struct{})
+	k.tasks[t.Pid] = t
+	k.init = t
+	k.live++
+	k.mu.Unlock()
+	k.run(t)
+}
+
+// NextPid is the pid the next Start will use (the boot information needs it
+// before the VM exists).
+func (k *Kernel) NextPid() int32 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for pid := k.nextPid; ; pid++ {
+		if _, used := k.tasks[pid]; !used {
+			return pid
+		}
+	}
+}
+
+func (k *Kernel) run(t *Task) {
+	k.wg.Add(1)
+	go func() {
+		defer k.wg.Done()
+		exit, err := t.VM.Run(k.handler(t))
+		if err != nil {
+			fmt.Fprintf(k.errs, "ukfork: %s[%d]: %v\n", t.name, t.Pid, err)
+			exit = vm.Exit{Signal: unix.SIGKILL}
+		}
+		k.exited(t, exit)
+	}()
+}
+
+// Wait blocks until the first process exits, stops every other one, and
+// returns how the first one ended.
+func (k *Kernel) Wait() vm.Exit {
+	<-k.done
+	k.StopAll(unix.SIGKILL)
+	k.wg.Wait()
+	return k.initExit
+}
+
+// Done is closed when the first process has exited.
+func (k *Kernel) Done() <-chan struct{} { return k.done }
+
+// StopAll ends every running process as if killed by sig.
+func (k *Kernel) StopAll(sig unix.Signal) {
+	k.mu.Lock()
+	var ts []*Task
+	for _, t := range k.tasks {
+		if t.state == running {
+			ts = append(ts, t)
+		}
+	}
+	k.mu.Unlock()
+	for _, t := range ts {
+		t.Interrupt()
+		t.VM.Stop(sig)
+	}
+}
+
+// Init is the program's first process.
+func (k *Kernel) Init() *Task { return k.init }
+
+// exited turns t into a zombie, hands its children to the first process and
+// wakes waiters. The VM and descriptors are released at once: a zombie
+// holds nothing but its status.
+func (k *Kernel) exited(t *Task, exit vm.Exit) {
+	t.ResidentAtExit = t.VM.Mem().Resident()
+	t.VM.Close()
+	t.FDs.CloseAll()
+	k.mu.Lock()
+	t.state, t.exit = zombie, exit
+	for pid, c := range t.children {
+		if t != k.init {
+			c.parent = k.init
+			k.init.children[pid] = c
+		}
+	}
+	t.children = map[int32]*Task{}
+	if t == k.init {
+		t.state = reaped
+		k.initExit = exit
+		close(k.done)
+	}
+	k.broadcast()
+	k.mu.Unlock()
+	if exit.Msg != "" && t != k.init {
+		fmt.Fprintf(k.errs, "ukfork: %s[%d]: %s\n", t.name, t.Pid, exit.Msg)
+	}
+}
+
+// broadcast wakes every waiter; k.mu held.
+func (k *Kernel) broadcast() {
+	close(k.changed)
+	k.changed = make(chan struct{})
+}
+
+// Fork clones t, whose vCPU is stopped at the fork hypercall whose argument
+// struct is at argGPA. It returns the child's pid.
+func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
+	k := t.k
+	if k == nil {
+		return 0, unix.ENOSYS
+	}
+	k.mu.Lock()
+	if k.live >= k.maxProcs {
+		k.mu.Unlock()
+		return 0, unix.EAGAIN
+	}
+	pid := k.allocPid()
+	k.tasks[pid] = nil // reserved
+	k.live++
+	k.mu.Unlock()
+
+	cv, err := t.VM.Fork()
+	if err != nil {
+		k.mu.Lock()
+		delete(k.tasks, pid)
+		k.live--
+		k.mu.Unlock()
+		fmt.Fprintf(k.errs, "ukfork: %s[%d]: fork: %v\n", t.name, t.Pid, err)
+		return 0, unix.ENOMEM
+	}
+	c := &Task{k: k, Pid: pid, parent: t, children: map[int32]*Task{}, VM: cv, name: t.name,
+		FS: t.FS, FDs: t.FDs.Fork(), Cwd: t.Cwd, Trace: t.Trace, Stderr: t.Stderr,
+		Reported: map[uint64]bool{}, stop: make(chan struct{})}
+	// The child sees 0 from fork and its own ids.
+	m := cv.Mem()
+	if a, err := memory.Ptr[abi.HCForkArgs](m, argGPA); err == nil {
+		a.Ret = 0
+	}
+	if bi, err := memory.Ptr[abi.Bootinfo](m, abi.BootinfoAddr); err == nil {
+		bi.Pid, bi.Ppid = pid, t.Pid
+	}
+	k.mu.Lock()
+	c.pgid, c.sid = t.pgid, t.sid
+	k.tasks[pid] = c
+	t.children[pid] = c
+	k.mu.Unlock()
+	k.run(c)
+	return pid, 0
+}
+
+// Linux wait options.
+const (
+	wNohang     = 1
+	wUntraced   = 2
+	wContinued  = 8
+	wNothread   = 0x20000000
+	wAll        = 0x40000000
+	wClone      = 0x80000000
+	waitOptions = wNohang | wUntraced | wContinued | wNothread | wAll | wClone
+)
+
+// WaitStatus encodes how a process ended, as wait(2) reports it.
+func WaitStatus(e vm.Exit) int32 {
+	if e.Signal != 0 {
+		return int32(e.Signal) & 0x7f
+	}
+	return int32(e.Code&0xff) << 8
+}
+
+// Wait4 reaps a child as wait4(2): pid > 0 that child, -1 any, 0 the
+// caller's process group, < -1 that process group.
+func (t *Task) Wait4(pid int32, options int) (int32, int32, unix.Errno) {
+	if uint32(options)&^waitOptions != 0 {
+		return 0, 0, unix.EINVAL
+	}
+	k := t.k
+	if k == nil {
+		return 0, 0, unix.ECHILD
+	}
+	k.mu.Lock()
+	for {
+		found := false
+		for cpid, c := range t.children {
+			if !waitMatch(t, c, pid) {
+				continue
+			}
+			found = true
+			if c.state == zombie {
+				c.state = reaped
+				delete(t.children, cpid)
+				delete(k.tasks, cpid)
+				k.live--
+				k.mu.Unlock()
+				return cpid, WaitStatus(c.exit), 0
+			}
+		}
+		if !found {
+			k.mu.Unlock()
+			return 0, 0, unix.ECHILD
+		}
+		if options&wNohang != 0 {
+			k.mu.Unlock()
+			return 0, 0, 0
+		}
+		ch := k.changed
+		k.mu.Unlock()
+		select {
+		case <-ch:
+		case <-t.stop:
+			return 0, 0, unix.EINTR
+		}
+		k.mu.Lock()
+	}
+}
+
+func waitMatch(t, c *Task, pid int32) bool {
+	switch {
+	case pid > 0:
+		return c.Pid == pid
+	case pid == -1:
+		return true
+	case pid == 0:
+		return c.pgid == t.pgid
+	default:
+		return c.pgid == -pid
+	}
+}
+
+// Counts reports live processes, for tests and `ukfork ps`.
+func (k *Kernel) Counts() (live int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.live
+}
+
+// NewInit prepares the first process of a program.
+func NewInit(fs *vfs.FS, stdio [3]int, stderr io.Writer, name string) *Task {
+	t := NewTask(fs, stdio, stderr)
+	t.name = name
+	return t
+}
