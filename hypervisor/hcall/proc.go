@@ -70,7 +70,9 @@ func wait4(p *kernel.Task, m *memory.Memory, in abi.HCWait4Args, _ *abi.HCWait4A
 	return int64(pid)
 }
 
-func le32put(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
+func le32put(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
 
 func procinfo(p *kernel.Task, _ *memory.Memory, _ abi.HCProcinfoArgs, out *abi.HCProcinfoArgs) int64 {
 	out.Pid, out.Ppid, out.Pgid, out.Sid = p.Info()
