@@ -25,8 +25,13 @@ import (
 // Slots are reference-counted; the last VM to drop one punches it out.
 
 // chunkSize trades copying (a dirty chunk is copied whole, only its present
-// pages) against mappings (a VM has at most Size/chunkSize of them).
-const chunkSize = 2 << 20
+// pages) against mappings: a VM has one per run of chunks from one segment,
+// at most maxRuns before a fork compacts them (copying all present pages
+// into one segment), so that a thousand VMs stay within vm.max_map_count.
+const (
+	chunkSize = 256 << 10
+	maxRuns   = 32
+)
 
 // segment is a memfd holding chunk slots.
 type segment struct {
@@ -138,7 +143,8 @@ func (m *Memory) Fork() (*Memory, error) {
 	return c, nil
 }
 
-// materialize moves the chunks holding private pages into a new segment.
+// materialize moves the chunks holding private pages into a new segment;
+// when the chunk table has grown too fragmented it moves all of them.
 func (m *Memory) materialize() error {
 	priv, err := m.privatePages(0, m.Size())
 	if err != nil {
@@ -153,6 +159,12 @@ func (m *Memory) materialize() error {
 	}
 	if len(dirty) == 0 {
 		return nil
+	}
+	if m.runs()+2*countRuns(dirty) > maxRuns {
+		dirty = dirty[:0]
+		for c := range m.chunks {
+			dirty = append(dirty, c)
+		}
 	}
 	seg, err := newSegment(uint64(len(dirty)) * chunkSize)
 	if err != nil {
@@ -169,9 +181,6 @@ func (m *Memory) materialize() error {
 		m.chunks[c] = seg.ref(uint64(slot) * chunkSize)
 		old.release()
 	}
-	if seg.live.Load() == 0 {
-		seg.closeFD()
-	}
 	// Remap runs of consecutive dirty chunks (contiguous in the segment too).
 	for i := 0; i < len(dirty); {
 		j := i + 1
@@ -184,6 +193,28 @@ func (m *Memory) materialize() error {
 		i = j
 	}
 	return nil
+}
+
+// countRuns counts the runs of consecutive numbers in a sorted list.
+func countRuns(v []int) int {
+	n := 0
+	for i := range v {
+		if i == 0 || v[i] != v[i-1]+1 {
+			n++
+		}
+	}
+	return n
+}
+
+// runs counts the mappings m's chunk table needs.
+func (m *Memory) runs() int {
+	n := 0
+	for i, c := range m.chunks {
+		if i == 0 || c.seg != m.chunks[i-1].seg || (c.seg != nil && c.off != m.chunks[i-1].off+chunkSize) {
+			n++
+		}
+	}
+	return n
 }
 
 // copyChunk writes the pages chunk c shows, private or from its segment,

@@ -147,3 +147,31 @@ func BenchmarkRepeatedFork(b *testing.B) {
 		c.Close()
 	}
 }
+
+// TestForkCompacts: a parent that scatters writes between forks keeps a
+// bounded number of mappings, and every child sees exactly its moment.
+func TestForkCompacts(t *testing.T) {
+	p, _ := New(64 << 20)
+	defer p.Close()
+	var kids []*Memory
+	for gen := 1; gen <= 40; gen++ {
+		// Every other chunk gets one page of this generation.
+		for c := 0; c < 256; c += 2 {
+			fill(t, p, uint64(c)*chunkSize+uint64(1+gen%4)*PageSize, PageSize, byte(gen))
+		}
+		k, err := p.Fork()
+		if err != nil {
+			t.Fatal(err)
+		}
+		kids = append(kids, k)
+		if r := p.runs(); r > maxRuns {
+			t.Fatalf("generation %d: %d mappings, want at most %d", gen, r, maxRuns)
+		}
+	}
+	for i, k := range kids {
+		gen := i + 1
+		expect(t, k, 2*chunkSize+uint64(1+gen%4)*PageSize, PageSize, byte(gen), "child of its generation")
+		expect(t, k, chunkSize, PageSize, 0, "untouched chunk")
+		k.Close()
+	}
+}

@@ -1,0 +1,55 @@
+/* forkbench N MIB: touch MIB MiB, then fork N times; each child exits at
+ * once and the parent waits. Prints, in microseconds, the fork() call as the
+ * parent sees it and fork + exit + wait: the median, the first and the 100th. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void report(const char *what, double *v, int n)
+{
+	double first = v[0], hundredth = n >= 100 ? v[99] : v[n - 1];
+	qsort(v, n, sizeof *v, cmp);
+	printf("%s median %.1f first %.1f 100th %.1f\n", what, v[n / 2], first, hundredth);
+}
+
+int main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 200;
+	size_t mib = argc > 2 ? (size_t)atoi(argv[2]) : 8;
+	char *mem = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(mem, 1, mib << 20);
+	double *fork_us = calloc(n, sizeof(double)), *cycle_us = calloc(n, sizeof(double));
+	for (int i = 0; i < n; i++) {
+		mem[(i * 4096) % (mib << 20)]++; /* the parent changes a page between forks */
+		double t0 = now_us();
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(0);
+		double t1 = now_us();
+		int st;
+		waitpid(pid, &st, 0);
+		double t2 = now_us();
+		fork_us[i] = t1 - t0;
+		cycle_us[i] = t2 - t0;
+	}
+	report("fork", fork_us, n);
+	report("fork+exit+wait", cycle_us, n);
+	return 0;
+}
