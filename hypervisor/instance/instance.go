@@ -26,6 +26,7 @@ type Program struct {
 	FS      *vfs.FS
 	Runtime *vm.Runtime
 	sys     *kvm.System
+	pool    *vm.Pool
 }
 
 // Load opens an image and checks everything a run needs.
@@ -42,15 +43,22 @@ func Load(path string) (*Program, error) {
 	if err == nil {
 		var rt *vm.Runtime
 		if rt, err = vm.ParseRuntime(b); err == nil {
-			return &Program{Image: img, FS: vfs.New(img.Manifest.Files, img.File), Runtime: rt, sys: sys}, nil
+			return &Program{Image: img, FS: vfs.New(img.Manifest.Files, img.File), Runtime: rt, sys: sys,
+				pool: vm.NewPool(sys, shellPool)}, nil
 		}
 	}
 	img.Close()
 	return nil, fmt.Errorf("%s: %w", path, err)
 }
 
-// Close closes the image.
-func (pr *Program) Close() error { return pr.Image.Close() }
+// shellPool is how many VM shells wait ready for launches and forks.
+const shellPool = 8
+
+// Close closes the image and the idle VM shells.
+func (pr *Program) Close() error {
+	pr.pool.Close()
+	return pr.Image.Close()
+}
 
 // Options are per-run settings.
 type Options struct {
@@ -102,7 +110,7 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	if o.Started {
 		boot.Flags |= abi.BootStarted
 	}
-	v, err := vm.New(pr.sys, vm.Config{MemSize: mem, Runtime: pr.Runtime, Boot: boot})
+	v, err := vm.New(pr.sys, vm.Config{MemSize: mem, Runtime: pr.Runtime, Boot: boot, Pool: pr.pool})
 	if err != nil {
 		return nil, err
 	}

@@ -153,9 +153,9 @@ func (k *Kernel) Init() *Task { return k.init }
 // wakes waiters. The VM and descriptors are released at once: a zombie
 // holds nothing but its status.
 func (k *Kernel) exited(t *Task, exit vm.Exit) {
-	t.ResidentAtExit = t.VM.Mem().Resident()
-	t.VM.Close()
-	t.FDs.CloseAll()
+	if t == k.init {
+		t.ResidentAtExit = t.VM.Mem().Resident()
+	}
 	k.mu.Lock()
 	t.state, t.exit = zombie, exit
 	for pid, c := range t.children {
@@ -172,6 +172,9 @@ func (k *Kernel) exited(t *Task, exit vm.Exit) {
 	}
 	k.broadcast()
 	k.mu.Unlock()
+	// Released after the parent was woken: its wait need not wait for it.
+	t.VM.Close()
+	t.FDs.CloseAll()
 	if exit.Msg != "" && t != k.init {
 		fmt.Fprintf(k.errs, "ukfork: %s[%d]: %s\n", t.name, t.Pid, exit.Msg)
 	}

@@ -159,3 +159,12 @@ func Available() error {
 	_, err := Open()
 	return err
 }
+
+// ClearMemory removes memory slot slot.
+func (vm *VM) ClearMemory(slot uint32) error {
+	r := UserspaceMemoryRegion{Slot: slot}
+	if _, err := ioctl(vm.fd, ioctlSetUserMemoryRegion, uintptr(unsafe.Pointer(&r))); err != nil {
+		return fmt.Errorf("kvm: KVM_SET_USER_MEMORY_REGION (remove): %w", err)
+	}
+	return nil
+}

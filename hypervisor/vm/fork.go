@@ -26,11 +26,7 @@ func (v *VM) Fork() (*VM, error) {
 		return nil, fmt.Errorf("fork: %w", err)
 	}
 	c := &VM{sys: v.sys, cfg: v.cfg, mem: mem, resume: st}
-	if c.kvm, err = v.sys.CreateVM(); err != nil {
-		mem.Close()
-		return nil, fmt.Errorf("fork: %w", err)
-	}
-	if err := c.kvm.SetMemory(0, 0, mem.Host()); err != nil {
+	if err := c.attach(); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("fork: %w", err)
 	}
@@ -38,9 +34,4 @@ func (v *VM) Fork() (*VM, error) {
 }
 
 // restoreVCPU sets a forked vCPU to the state its parent had.
-func (v *VM) restoreVCPU(c *kvm.VCPU) error {
-	if err := c.SetCPUID(v.sys.CPUID()); err != nil {
-		return err
-	}
-	return c.RestoreState(v.resume)
-}
+func (v *VM) restoreVCPU(c *kvm.VCPU) error { return c.RestoreState(v.resume) }

@@ -5,7 +5,6 @@ package vm
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"unsafe"
 
@@ -34,6 +33,7 @@ type Config struct {
 	MemSize uint64
 	Runtime *Runtime
 	Boot    Boot
+	Pool    *Pool // where VM shells come from; nil: made for this VM alone
 }
 
 // Exit says how a guest ended, as a process would.
@@ -58,11 +58,12 @@ type Handler interface {
 
 // VM is one guest.
 type VM struct {
-	sys  *kvm.System
-	cfg  Config
-	mem  *memory.Memory
-	kvm  *kvm.VM
-	vcpu *kvm.VCPU
+	sys   *kvm.System
+	cfg   Config
+	mem   *memory.Memory
+	shell *shell
+	kvm   *kvm.VM   // the shell's
+	vcpu  *kvm.VCPU // the shell's
 
 	resume *kvm.State // a forked VM starts from its parent's vCPU state
 
@@ -86,11 +87,7 @@ func New(sys *kvm.System, cfg Config) (*VM, error) {
 	if v.mem, err = memory.New(cfg.MemSize); err != nil {
 		return nil, err
 	}
-	if v.kvm, err = sys.CreateVM(); err != nil {
-		v.mem.Close()
-		return nil, err
-	}
-	if err = v.kvm.SetMemory(0, 0, v.mem.Host()); err != nil {
+	if err = v.attach(); err != nil {
 		v.Close()
 		return nil, err
 	}
@@ -112,18 +109,33 @@ func (v *VM) Mem() *memory.Memory { return v.mem }
 
 // Close frees everything the VM holds. Safe to call twice.
 func (v *VM) Close() {
-	if v.vcpu != nil {
-		v.vcpu.Close()
-		v.vcpu = nil
-	}
-	if v.kvm != nil {
-		v.kvm.Close()
-		v.kvm = nil
+	if v.shell != nil {
+		// Give the shell back without the guest's memory: the next guest
+		// gets a clean slot and a fully rewritten vCPU.
+		if v.kvm.ClearMemory(0) == nil {
+			v.cfg.Pool.put(v.shell)
+		} else {
+			v.shell.destroy()
+		}
+		v.shell, v.kvm, v.vcpu = nil, nil, nil
 	}
 	if v.mem != nil {
 		v.mem.Close()
 		v.mem = nil
 	}
+}
+
+// attach takes a shell and gives it v's memory.
+func (v *VM) attach() error {
+	s, err := v.cfg.Pool.get()
+	if err == errNoPool {
+		s, err = newShell(v.sys)
+	}
+	if err != nil {
+		return err
+	}
+	v.shell, v.kvm, v.vcpu = s, s.vm, s.vcpu
+	return v.kvm.SetMemory(0, 0, v.mem.Host())
 }
 
 func (v *VM) writeBoot() error {
@@ -188,9 +200,6 @@ func xcr0(cpuid []kvm.CPUIDEntry2) uint64 {
 }
 
 func (v *VM) setupVCPU(c *kvm.VCPU) error {
-	if err := c.SetCPUID(v.sys.CPUID()); err != nil {
-		return err
-	}
 	x := xcr0(v.sys.CPUID())
 	sregs := bootSregs(x != 0)
 	if err := c.SetSregs(&sregs); err != nil {
@@ -219,17 +228,16 @@ func (v *VM) Stop(sig unix.Signal) {
 	}
 }
 
-// Run runs the guest until it exits, faults or is stopped. The calling
-// goroutine is locked to its thread throughout: KVM wants vCPU ioctls from
-// the thread that created the vCPU.
-func (v *VM) Run(h Handler) (Exit, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	c, err := v.kvm.CreateVCPU(0)
-	if err != nil {
-		return Exit{}, err
-	}
-	v.vcpu = c
+// Run runs the guest until it exits, faults or is stopped, on the shell's
+// thread (KVM wants vCPU ioctls from the thread that created the vCPU).
+func (v *VM) Run(h Handler) (exit Exit, err error) {
+	v.shell.do(func() { exit, err = v.loop(h) })
+	return exit, err
+}
+
+func (v *VM) loop(h Handler) (Exit, error) {
+	c := v.vcpu
+	c.SetImmediateExit(false)
 	setup := v.setupVCPU
 	if v.resume != nil {
 		setup = v.restoreVCPU
@@ -238,7 +246,7 @@ func (v *VM) Run(h Handler) (Exit, error) {
 		return Exit{}, err
 	}
 	v.resume = nil
-	v.tid.Store(int32(unix.Gettid()))
+	v.tid.Store(v.shell.tid)
 	v.running.Store(c)
 	defer func() {
 		v.running.Store(nil)

@@ -1,0 +1,152 @@
+package vm
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/kvm"
+)
+
+// A shell is a KVM VM with its vCPU, owned by one locked OS thread (KVM
+// wants vCPU ioctls from the thread that created the vCPU). Creating one
+// costs ~0.4 ms and destroying one about as much, so shells are made ahead
+// of time and reused when a guest exits: the hot standby of VM launch and
+// fork. A shell holds no guest memory while idle.
+type shell struct {
+	vm   *kvm.VM
+	vcpu *kvm.VCPU
+	tid  int32
+	jobs chan func()
+}
+
+func newShell(sys *kvm.System) (*shell, error) {
+	s := &shell{jobs: make(chan func())}
+	errc := make(chan error, 1)
+	go func() {
+		// Locked for good: when the jobs end, the thread ends with the
+		// goroutine and takes nothing of the shell's state elsewhere.
+		runtime.LockOSThread()
+		s.tid = int32(unix.Gettid())
+		var err error
+		if s.vm, err = sys.CreateVM(); err == nil {
+			// CPUID is set once: KVM refuses a change after the first
+			// KVM_RUN, and its own updates make even a rewrite differ.
+			if s.vcpu, err = s.vm.CreateVCPU(0); err != nil {
+				s.vm.Close()
+			} else if err = s.vcpu.SetCPUID(sys.CPUID()); err != nil {
+				s.vcpu.Close()
+				s.vm.Close()
+			}
+		}
+		errc <- err
+		if err != nil {
+			return
+		}
+		for job := range s.jobs {
+			job()
+		}
+		s.vcpu.Close()
+		s.vm.Close()
+	}()
+	if err := <-errc; err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// do runs f on the shell's thread and waits for it.
+func (s *shell) do(f func()) {
+	done := make(chan struct{})
+	s.jobs <- func() { f(); close(done) }
+	<-done
+}
+
+func (s *shell) destroy() { close(s.jobs) }
+
+// Pool keeps up to size idle shells, refilled in the background.
+type Pool struct {
+	sys       *kvm.System
+	idle      chan *shell
+	refilling atomic.Bool
+	closeOnce sync.Once
+	closed    atomic.Bool
+}
+
+// NewPool makes a pool of up to size shells and starts filling it.
+func NewPool(sys *kvm.System, size int) *Pool {
+	p := &Pool{sys: sys, idle: make(chan *shell, size)}
+	p.refill()
+	return p
+}
+
+// get takes an idle shell, or makes one when none is ready.
+func (p *Pool) get() (*shell, error) {
+	if p == nil {
+		return nil, errNoPool
+	}
+	select {
+	case s := <-p.idle:
+		// Refill only when running low: guests that exit give their
+		// shells back, and a shell made and destroyed per fork costs
+		// ~0.8 ms of CPU for nothing.
+		if len(p.idle) < cap(p.idle)/4 {
+			p.refill()
+		}
+		return s, nil
+	default:
+		p.refill()
+		return newShell(p.sys)
+	}
+}
+
+var errNoPool = errors.New("no pool")
+
+// put gives a shell back (its memory slot already removed), or destroys it
+// when the pool is full or closed.
+func (p *Pool) put(s *shell) {
+	if p == nil || p.closed.Load() {
+		s.destroy()
+		return
+	}
+	select {
+	case p.idle <- s:
+	default:
+		s.destroy()
+	}
+}
+
+func (p *Pool) refill() {
+	if p.closed.Load() || !p.refilling.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer p.refilling.Store(false)
+		for len(p.idle) < cap(p.idle) && !p.closed.Load() {
+			s, err := newShell(p.sys)
+			if err != nil {
+				return
+			}
+			p.put(s)
+		}
+	}()
+}
+
+// Close destroys the idle shells; shells in use are destroyed when their
+// guests exit.
+func (p *Pool) Close() {
+	p.closeOnce.Do(func() {
+		p.closed.Store(true)
+		for {
+			select {
+			case s := <-p.idle:
+				s.destroy()
+			default:
+				return
+			}
+		}
+	})
+}
