@@ -73,6 +73,8 @@ test: bin/ukfork test-apps
 bench: bin/ukfork test-apps
 	./bin/ukfork bake -o $(APPDIR)/hello.img $(APPDIR)/musl/hello
 	./bin/ukfork bench boot $(APPDIR)/hello.img
+	./bin/ukfork bake --mem 64M -o $(APPDIR)/forkbench.img $(APPDIR)/musl/forkbench
+	./bin/ukfork bench compare $(APPDIR)/forkbench.img 200 8
 
 # The README's demo: bake a sample program and run it.
 demo: bin/ukfork $(APPDIR)/musl/hello

@@ -21,7 +21,7 @@ func benchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Benchmarks against native Linux, measured in the same run",
 	}
-	c.AddCommand(benchBootCmd())
+	c.AddCommand(benchBootCmd(), benchCompareCmd())
 	return c
 }
 
@@ -214,7 +214,6 @@ func benchBoot(w io.Writer, path string, args []string, runs, parallel int, nati
 	fmt.Fprintf(tw, "host memory per VM at exit\t%d KiB\t-\t-\n", resident>>10)
 	tw.Flush()
 	fmt.Fprintf(w, "\nnative spawn: Go os/exec (clone(CLONE_VFORK) + execve + wait) of %s, output discarded.\n", nativeProg)
-	fmt.Fprintf(w, "N at once: VMs are torn down after the round, as instances that live on would be.\n")
 	fmt.Fprintf(w, "paper, 10 at once on Xen (all started): Linux 19.5 s, Mini-OS 5.4 s, Rumprun 1 s.\n")
 	return nil
 }
