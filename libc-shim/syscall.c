@@ -30,6 +30,9 @@ SYS(set_tid_address) SYS(exit_group) SYS(set_robust_list) SYS(prlimit64)
 SYS(getrandom) SYS(rseq) SYS(prctl)
 /* sys_process.c */
 SYS(fork) SYS(vfork) SYS(clone) SYS(wait4) SYS(waitid) SYS(getppid)
+/* sys_fd.c, sys_poll.c */
+SYS(pipe) SYS(pipe2) SYS(dup) SYS(dup2) SYS(dup3) SYS(fcntl)
+SYS(poll) SYS(ppoll) SYS(select) SYS(pselect6)
 #undef SYS
 
 #define NR_MAX 512
@@ -83,6 +86,16 @@ static const ukf_sys_fn table[NR_MAX] = {
 	[__NR_clone] = sys_clone, /* no threads: CLONE_VM only with CLONE_VFORK */
 	[__NR_wait4] = sys_wait4,
 	[__NR_waitid] = sys_waitid, /* WEXITED only */
+	[__NR_pipe] = sys_pipe,   /* host pipes: POSIX semantics across VMs */
+	[__NR_pipe2] = sys_pipe2,
+	[__NR_dup] = sys_dup,
+	[__NR_dup2] = sys_dup2,
+	[__NR_dup3] = sys_dup3,
+	[__NR_fcntl] = sys_fcntl, /* dup, FD_CLOEXEC, status flags; no locks */
+	[__NR_poll] = sys_poll,
+	[__NR_ppoll] = sys_ppoll,     /* the signal mask is not applied yet */
+	[__NR_select] = sys_select,
+	[__NR_pselect6] = sys_pselect6, /* the signal mask is not applied yet */
 	[__NR_getpgrp] = sys_getpgrp,
 	[__NR_getgroups] = sys_getgroups,       /* no supplementary groups */
 	[__NR_getresuid] = sys_getresuid,

@@ -105,6 +105,7 @@ func TestFork(t *testing.T) {
 		{"forktree", []string{"3", "3"}},
 		{"forktree", []string{"1", "30"}},
 		{"forktree", []string{"6", "2"}},
+		{"pipes", nil},
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {

@@ -70,6 +70,12 @@ const (
 	HCGetcwd      = C.UKF_HC_GETCWD
 	HCChdir       = C.UKF_HC_CHDIR
 	HCIoctl       = C.UKF_HC_IOCTL
+	HCPipe        = C.UKF_HC_PIPE
+	HCDup         = C.UKF_HC_DUP
+	HCFcntl       = C.UKF_HC_FCNTL
+	HCPoll        = C.UKF_HC_POLL
+	DupTo         = C.UKF_DUP_TO
+	DupCloexec    = C.UKF_DUP_CLOEXEC
 )
 
 type RuntimeHeader C.struct_ukf_runtime_header
@@ -87,3 +93,4 @@ type HCPathArgs C.struct_ukf_hc_path
 type Iovec C.struct_ukf_iovec
 type HCRWArgs C.struct_ukf_hc_rw
 type Stat C.struct_ukf_stat
+type HCPollArgs C.struct_ukf_hc_poll

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x2
+	Version = 0x3
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -62,6 +62,12 @@ const (
 	HCGetcwd      = 0x19
 	HCChdir       = 0x1a
 	HCIoctl       = 0x1b
+	HCPipe        = 0x1c
+	HCDup         = 0x1d
+	HCFcntl       = 0x1e
+	HCPoll        = 0x1f
+	DupTo         = 0x1
+	DupCloexec    = 0x2
 )
 
 type RuntimeHeader struct {
@@ -184,4 +190,10 @@ type Stat struct {
 	Ctime_sec  int64
 	Ctime_nsec int64
 	Reserved   [3]int64
+}
+type HCPollArgs struct {
+	Ret     int64
+	Fds     uint64
+	Nfds    uint64
+	Timeout int64
 }

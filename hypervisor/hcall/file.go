@@ -187,7 +187,12 @@ func readv(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) i
 	if !f.Readable() {
 		return errRet(unix.EBADF)
 	}
-	n, e := f.Read(bufs, off)
+	var n int
+	if w, ok := f.File.(vfs.Waitable); ok {
+		n, e = w.ReadWait(bufs, off, f.Nonblock(), p.IntrFD())
+	} else {
+		n, e = f.Read(bufs, off)
+	}
 	if e != 0 {
 		return errRet(e)
 	}
@@ -202,7 +207,12 @@ func writev(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) 
 	if !f.Writable() {
 		return errRet(unix.EBADF)
 	}
-	n, e := f.Write(bufs, off)
+	var n int
+	if w, ok := f.File.(vfs.Waitable); ok {
+		n, e = w.WriteWait(bufs, off, f.Nonblock(), p.IntrFD())
+	} else {
+		n, e = f.Write(bufs, off)
+	}
 	if e != 0 {
 		return errRet(e)
 	}

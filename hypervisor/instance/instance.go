@@ -138,6 +138,7 @@ func (in *Instance) Close() {
 	if !in.ran {
 		in.VM.Close()
 		in.Init.FDs.CloseAll()
+		in.Init.Free()
 	}
 }
 

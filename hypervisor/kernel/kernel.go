@@ -85,7 +85,6 @@ func (k *Kernel) Start(t *Task, v *vm.VM) {
 	t.Pid = k.allocPid()
 	t.pgid, t.sid = t.Pid, t.Pid
 	t.children = map[int32]*Task{}
-	t.stop = make(chan struct{})
 	k.tasks[t.Pid] = t
 	k.init = t
 	k.live++
@@ -175,6 +174,7 @@ func (k *Kernel) exited(t *Task, exit vm.Exit) {
 	// Released after the parent was woken: its wait need not wait for it.
 	t.VM.Close()
 	t.FDs.CloseAll()
+	t.Free()
 	if exit.Msg != "" && t != k.init {
 		fmt.Fprintf(k.errs, "ukfork: %s[%d]: %s\n", t.name, t.Pid, exit.Msg)
 	}
@@ -214,7 +214,7 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 	}
 	c := &Task{k: k, Pid: pid, parent: t, children: map[int32]*Task{}, VM: cv, name: t.name,
 		FS: t.FS, FDs: t.FDs.Fork(), Cwd: t.Cwd, Trace: t.Trace, Stderr: t.Stderr,
-		Reported: map[uint64]bool{}, stop: make(chan struct{})}
+		Reported: map[uint64]bool{}, stop: make(chan struct{}), intr: newIntr()}
 	// The child sees 0 from fork and its own ids.
 	m := cv.Mem()
 	if a, err := memory.Ptr[abi.HCForkArgs](m, argGPA); err == nil {

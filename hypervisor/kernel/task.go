@@ -59,6 +59,7 @@ type Task struct {
 
 	stopOnce sync.Once
 	stop     chan struct{}
+	intr     int // eventfd: readable while the task must not block
 }
 
 // NewTask makes a process that belongs to no kernel, with stdin, stdout and
@@ -71,14 +72,42 @@ func NewTask(fs *vfs.FS, stdio [3]int, stderr io.Writer) *Task {
 		if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err == nil {
 			flags = fl
 		}
-		t.FDs.Install(&vfs.OpenFile{File: &vfs.HostFile{FD: fd}, Flags: flags}, false)
+		t.FDs.Install(vfs.NewOpenFile(&vfs.HostFile{FD: fd}, flags), false)
 	}
+	t.intr = newIntr()
 	return t
+}
+
+func newIntr() int {
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return -1
+	}
+	return fd
+}
+
+// IntrFD is an eventfd that becomes readable when the task must stop
+// blocking; blocking host calls poll it beside what they wait for.
+func (t *Task) IntrFD() int { return t.intr }
+
+// Free releases what the task holds besides its VM and descriptors.
+func (t *Task) Free() {
+	if t.intr >= 0 {
+		unix.Close(t.intr)
+		t.intr = -1
+	}
 }
 
 // Interrupt wakes the task from a blocking call (sleep, wait) so that its
 // VM can stop. The call returns EINTR.
-func (t *Task) Interrupt() { t.stopOnce.Do(func() { close(t.stop) }) }
+func (t *Task) Interrupt() {
+	t.stopOnce.Do(func() {
+		close(t.stop)
+		if t.intr >= 0 {
+			unix.Write(t.intr, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+		}
+	})
+}
 
 // Interrupted is closed when the task must stop blocking.
 func (t *Task) Interrupted() <-chan struct{} { return t.stop }

@@ -2,22 +2,49 @@ package vfs
 
 import (
 	"encoding/binary"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
 
 var le = binary.LittleEndian
 
-// OpenFile is an open file description with its status flags.
+// OpenFile is an open file description with its status flags. Processes
+// (VMs, each on its own thread) share it after fork or dup.
 type OpenFile struct {
 	File
-	Flags int // O_ACCMODE | O_APPEND | O_NONBLOCK ...
-	refs  int
+	mu    sync.Mutex
+	flags int // O_ACCMODE | O_APPEND | O_NONBLOCK ...
+	refs  atomic.Int32
 }
 
+// NewOpenFile makes a description of f with open(2) flags.
+func NewOpenFile(f File, flags int) *OpenFile { return &OpenFile{File: f, flags: flags} }
+
+// Flags returns the status flags.
+func (f *OpenFile) Flags() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.flags
+}
+
+// settable are the status flags F_SETFL may change.
+const settable = unix.O_APPEND | unix.O_NONBLOCK | unix.O_ASYNC | unix.O_DIRECT | unix.O_NOATIME
+
+// SetFlags changes the status flags F_SETFL may change.
+func (f *OpenFile) SetFlags(v int) {
+	f.mu.Lock()
+	f.flags = f.flags&^settable | v&settable
+	f.mu.Unlock()
+}
+
+// Nonblock reports O_NONBLOCK.
+func (f *OpenFile) Nonblock() bool { return f.Flags()&unix.O_NONBLOCK != 0 }
+
 // Readable and Writable check the access mode.
-func (f *OpenFile) Readable() bool { return f.Flags&unix.O_ACCMODE != unix.O_WRONLY }
-func (f *OpenFile) Writable() bool { return f.Flags&unix.O_ACCMODE != unix.O_RDONLY }
+func (f *OpenFile) Readable() bool { return f.flags&unix.O_ACCMODE != unix.O_WRONLY }
+func (f *OpenFile) Writable() bool { return f.flags&unix.O_ACCMODE != unix.O_RDONLY }
 
 type fdEntry struct {
 	f       *OpenFile
@@ -58,8 +85,16 @@ func (t *FDTable) Install(f *OpenFile, cloexec bool) (int, unix.Errno) {
 }
 
 func (t *FDTable) set(fd int, f *OpenFile, cloexec bool) {
-	f.refs++
+	f.refs.Add(1)
 	t.fds[fd] = fdEntry{f: f, cloexec: cloexec}
+}
+
+// Release drops a reference taken outside a table (a description being
+// opened); the last one closes it.
+func (f *OpenFile) Release() {
+	if f.refs.Add(-1) == 0 {
+		f.File.Close()
+	}
 }
 
 // Close releases fd; the description closes with its last reference.
@@ -69,9 +104,7 @@ func (t *FDTable) Close(fd int) unix.Errno {
 		return err
 	}
 	t.fds[fd] = fdEntry{}
-	if f.refs--; f.refs == 0 {
-		f.File.Close()
-	}
+	f.Release()
 	return 0
 }
 
@@ -109,5 +142,5 @@ func (fs *FS) Open(n *Node, flags int) (*OpenFile, unix.Errno) {
 	default:
 		return nil, unix.ELOOP // an unfollowed symlink (O_NOFOLLOW)
 	}
-	return &OpenFile{File: f, Flags: flags &^ (unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC | unix.O_CLOEXEC)}, 0
+	return NewOpenFile(f, flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_TRUNC|unix.O_CLOEXEC)), 0
 }

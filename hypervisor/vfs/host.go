@@ -9,10 +9,119 @@ import (
 )
 
 // HostFile is a host descriptor handed to the guest: its stdin, stdout and
-// stderr. The host fd is borrowed, never closed here.
+// stderr (borrowed: never closed here), or a pipe or socket ukfork made
+// (owned: closed with the last reference).
 type HostFile struct {
 	base
-	FD int
+	FD    int
+	Owned bool
+}
+
+// Close closes an owned host descriptor.
+func (f *HostFile) Close() {
+	if f.Owned {
+		unix.Close(f.FD)
+	}
+}
+
+// PollFD is the host descriptor to poll.
+func (f *HostFile) PollFD() int { return f.FD }
+
+// Waitable files block: reads and writes wait for the host descriptor and
+// for intr, an eventfd that becomes readable when the waiting task must stop
+// (a signal, or the program ending): then the call gives EINTR.
+type Waitable interface {
+	ReadWait(dst [][]byte, off int64, nonblock bool, intr int) (int, unix.Errno)
+	WriteWait(src [][]byte, off int64, nonblock bool, intr int) (int, unix.Errno)
+	PollFD() int
+}
+
+// wait blocks until fd has events or intr fires; nonblock only looks.
+func wait(fd int, events int16, nonblock bool, intr int) unix.Errno {
+	pfd := []unix.PollFd{{Fd: int32(fd), Events: events}, {Fd: int32(intr), Events: unix.POLLIN}}
+	if intr < 0 {
+		pfd = pfd[:1]
+	}
+	timeout := -1
+	if nonblock {
+		timeout = 0
+	}
+	for {
+		n, err := unix.Poll(pfd, timeout)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return errno(err)
+		}
+		switch {
+		case n == 0:
+			return unix.EAGAIN
+		case pfd[0].Revents != 0:
+			return 0
+		default:
+			return unix.EINTR
+		}
+	}
+}
+
+// ReadWait reads once data (or EOF) is there.
+func (f *HostFile) ReadWait(dst [][]byte, off int64, nonblock bool, intr int) (int, unix.Errno) {
+	for {
+		if e := wait(f.FD, unix.POLLIN, nonblock, intr); e != 0 {
+			return 0, e
+		}
+		n, e := f.Read(dst, off)
+		if e != unix.EAGAIN {
+			return n, e
+		}
+		// Another process took the data first: wait again.
+	}
+}
+
+// WriteWait writes everything unless nonblock (as much as fits) or
+// interrupted (what was written so far, or EINTR).
+func (f *HostFile) WriteWait(src [][]byte, off int64, nonblock bool, intr int) (int, unix.Errno) {
+	total := 0
+	for len(src) > 0 {
+		if e := wait(f.FD, unix.POLLOUT, nonblock, intr); e != 0 {
+			if total > 0 {
+				return total, 0
+			}
+			return 0, e
+		}
+		n, e := f.Write(src, off)
+		if e == unix.EAGAIN {
+			if nonblock {
+				if total > 0 {
+					return total, 0
+				}
+				return 0, e
+			}
+			continue
+		}
+		if e != 0 {
+			if total > 0 {
+				return total, 0
+			}
+			return 0, e
+		}
+		total += n
+		if off >= 0 {
+			off += int64(n)
+		}
+		for len(src) > 0 && n >= len(src[0]) {
+			n -= len(src[0])
+			src = src[1:]
+		}
+		if len(src) > 0 {
+			src[0] = src[0][n:]
+		}
+		if nonblock {
+			break
+		}
+	}
+	return total, 0
 }
 
 func errno(err error) unix.Errno {

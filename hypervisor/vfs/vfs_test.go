@@ -296,15 +296,15 @@ func TestOpenFlags(t *testing.T) {
 			if f.Readable() != (acc != unix.O_WRONLY) || f.Writable() != (acc != unix.O_RDONLY) {
 				t.Errorf("Readable %v Writable %v for access mode %d", f.Readable(), f.Writable(), acc)
 			}
-			if f.Flags&(unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_TRUNC|unix.O_CLOEXEC) != 0 {
-				t.Errorf("Flags %#x keep open-time-only flags", f.Flags)
+			if f.Flags()&(unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_TRUNC|unix.O_CLOEXEC) != 0 {
+				t.Errorf("Flags %#x keep open-time-only flags", f.Flags())
 			}
 		})
 	}
 	// Status flags that stay with the description.
 	f, e := fs.Open(mustLookup(t, fs, "/etc/passwd", true), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC)
-	if e != 0 || f.Flags != unix.O_RDONLY|unix.O_NONBLOCK {
-		t.Errorf("Flags = %#x (%v), want O_NONBLOCK", f.Flags, e)
+	if e != 0 || f.Flags() != unix.O_RDONLY|unix.O_NONBLOCK {
+		t.Errorf("Flags = %#x (%v), want O_NONBLOCK", f.Flags(), e)
 	}
 }
 
@@ -776,7 +776,7 @@ func TestFDTable(t *testing.T) {
 			for i := 0; i < 8; i++ {
 				c := &countFile{}
 				counts = append(counts, c)
-				files = append(files, &vfs.OpenFile{File: c})
+				files = append(files, vfs.NewOpenFile(c, 0))
 			}
 			for i, o := range tc.ops {
 				switch o.do {

@@ -20,7 +20,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 2
+#define UKF_ABI_VERSION 3
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-physical address */
@@ -119,6 +119,14 @@ struct ukf_bootinfo {
 #define UKF_HC_GETCWD          25  /* struct ukf_hc_buf */
 #define UKF_HC_CHDIR           26  /* struct ukf_hc_path (dirfd for fchdir, len 0) */
 #define UKF_HC_IOCTL           27  /* struct ukf_hc_fd: arg0 = request, buf = arg */
+#define UKF_HC_PIPE            28  /* struct ukf_hc_fd: arg0 = flags, buf = int32[2] */
+#define UKF_HC_DUP             29  /* struct ukf_hc_fd: arg0 = newfd or lowest, arg1 = UKF_DUP_* */
+#define UKF_HC_FCNTL           30  /* struct ukf_hc_fd: arg0 = cmd, arg1 = arg */
+#define UKF_HC_POLL            31  /* struct ukf_hc_poll */
+
+/* UKF_HC_DUP arg1 bits. */
+#define UKF_DUP_TO      1u /* dup2/dup3: exactly arg0 (else the lowest >= arg0) */
+#define UKF_DUP_CLOEXEC 2u /* set FD_CLOEXEC on the new descriptor */
 
 #ifndef __ASSEMBLY__
 /* Fork clones the calling VM at this hypercall: the child resumes from the
@@ -230,6 +238,16 @@ struct ukf_hc_rw {
 	UKF_GUEST_PTR(const struct ukf_iovec *) iov; /* IN */
 	uint64_t iovcnt;        /* IN: at most 1024 */
 	int64_t offset;         /* IN */
+};
+#endif
+
+#ifndef __ASSEMBLY__
+/* poll: fds is a struct pollfd array (int fd; short events, revents). */
+struct ukf_hc_poll {
+	int64_t ret;            /* OUT: descriptors with events, or -errno */
+	UKF_GUEST_PTR(void *) fds; /* IN/OUT: revents filled in */
+	uint64_t nfds;          /* IN: at most RLIMIT_NOFILE */
+	int64_t timeout;        /* IN: nanoseconds; -1 waits forever */
 };
 #endif
 

@@ -1,0 +1,118 @@
+package hcall
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/kernel"
+	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/vfs"
+)
+
+// Descriptors: pipe, dup, fcntl. The fd table and the open file
+// descriptions live here on the host, so fork shares them as Linux does.
+
+func init() {
+	register(abi.HCPipe, call(abi.HCPipe, pipe))
+	register(abi.HCDup, call(abi.HCDup, dup))
+	register(abi.HCFcntl, call(abi.HCFcntl, fcntl))
+}
+
+func pipe(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+	flags := int(in.Arg0)
+	if flags&^(unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_DIRECT) != 0 {
+		return errRet(unix.EINVAL)
+	}
+	out, err := m.Slice(in.Buf, 8)
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
+	r, w, e := vfs.NewPipe(flags)
+	if e != 0 {
+		return errRet(e)
+	}
+	cloexec := flags&unix.O_CLOEXEC != 0
+	rfd, e := p.FDs.Install(r, cloexec)
+	if e != 0 {
+		r.Close()
+		w.Close()
+		return errRet(e)
+	}
+	wfd, e := p.FDs.Install(w, cloexec)
+	if e != 0 {
+		p.FDs.Close(rfd)
+		w.Close()
+		return errRet(e)
+	}
+	le32put(out[0:], uint32(rfd))
+	le32put(out[4:], uint32(wfd))
+	return 0
+}
+
+func dup(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+	mode := uint64(in.Arg1)
+	if mode&^(abi.DupTo|abi.DupCloexec) != 0 || in.Arg0 < 0 || in.Arg0 > 1<<30 {
+		if mode&abi.DupTo != 0 {
+			return errRet(unix.EBADF)
+		}
+		return errRet(unix.EINVAL)
+	}
+	cloexec := mode&abi.DupCloexec != 0
+	var fd int
+	var e unix.Errno
+	if mode&abi.DupTo != 0 {
+		fd, e = p.FDs.Dup2(int(in.Fd), int(in.Arg0), cloexec)
+	} else {
+		fd, e = p.FDs.Dup(int(in.Fd), int(in.Arg0), cloexec)
+	}
+	if e != 0 {
+		return errRet(e)
+	}
+	return int64(fd)
+}
+
+// Linux fcntl commands handled here.
+const (
+	fDupfd        = 0
+	fGetfd        = 1
+	fSetfd        = 2
+	fGetfl        = 3
+	fSetfl        = 4
+	fDupfdCloexec = 1030
+	fdCloexec     = 1
+)
+
+func fcntl(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+	fd := int(in.Fd)
+	f, e := p.FDs.Get(fd)
+	if e != 0 {
+		return errRet(e)
+	}
+	arg := in.Arg1
+	switch in.Arg0 {
+	case fDupfd, fDupfdCloexec:
+		if arg < 0 || arg >= int64(p.FDs.Max()) {
+			return errRet(unix.EINVAL)
+		}
+		nfd, e := p.FDs.Dup(fd, int(arg), in.Arg0 == fDupfdCloexec)
+		if e != 0 {
+			return errRet(e)
+		}
+		return int64(nfd)
+	case fGetfd:
+		on, _ := p.FDs.Cloexec(fd)
+		if on {
+			return fdCloexec
+		}
+		return 0
+	case fSetfd:
+		return errRet(p.FDs.SetCloexec(fd, arg&fdCloexec != 0))
+	case fGetfl:
+		return int64(f.Flags())
+	case fSetfl:
+		f.SetFlags(int(arg))
+		return 0
+	default:
+		return errRet(unix.EINVAL)
+	}
+}

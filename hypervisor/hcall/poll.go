@@ -1,0 +1,110 @@
+package hcall
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/kernel"
+	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/vfs"
+)
+
+// poll (and through it ppoll, select, pselect6, done by the guest).
+
+func init() {
+	register(abi.HCPoll, call(abi.HCPoll, poll))
+}
+
+const (
+	sizeofPollfd = 8
+	alwaysReady  = unix.POLLIN | unix.POLLOUT | 0x40 | 0x100 // POLLRDNORM, POLLWRNORM
+)
+
+func poll(p *kernel.Task, m *memory.Memory, in abi.HCPollArgs, _ *abi.HCPollArgs) int64 {
+	if in.Nfds > uint64(p.FDs.Max()) {
+		return errRet(unix.EINVAL)
+	}
+	raw, err := m.Slice(in.Fds, in.Nfds*sizeofPollfd)
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
+	n := int(in.Nfds)
+	// Host entries: one per guest fd that waits on a host descriptor, then
+	// the task's interrupt fd.
+	host := make([]unix.PollFd, 0, n+1)
+	hostOf := make([]int, n) // index in host, or -1
+	revents := make([]int16, n)
+	ready := 0
+	for i := 0; i < n; i++ {
+		e := raw[i*8:]
+		fd := int32(le32(e))
+		events := int16(uint16(e[4]) | uint16(e[5])<<8)
+		hostOf[i] = -1
+		if fd < 0 {
+			continue
+		}
+		f, errno := p.FDs.Get(int(fd))
+		switch {
+		case errno != 0:
+			revents[i] = unix.POLLNVAL
+		case isWaitable(f):
+			hostOf[i] = len(host)
+			host = append(host, unix.PollFd{Fd: int32(f.File.(vfs.Waitable).PollFD()), Events: events})
+		default:
+			// Image files and devices never block.
+			revents[i] = events & alwaysReady
+		}
+		if revents[i] != 0 {
+			ready++
+		}
+	}
+	timeout := -1
+	switch {
+	case ready > 0:
+		timeout = 0
+	case in.Timeout >= 0:
+		timeout = int((time.Duration(in.Timeout) + time.Millisecond - 1) / time.Millisecond)
+	}
+	intr := len(host)
+	if fd := p.IntrFD(); fd >= 0 {
+		host = append(host, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})
+	}
+	deadline := time.Now().Add(time.Duration(timeout) * time.Millisecond)
+	for {
+		_, err := unix.Poll(host, timeout)
+		if err == unix.EINTR {
+			if timeout > 0 {
+				timeout = max(0, int(time.Until(deadline)/time.Millisecond))
+			}
+			continue
+		}
+		if err != nil {
+			return errRet(errOf(err))
+		}
+		break
+	}
+	for i := 0; i < n; i++ {
+		if h := hostOf[i]; h >= 0 {
+			revents[i] = host[h].Revents
+			if revents[i] != 0 {
+				ready++
+			}
+		}
+	}
+	if ready == 0 && intr < len(host) && host[intr].Revents != 0 {
+		return errRet(unix.EINTR)
+	}
+	for i := 0; i < n; i++ {
+		raw[i*8+6], raw[i*8+7] = byte(revents[i]), byte(uint16(revents[i])>>8)
+	}
+	return int64(ready)
+}
+
+func isWaitable(f *vfs.OpenFile) bool {
+	_, ok := f.File.(vfs.Waitable)
+	return ok
+}
+
+func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }

@@ -1,0 +1,77 @@
+package vfs
+
+import "golang.org/x/sys/unix"
+
+// Dup installs f's description at the lowest free descriptor >= min.
+func (t *FDTable) Dup(fd, min int, cloexec bool) (int, unix.Errno) {
+	f, e := t.Get(fd)
+	if e != 0 {
+		return -1, e
+	}
+	if min < 0 || min >= t.max {
+		return -1, unix.EINVAL
+	}
+	for i := min; ; i++ {
+		if i >= t.max {
+			return -1, unix.EMFILE
+		}
+		for len(t.fds) <= i {
+			t.fds = append(t.fds, fdEntry{})
+		}
+		if t.fds[i].f == nil {
+			t.set(i, f, cloexec)
+			return i, 0
+		}
+	}
+}
+
+// Dup2 makes newfd refer to fd's description, closing what newfd held.
+func (t *FDTable) Dup2(fd, newfd int, cloexec bool) (int, unix.Errno) {
+	f, e := t.Get(fd)
+	if e != 0 {
+		return -1, e
+	}
+	if newfd < 0 || newfd >= t.max {
+		return -1, unix.EBADF
+	}
+	if fd == newfd {
+		return newfd, 0
+	}
+	for len(t.fds) <= newfd {
+		t.fds = append(t.fds, fdEntry{})
+	}
+	old := t.fds[newfd].f
+	t.set(newfd, f, cloexec)
+	if old != nil {
+		old.Release()
+	}
+	return newfd, 0
+}
+
+// Cloexec reports and SetCloexec sets FD_CLOEXEC of fd.
+func (t *FDTable) Cloexec(fd int) (bool, unix.Errno) {
+	if _, e := t.Get(fd); e != 0 {
+		return false, e
+	}
+	return t.fds[fd].cloexec, 0
+}
+
+func (t *FDTable) SetCloexec(fd int, on bool) unix.Errno {
+	if _, e := t.Get(fd); e != 0 {
+		return e
+	}
+	t.fds[fd].cloexec = on
+	return 0
+}
+
+// CloseOnExec closes every descriptor marked FD_CLOEXEC (execve).
+func (t *FDTable) CloseOnExec() {
+	for fd, e := range t.fds {
+		if e.f != nil && e.cloexec {
+			t.Close(fd)
+		}
+	}
+}
+
+// Max is the table's limit (RLIMIT_NOFILE).
+func (t *FDTable) Max() int { return t.max }
