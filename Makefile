@@ -26,16 +26,19 @@ runtime: $(RUNTIME)
 
 $(BUILD)/%.c.o: %.c $(GUEST_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.S.o: %.S $(GUEST_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+	@echo "  AS      $<"
+	@$(CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
 
 # runtime.debug.elf keeps the symbols for gdb; images carry the stripped copy.
 $(RUNTIME): $(GUEST_OBJS) guest/runtime.ld
-	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $(BUILD)/runtime.debug.elf $(GUEST_OBJS) -lgcc
-	objcopy --strip-all $(BUILD)/runtime.debug.elf $@
+	@echo "  LD      $@"
+	@$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $(BUILD)/runtime.debug.elf $(GUEST_OBJS) -lgcc
+	@objcopy --strip-all $(BUILD)/runtime.debug.elf $@
 
 bin/ukfork: $(RUNTIME) $(GO_SRCS)
 	$(GO) build -o $@ ./cmd/ukfork

@@ -170,14 +170,21 @@ static int64_t elf_plan(const struct elf64_ehdr *eh, uint64_t stack_bottom,
 /* Load the static ELF program at path into guest memory, which must read as
  * zero over the program area (fresh, or discarded by the caller). On error
  * returns -errno with *why set to a one-line reason. */
-int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_bottom,
-		     struct ukf_elf_info *info, const char **why)
+/* The first page of the last file opened: ELF headers, or a #! line. */
+static uint8_t head[4096] __attribute__((aligned(8)));
+
+/* Open the ELF program at path and check it fits below stack_bottom; the
+ * program's memory is not touched, so an execve can still fail cleanly.
+ * A file starting with "#!" gives -ENOEXEC with *why = UKF_WHY_SCRIPT and
+ * its first line in ukf_elf_head. On error returns -errno with *why set. */
+int64_t ukf_elf_open(const char *path, uint64_t path_len, uint64_t stack_bottom,
+		     struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why)
 {
 	struct elf64_ehdr eh;
-	uint64_t bias = 0;
 	int64_t r;
 
 	*why = "cannot open";
+	ef->fd = -1;
 	int64_t fd64 = file_open(path, path_len);
 	if (fd64 < 0)
 		return fd64;
@@ -185,18 +192,23 @@ int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_bottom,
 
 	/* One read for the headers: the program headers nearly always follow
 	 * the ELF header in the first page, and every exit costs ~20 us. */
-	static uint8_t head[4096] __attribute__((aligned(8)));
 	int64_t got = file_pread(fd, (uint64_t)(uintptr_t)head, sizeof(head), 0);
 	r = got;
+	if (r >= 2 && head[0] == '#' && head[1] == '!') {
+		ukf_elf_head_len = (uint64_t)got;
+		*why = UKF_WHY_SCRIPT;
+		r = -ENOEXEC;
+		goto fail;
+	}
 	if (r >= 0 && r < (int64_t)sizeof(eh)) {
 		*why = "not an ELF file (too short)";
 		r = -ENOEXEC;
 	}
 	if (r < 0)
-		goto out;
+		goto fail;
 	memcpy(&eh, head, sizeof(eh));
 	if ((r = elf_check(&eh, why)) < 0)
-		goto out;
+		goto fail;
 	uint64_t phsize = (uint64_t)eh.phnum * sizeof(struct elf64_phdr);
 	if (eh.phoff <= (uint64_t)got && phsize <= (uint64_t)got - eh.phoff) {
 		memcpy(phdrs, head + eh.phoff, phsize);
@@ -209,25 +221,40 @@ int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_bottom,
 		r = -ENOEXEC;
 	}
 	if (r < 0)
-		goto out;
-	if ((r = elf_plan(&eh, stack_bottom, info, &bias, why)) < 0)
-		goto out;
+		goto fail;
+	if ((r = elf_plan(&eh, stack_bottom, info, &ef->bias, why)) < 0)
+		goto fail;
+	ef->fd = fd;
+	ef->phoff = eh.phoff;
+	ef->phnum = eh.phnum;
+	return 0;
+fail:
+	file_close(fd);
+	return r;
+}
+
+/* Read the segments of a program opened by ukf_elf_open into memory, which
+ * must read as zero over the program area, and close it. */
+int64_t ukf_elf_map(struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why)
+{
+	int64_t r = 0;
+	uint64_t phsize = (uint64_t)ef->phnum * sizeof(struct elf64_phdr);
 
 	/* Fresh memory is zero, so the bss needs no clearing. */
 	info->phdr = 0;
-	info->phnum = eh.phnum;
-	for (uint32_t i = 0; i < eh.phnum; i++) {
+	info->phnum = ef->phnum;
+	for (uint32_t i = 0; i < ef->phnum; i++) {
 		const struct elf64_phdr *ph = &phdrs[i];
 		if (ph->type == PT_PHDR)
-			info->phdr = ph->vaddr + bias;
+			info->phdr = ph->vaddr + ef->bias;
 		if (ph->type != PT_LOAD)
 			continue;
-		if (!info->phdr && ph->offset <= eh.phoff &&
-		    eh.phoff + phsize <= ph->offset + ph->filesz)
-			info->phdr = ph->vaddr + (eh.phoff - ph->offset) + bias;
+		if (!info->phdr && ph->offset <= ef->phoff &&
+		    ef->phoff + phsize <= ph->offset + ph->filesz)
+			info->phdr = ph->vaddr + (ef->phoff - ph->offset) + ef->bias;
 		if (ph->filesz == 0)
 			continue;
-		r = file_pread(fd, ph->vaddr + bias, ph->filesz, ph->offset);
+		r = file_pread(ef->fd, ph->vaddr + ef->bias, ph->filesz, ph->offset);
 		if (r < 0) {
 			*why = "cannot read segment";
 			goto out;
@@ -240,8 +267,29 @@ int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_bottom,
 	}
 	r = 0;
 out:
-	file_close(fd);
+	ukf_elf_close(ef);
 	return r;
+}
+
+void ukf_elf_close(struct ukf_elf_file *ef)
+{
+	if (ef->fd >= 0)
+		file_close(ef->fd);
+	ef->fd = -1;
+}
+
+uint64_t ukf_elf_head_len;
+const char ukf_why_script[] = "script";
+const uint8_t *const ukf_elf_head = head;
+
+int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_bottom,
+		     struct ukf_elf_info *info, const char **why)
+{
+	struct ukf_elf_file ef;
+	int64_t r = ukf_elf_open(path, path_len, stack_bottom, &ef, info, why);
+	if (r < 0)
+		return r;
+	return ukf_elf_map(&ef, info, why);
 }
 
 /* ---- Initial stack -------------------------------------------------------------- */

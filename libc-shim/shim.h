@@ -100,6 +100,9 @@ int64_t ukf_discard(uint64_t start, uint64_t end);
 /* sys_time.c */
 void ukf_time_init(void);
 void ukf_time_forked(void);
+void ukf_signal_exec(void);
+void ukf_mm_reset(void);
+extern uint64_t ukf_clear_child_tid;
 int64_t ukf_clock_ns(int32_t clk, int64_t *ns);
 
 /* sys_proc.c */
@@ -120,6 +123,19 @@ struct ukf_elf_info {
 };
 int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_bottom,
 		     struct ukf_elf_info *info, const char **why);
+struct ukf_elf_file {
+	int32_t fd;
+	uint32_t phnum;
+	uint64_t phoff, bias;
+};
+extern const char ukf_why_script[]; /* *why of a #! file */
+#define UKF_WHY_SCRIPT ukf_why_script
+int64_t ukf_elf_open(const char *path, uint64_t path_len, uint64_t stack_bottom,
+		     struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why);
+int64_t ukf_elf_map(struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why);
+void ukf_elf_close(struct ukf_elf_file *ef);
+extern uint64_t ukf_elf_head_len;
+extern const uint8_t *const ukf_elf_head;
 int64_t ukf_stack_build(uint64_t top, uint64_t bottom, const char *strs,
 			uint64_t strs_len, uint64_t argc, uint64_t envc,
 			const char *execfn, const struct ukf_elf_info *info,
@@ -330,6 +346,8 @@ _Static_assert(sizeof(struct ukf_stat) == 144, "stat");
 #define UKF_GRND_INSECURE 0x4
 
 #define UKF_SIGKILL 9
+#define UKF_SIG_DFL 0
+#define UKF_SIG_IGN 1
 #define UKF_SIGSTOP 19
 #define UKF_NSIG    64
 #define UKF_SIG_BLOCK   0

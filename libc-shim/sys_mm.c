@@ -146,6 +146,15 @@ static void mm_claim(uint64_t start, uint64_t end)
 		dirty_take(start, end, 1);
 }
 
+/* execve: the whole program area goes back to the host at once. */
+void ukf_mm_reset(void)
+{
+	ndirty = 0;
+	dirty_bytes = 0;
+	nvmas = 0;
+	hc_discard(UKF_USER_MIN, ukf_boot->mem_size);
+}
+
 /* Make [start, end) read zero now, giving it back to the host. */
 int64_t ukf_discard(uint64_t start, uint64_t end)
 {

@@ -21,6 +21,19 @@ uint64_t ukf_sigmask_get(void)
 	return sigmask;
 }
 
+/* execve: caught signals go back to their default action; ignored ones
+ * stay ignored; the mask stays; the alternate stack is gone. */
+void ukf_signal_exec(void)
+{
+	for (int sig = 1; sig <= UKF_NSIG; sig++) {
+		if (actions[sig].handler != UKF_SIG_IGN)
+			actions[sig] = (struct ukf_ksigaction){ .handler = UKF_SIG_DFL };
+		else
+			actions[sig].flags = 0;
+	}
+	altstack = (struct ukf_stack){ .ss_flags = UKF_SS_DISABLE };
+}
+
 UKF_SYSCALL4(rt_sigaction, int32_t, sig, uint64_t, uact, uint64_t, uoact,
 	     uint64_t, sigsetsize)
 {

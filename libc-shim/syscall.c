@@ -33,6 +33,7 @@ SYS(fork) SYS(vfork) SYS(clone) SYS(wait4) SYS(waitid) SYS(getppid)
 /* sys_fd.c, sys_poll.c */
 SYS(pipe) SYS(pipe2) SYS(dup) SYS(dup2) SYS(dup3) SYS(fcntl)
 SYS(poll) SYS(ppoll) SYS(select) SYS(pselect6)
+SYS(execve)
 #undef SYS
 
 #define NR_MAX 512
@@ -86,6 +87,7 @@ static const ukf_sys_fn table[NR_MAX] = {
 	[__NR_clone] = sys_clone, /* no threads: CLONE_VM only with CLONE_VFORK */
 	[__NR_wait4] = sys_wait4,
 	[__NR_waitid] = sys_waitid, /* WEXITED only */
+	[__NR_execve] = sys_execve, /* programs in the image; #! scripts */
 	[__NR_pipe] = sys_pipe,   /* host pipes: POSIX semantics across VMs */
 	[__NR_pipe2] = sys_pipe2,
 	[__NR_dup] = sys_dup,

@@ -3,6 +3,7 @@ package tests
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -114,5 +115,30 @@ func TestFork(t *testing.T) {
 				same(t, ukfork(t, bake(t, prog), tc.args...), native(t, "", prog, tc.args...))
 			})
 		}
+	}
+}
+
+// TestExec: execve from a forked child, failures returning to the caller,
+// close-on-exec, PATH search; compared with native.
+func TestExec(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, "data"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(dir, "bin"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "data", "notexec"), []byte("hello\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "data", "notelf"), []byte("not an elf"), 0o755))
+	hello, err := os.ReadFile(app("musl", "hello"))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(dir, "bin", "true"), hello, 0o755))
+	for _, libc := range libcs {
+		t.Run(libc, func(t *testing.T) {
+			prog := app(libc, "exec")
+			img := bake(t, prog, "--file", dir+"/data:/data", "--file", dir+"/bin/true:/bin/true")
+			got := ukfork(t, img, "/bin/exec")
+			cmd := exec.Command(prog, prog)
+			cmd.Args[0] = "exec"
+			cmd.Dir = dir
+			cmd.Env = []string{"PATH=" + dir + "/bin"}
+			same(t, got, runCmd(t, cmd))
+		})
 	}
 }

@@ -13,8 +13,9 @@ import (
 const defaultMem = "128M"
 
 func bakeCmd() *cobra.Command {
-	var files, env []string
+	var files, env, links []string
 	var out, mem string
+	var applets bool
 	c := &cobra.Command{
 		Use:   "bake [flags] -o IMAGE PROGRAM",
 		Short: "Bake a static program and its files into a bootable image",
@@ -25,7 +26,8 @@ runtime and a read-only file tree. The program lands at /bin/NAME in the tree.
 Dynamic executables are refused: relink them with -static.`,
 		Example: `  ukfork bake -o hello.img ./hello
   ukfork bake --file ./www:/www --file /etc/hosts:/etc/hosts -o web.img /bin/busybox
-  ukfork bake --mem 512M --env LANG=C -o sort.img ./sort`,
+  ukfork bake --mem 512M --env LANG=C -o sort.img ./sort
+  ukfork bake --applets -o busybox.img /bin/busybox   # /bin/sh, /bin/ls ... -> busybox`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -50,9 +52,18 @@ Dynamic executables are refused: relink them with -static.`,
 			if err != nil {
 				return err
 			}
+			if applets {
+				names, err := bake.Applets(args[0])
+				if err != nil {
+					return err
+				}
+				for _, n := range names {
+					links = append(links, "/bin/"+n)
+				}
+			}
 			m, err := bake.Bake(bake.Options{
 				Program: args[0], Files: maps, MemSize: size, Env: env,
-				Output: out, Runtime: rt, Creator: "ukfork bake",
+				Output: out, Runtime: rt, Creator: "ukfork bake", Links: links,
 			})
 			if err != nil {
 				return err
@@ -66,6 +77,8 @@ Dynamic executables are refused: relink them with -static.`,
 	c.Flags().StringArrayVar(&files, "file", nil, "HOSTPATH:GUESTPATH: add a file or a whole directory (repeatable)")
 	c.Flags().StringArrayVar(&env, "env", nil, "KEY=VALUE: environment of the program (repeatable)")
 	c.Flags().StringVar(&mem, "mem", defaultMem, "guest memory; untouched memory costs the host nothing")
+	c.Flags().StringArrayVar(&links, "link", nil, "GUESTPATH: a symlink to the program, e.g. --link /bin/sh (repeatable)")
+	c.Flags().BoolVar(&applets, "applets", false, "multi-call program (busybox): link every name `PROGRAM --list` prints into /bin")
 	return c
 }
 

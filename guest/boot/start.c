@@ -25,6 +25,14 @@ void ukf_exit(int status)
 		ukf_hcall(UKF_HC_EXIT, &e);
 }
 
+/* End the process as if killed by sig (no core, no handler). */
+void ukf_die(int sig)
+{
+	struct ukf_hc_exit e = { .signal = sig };
+	for (;;)
+		ukf_hcall(UKF_HC_EXIT, &e);
+}
+
 void ukf_panic(const char *msg)
 {
 	static const char prefix[] = "ukfork runtime: ";

@@ -58,6 +58,7 @@ const (
 	HCFork        = C.UKF_HC_FORK
 	HCWait4       = C.UKF_HC_WAIT4
 	HCProcinfo    = C.UKF_HC_PROCINFO
+	HCExecve      = C.UKF_HC_EXECVE
 	HCOpenat      = C.UKF_HC_OPENAT
 	HCClose       = C.UKF_HC_CLOSE
 	HCReadv       = C.UKF_HC_READV

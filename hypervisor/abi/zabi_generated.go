@@ -50,6 +50,7 @@ const (
 	HCFork        = 0xa
 	HCWait4       = 0xb
 	HCProcinfo    = 0xc
+	HCExecve      = 0xd
 	HCOpenat      = 0x10
 	HCClose       = 0x11
 	HCReadv       = 0x12
@@ -100,7 +101,7 @@ type Bootinfo struct {
 type HCExitArgs struct {
 	Ret    int64
 	Status int32
-	Pad    int32
+	Signal int32
 }
 type HCForkArgs struct {
 	Ret   int64

@@ -15,6 +15,18 @@ func init() {
 	register(abi.HCFork, fork)
 	register(abi.HCWait4, call(abi.HCWait4, wait4))
 	register(abi.HCProcinfo, call(abi.HCProcinfo, procinfo))
+	register(abi.HCExecve, call(abi.HCExecve, execve))
+}
+
+// execve is told when a program replaces itself (the guest loads it):
+// descriptors marked close-on-exec close, and the process takes its name.
+func execve(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+	path, e := guestPath(m, in.Path, in.Path_len)
+	if e != 0 {
+		return errRet(e)
+	}
+	p.Exec(path)
+	return 0
 }
 
 // cloneVM is CLONE_VM: threads, which ukfork does not run (yet).

@@ -21,6 +21,9 @@ func init() {
 		if err != nil {
 			return badCall(abi.HCExit, gpa, "argument out of guest memory")
 		}
+		if sig := a.Signal; sig > 0 && sig < 65 {
+			return &vm.Exit{Signal: unix.Signal(sig)}
+		}
 		return &vm.Exit{Code: int(a.Status) & 0xff}
 	})
 	register(abi.HCStarted, call(abi.HCStarted, started))

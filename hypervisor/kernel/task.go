@@ -6,6 +6,7 @@ package kernel
 
 import (
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -123,6 +124,20 @@ func (t *Task) Info() (pid, ppid, pgid, sid int32) {
 		ppid = t.parent.Pid
 	}
 	return t.Pid, ppid, t.pgid, t.sid
+}
+
+// Exec records that the task now runs the program at path.
+func (t *Task) Exec(path string) {
+	t.FDs.CloseOnExec()
+	name := path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		name = path[i+1:]
+	}
+	if t.k != nil {
+		t.k.mu.Lock()
+		defer t.k.mu.Unlock()
+	}
+	t.name = name
 }
 
 // Name is the program's name, for messages.

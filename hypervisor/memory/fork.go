@@ -311,14 +311,16 @@ func (m *Memory) privatePages(gpa, n uint64) ([]uint64, error) {
 // clear what their segment still shows.
 func (m *Memory) discardPrivate(gpa, n uint64) error {
 	end := gpa + n
+	full0, full1 := -1, -1 // the whole chunks, remapped at once
 	for c := gpa / chunkSize; c*chunkSize < end; c++ {
 		cs, ce := c*chunkSize, (c+1)*chunkSize
 		lo, hi := max(gpa, cs), min(end, ce)
 		if lo == cs && hi == ce {
 			m.chunks[c].release()
-			if err := m.mapChunks(int(c), int(c)+1); err != nil {
-				return err
+			if full0 < 0 {
+				full0 = int(c)
 			}
+			full1 = int(c) + 1
 			continue
 		}
 		if err := unix.Madvise(m.mem[lo:hi], unix.MADV_DONTNEED); err != nil {
@@ -329,6 +331,9 @@ func (m *Memory) discardPrivate(gpa, n uint64) error {
 				clear(m.mem[cs+(r[0]-src.off) : cs+(r[1]-src.off)])
 			}
 		}
+	}
+	if full0 >= 0 {
+		return m.mapChunks(full0, full1)
 	}
 	return nil
 }

@@ -47,6 +47,7 @@ type Options struct {
 	Output  string
 	Runtime []byte // the guest runtime ELF
 	Creator string
+	Links   []string // guest paths made symlinks to the program (applets)
 }
 
 // DefaultEnv is given to a program when the baker sets no PATH.
@@ -81,6 +82,15 @@ func Bake(o Options) (*image.Manifest, error) {
 		return nil, err
 	}
 	entries[progPath] = &pending{e: image.Entry{Path: progPath, Type: image.TypeFile, Mode: 0o755, MTime: st.ModTime().Unix()}, host: o.Program}
+	for _, l := range o.Links {
+		if !image.ValidPath(l) || l == "/" {
+			return nil, fmt.Errorf("--link %q: want an absolute guest path such as /bin/sh", l)
+		}
+		if _, taken := entries[l]; taken {
+			continue // a file given with --file wins
+		}
+		entries[l] = &pending{e: image.Entry{Path: l, Type: image.TypeSymlink, Mode: 0o777, Target: progPath}}
+	}
 	addParents(entries)
 
 	w, err := image.Create(o.Output)

@@ -107,6 +107,7 @@ struct ukf_bootinfo {
 #define UKF_HC_FORK            10  /* struct ukf_hc_fork: child pid, 0 in the child */
 #define UKF_HC_WAIT4           11  /* struct ukf_hc_wait4 */
 #define UKF_HC_PROCINFO        12  /* struct ukf_hc_procinfo */
+#define UKF_HC_EXECVE          13  /* struct ukf_hc_path: the program is being replaced */
 #define UKF_HC_OPENAT          16  /* struct ukf_hc_path */
 #define UKF_HC_CLOSE           17  /* struct ukf_hc_fd */
 #define UKF_HC_READV           18  /* struct ukf_hc_rw */
@@ -161,7 +162,7 @@ struct ukf_hc_procinfo {
 struct ukf_hc_exit {
 	int64_t ret;            /* OUT: unused */
 	int32_t status;         /* IN: exit status, 0-255 */
-	int32_t pad;
+	int32_t signal;         /* IN: nonzero: the process dies of this signal */
 };
 #endif
 

@@ -42,6 +42,7 @@ __attribute__((noreturn)) void ukf_enter_user(uint64_t entry, uint64_t sp);
 void ukf_console(const char *s, size_t n);
 __attribute__((noreturn)) void ukf_panic(const char *msg);
 __attribute__((noreturn)) void ukf_exit(int status);
+__attribute__((noreturn)) void ukf_die(int sig);
 
 /* ---- Provided by libc-shim/ ---------------------------------------------- */
 
