@@ -56,7 +56,8 @@ typedef int64_t (*ukf_sys_fn)(const uint64_t *a);
 
 /* The frame of the syscall being handled, for handlers that will need the
  * user registers (signal return, fork). Valid only inside ukf_syscall. */
-extern struct ukf_sysframe *ukf_cur_frame;
+extern struct ukf_regs *ukf_cur_frame;
+void ukf_signal_check(struct ukf_regs *r);
 
 /* ---- Guest memory helpers -------------------------------------------------- */
 #define UKF_PAGE_SIZE 4096ULL

@@ -17,22 +17,23 @@ UKF_SYSCALL0(getuid) { return ukf_boot->uid; }
 UKF_SYSCALL0(geteuid) { return ukf_boot->uid; }
 UKF_SYSCALL0(getgid) { return ukf_boot->gid; }
 UKF_SYSCALL0(getegid) { return ukf_boot->gid; }
-UKF_SYSCALL0(getpgrp) { return ukf_boot->pid; }
-
 static int is_self(int32_t pid)
 {
 	return pid == 0 || pid == ukf_boot->pid;
 }
 
-UKF_SYSCALL1(getpgid, int32_t, pid)
+/* Process groups and sessions span VMs: the host keeps them. */
+static int64_t ids(unsigned hc, int32_t pid, int32_t arg)
 {
-	return is_self(pid) ? ukf_boot->pid : -ESRCH;
+	struct ukf_hc_ids i = { .pid = pid, .arg = arg };
+	return ukf_hcall(hc, &i);
 }
 
-UKF_SYSCALL1(getsid, int32_t, pid)
-{
-	return is_self(pid) ? ukf_boot->pid : -ESRCH;
-}
+UKF_SYSCALL0(getpgrp) { return ids(UKF_HC_GETPGID, 0, 0); }
+UKF_SYSCALL1(getpgid, int32_t, pid) { return ids(UKF_HC_GETPGID, pid, 0); }
+UKF_SYSCALL1(getsid, int32_t, pid) { return ids(UKF_HC_GETSID, pid, 0); }
+UKF_SYSCALL2(setpgid, int32_t, pid, int32_t, pgid) { return ids(UKF_HC_SETPGID, pid, pgid); }
+UKF_SYSCALL0(setsid) { return ids(UKF_HC_SETSID, 0, 0); }
 
 static int64_t put_res_ids(uint64_t r, uint64_t e, uint64_t s, uint32_t id)
 {

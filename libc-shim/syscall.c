@@ -34,6 +34,10 @@ SYS(fork) SYS(vfork) SYS(clone) SYS(wait4) SYS(waitid) SYS(getppid)
 SYS(pipe) SYS(pipe2) SYS(dup) SYS(dup2) SYS(dup3) SYS(fcntl)
 SYS(poll) SYS(ppoll) SYS(select) SYS(pselect6)
 SYS(execve)
+/* sys_signal.c */
+SYS(rt_sigreturn) SYS(rt_sigpending) SYS(kill) SYS(tkill) SYS(tgkill) SYS(pause)
+SYS(rt_sigsuspend) SYS(rt_sigtimedwait) SYS(setitimer) SYS(getitimer) SYS(alarm)
+SYS(setpgid) SYS(setsid)
 #undef SYS
 
 #define NR_MAX 512
@@ -88,6 +92,19 @@ static const ukf_sys_fn table[NR_MAX] = {
 	[__NR_wait4] = sys_wait4,
 	[__NR_waitid] = sys_waitid, /* WEXITED only */
 	[__NR_execve] = sys_execve, /* programs in the image; #! scripts */
+	[__NR_rt_sigreturn] = sys_rt_sigreturn,
+	[__NR_rt_sigpending] = sys_rt_sigpending,
+	[__NR_kill] = sys_kill,     /* host: across VMs, process groups */
+	[__NR_tkill] = sys_tkill,   /* one thread per process */
+	[__NR_tgkill] = sys_tgkill,
+	[__NR_pause] = sys_pause,
+	[__NR_rt_sigsuspend] = sys_rt_sigsuspend,
+	[__NR_rt_sigtimedwait] = sys_rt_sigtimedwait,
+	[__NR_setitimer] = sys_setitimer, /* ITIMER_REAL only */
+	[__NR_getitimer] = sys_getitimer, /* ITIMER_REAL only */
+	[__NR_alarm] = sys_alarm,
+	[__NR_setpgid] = sys_setpgid, /* host */
+	[__NR_setsid] = sys_setsid,   /* host */
 	[__NR_pipe] = sys_pipe,   /* host pipes: POSIX semantics across VMs */
 	[__NR_pipe2] = sys_pipe2,
 	[__NR_dup] = sys_dup,
@@ -136,7 +153,7 @@ static const ukf_sys_fn table[NR_MAX] = {
 	[__NR_faccessat2] = sys_faccessat2,
 };
 
-struct ukf_sysframe *ukf_cur_frame;
+struct ukf_regs *ukf_cur_frame;
 
 /* One bit per syscall number already reported as missing. */
 static uint64_t reported[NR_MAX / 64];
@@ -148,7 +165,7 @@ static void report(unsigned hc, uint64_t nr, const uint64_t *args, int64_t resul
 	ukf_hcall(hc, &s);
 }
 
-int64_t ukf_syscall(struct ukf_sysframe *f)
+void ukf_syscall(struct ukf_regs *f)
 {
 	const uint64_t args[6] = { f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9 };
 	uint64_t nr = f->nr;
@@ -173,6 +190,7 @@ int64_t ukf_syscall(struct ukf_sysframe *f)
 	}
 	if (trace)
 		report(UKF_HC_TRACE, nr, args, r);
+	f->rax = (uint64_t)r;
+	ukf_signal_check(f);
 	ukf_cur_frame = 0;
-	return r;
 }

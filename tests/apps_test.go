@@ -107,6 +107,7 @@ func TestFork(t *testing.T) {
 		{"forktree", []string{"1", "30"}},
 		{"forktree", []string{"6", "2"}},
 		{"pipes", nil},
+		{"signals", nil},
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {

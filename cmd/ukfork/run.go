@@ -13,9 +13,10 @@ import (
 	"github.com/ukfork/ukfork/hypervisor/instance"
 )
 
-// stopGrace is how long a stopped program may take before ukfork exits anyway
-// (a guest blocked in a read of the terminal cannot be interrupted).
-const stopGrace = 2 * time.Second
+// stopGrace is how long a program may take to end after SIGINT or SIGTERM
+// reached its first process before ukfork stops every VM; a second signal
+// stops them at once.
+const stopGrace = 5 * time.Second
 
 func runCmd() *cobra.Command {
 	var mem string
@@ -28,8 +29,10 @@ func runCmd() *cobra.Command {
 argv[0] is the program's name, so "ukfork run busybox.img sha256sum /f" runs
 "busybox sha256sum /f". The program reads and writes this terminal; ukfork
 exits with its exit status (128+N when killed by signal N, e.g. 139 for a
-segmentation fault). Ctrl-C stops it. Flags go before IMAGE; everything after
-IMAGE belongs to the program.
+segmentation fault). SIGINT (Ctrl-C) and SIGTERM go to the program's first
+process; if it has not ended 5 s later, or on a second one, every VM of the
+program is stopped. Flags go before IMAGE; everything after IMAGE belongs to
+the program.
 
 ukfork's own failures exit with 125.`,
 		Example: `  ukfork run hello.img
@@ -84,11 +87,13 @@ func run(path string, args []string, o instance.Options) error {
 		select {
 		case s := <-sigs:
 			sig := s.(unix.Signal)
-			inst.Stop(sig)
+			inst.Signal(sig)
 			select {
 			case <-done:
+			case <-sigs:
+				inst.Stop(sig)
 			case <-time.After(stopGrace):
-				os.Exit(128 + int(sig))
+				inst.Stop(sig)
 			}
 		case <-done:
 		}

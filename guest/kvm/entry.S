@@ -11,6 +11,7 @@ ukf_runtime_header:
 	.quad ukf_start
 	.quad ukf_syscall_entry
 	.quad ukf_fault_stubs
+	.quad ukf_async_entry
 
 	.text
 /* Boot: the host starts us in ring 3 with RSP = UKF_RTSTACK_TOP. */
@@ -21,7 +22,9 @@ ukf_start:
 	ud2
 
 /* syscall: RCX = user RIP, R11 = user RFLAGS, RSP untouched (the program's;
- * never write below it: the red zone). Saved into globals first: one vCPU. */
+ * never write below it: the red zone). Saved into globals first: one vCPU.
+ * The whole register file goes into a struct ukf_regs at UKF_REGS_AT: a
+ * signal handler's frame and sigreturn need all of it. */
 	.globl ukf_syscall_entry
 	.align 16
 ukf_syscall_entry:
@@ -40,33 +43,68 @@ ukf_syscall_entry:
 2:	mov ukf_user_rip(%rip), %rcx
 	mov ukf_user_rflags(%rip), %r11
 1:	pop %rax
-	push ukf_user_rsp(%rip)
-	push %rcx
-	push %r11
-	push %rdi
-	push %rsi
-	push %rdx
-	push %r10
-	push %r8
-	push %r9
-	push %rax
-	sub $8, %rsp            /* struct ukf_sysframe, 16-byte aligned */
+	mov $UKF_REGS_AT, %rsp
+	mov %rax, UKF_R_RAX(%rsp)
+	mov %rax, UKF_R_NR(%rsp)
+	mov %rbx, UKF_R_RBX(%rsp)
+	mov %rcx, UKF_R_RCX(%rsp)
+	mov %rcx, UKF_R_RIP(%rsp)
+	mov %rdx, UKF_R_RDX(%rsp)
+	mov %rsi, UKF_R_RSI(%rsp)
+	mov %rdi, UKF_R_RDI(%rsp)
+	mov %rbp, UKF_R_RBP(%rsp)
+	mov %r8, UKF_R_R8(%rsp)
+	mov %r9, UKF_R_R9(%rsp)
+	mov %r10, UKF_R_R10(%rsp)
+	mov %r11, UKF_R_R11(%rsp)
+	mov %r11, UKF_R_RFLAGS(%rsp)
+	mov %r12, UKF_R_R12(%rsp)
+	mov %r13, UKF_R_R13(%rsp)
+	mov %r14, UKF_R_R14(%rsp)
+	mov %r15, UKF_R_R15(%rsp)
+	mov ukf_user_rsp(%rip), %rax
+	mov %rax, UKF_R_RSP(%rsp)
+	movq $UKF_ENTRY_SYSCALL, UKF_R_KIND(%rsp)
 	mov %rsp, %rdi
-	call ukf_syscall
-	add $16, %rsp           /* pad, nr */
-	pop %r9
-	pop %r8
-	pop %r10
-	pop %rdx
-	pop %rsi
-	pop %rdi
-	pop %r11
-	pop %rcx
-	pop ukf_user_rsp(%rip)
-	push %r11               /* flags restored on our stack: nothing is */
-	popfq                   /* ever written below the program's RSP */
-	mov ukf_user_rsp(%rip), %rsp
-	jmp *%rcx
+	call ukf_syscall        /* leaves the result in regs->rax */
+	jmp ukf_exit_to_user
+
+/* The host interrupted the program in its own code to deliver a signal: it
+ * saved the registers at UKF_REGS_AT and pointed RSP there. */
+	.globl ukf_async_entry
+	.align 16
+ukf_async_entry:
+	mov %rsp, %rdi
+	call ukf_async
+	jmp ukf_exit_to_user
+
+/* Restore every register from the struct ukf_regs at RSP and resume the
+ * program. RIP and RSP go through globals: nothing is ever written below
+ * the program's RSP, and no register is spent on the jump. */
+ukf_exit_to_user:
+	mov UKF_R_RIP(%rsp), %rax
+	mov %rax, ukf_ret_rip(%rip)
+	mov UKF_R_RSP(%rsp), %rax
+	mov %rax, ukf_ret_rsp(%rip)
+	pushq UKF_R_RFLAGS(%rsp)
+	popfq
+	mov UKF_R_RBX(%rsp), %rbx
+	mov UKF_R_RCX(%rsp), %rcx
+	mov UKF_R_RDX(%rsp), %rdx
+	mov UKF_R_RSI(%rsp), %rsi
+	mov UKF_R_RDI(%rsp), %rdi
+	mov UKF_R_RBP(%rsp), %rbp
+	mov UKF_R_R8(%rsp), %r8
+	mov UKF_R_R9(%rsp), %r9
+	mov UKF_R_R10(%rsp), %r10
+	mov UKF_R_R11(%rsp), %r11
+	mov UKF_R_R12(%rsp), %r12
+	mov UKF_R_R13(%rsp), %r13
+	mov UKF_R_R14(%rsp), %r14
+	mov UKF_R_R15(%rsp), %r15
+	mov UKF_R_RAX(%rsp), %rax
+	mov ukf_ret_rsp(%rip), %rsp
+	jmp *ukf_ret_rip(%rip)
 
 /* ukf_enter_user(entry, sp): start a program with a clean register file. */
 	.globl ukf_enter_user
@@ -121,4 +159,6 @@ ukf_fault_common:
 ukf_user_rsp:    .quad 0
 ukf_user_rip:    .quad 0
 ukf_user_rflags: .quad 0
+ukf_ret_rip:     .quad 0
+ukf_ret_rsp:     .quad 0
 	.section .note.GNU-stack, "", @progbits

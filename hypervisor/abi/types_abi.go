@@ -59,6 +59,18 @@ const (
 	HCWait4       = C.UKF_HC_WAIT4
 	HCProcinfo    = C.UKF_HC_PROCINFO
 	HCExecve      = C.UKF_HC_EXECVE
+	HCKill        = C.UKF_HC_KILL
+	HCSigtake     = C.UKF_HC_SIGTAKE
+	HCSigwait     = C.UKF_HC_SIGWAIT
+	HCItimer      = C.UKF_HC_ITIMER
+	HCSetpgid     = C.UKF_HC_SETPGID
+	HCSetsid      = C.UKF_HC_SETSID
+	HCGetpgid     = C.UKF_HC_GETPGID
+	HCGetsid      = C.UKF_HC_GETSID
+	SigfNocldwait = C.UKF_SIGF_NOCLDWAIT
+	RegsSize      = C.UKF_REGS_SIZE
+	RegsAt        = C.UKF_REGS_AT
+	EntryAsync    = C.UKF_ENTRY_ASYNC
 	HCOpenat      = C.UKF_HC_OPENAT
 	HCClose       = C.UKF_HC_CLOSE
 	HCReadv       = C.UKF_HC_READV
@@ -95,3 +107,7 @@ type Iovec C.struct_ukf_iovec
 type HCRWArgs C.struct_ukf_hc_rw
 type Stat C.struct_ukf_stat
 type HCPollArgs C.struct_ukf_hc_poll
+type HCIdsArgs C.struct_ukf_hc_ids
+type HCSigtakeArgs C.struct_ukf_hc_sigtake
+type HCItimerArgs C.struct_ukf_hc_itimer
+type Regs C.struct_ukf_regs

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x3
+	Version = 0x4
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -51,6 +51,18 @@ const (
 	HCWait4       = 0xb
 	HCProcinfo    = 0xc
 	HCExecve      = 0xd
+	HCKill        = 0xe
+	HCSigtake     = 0xf
+	HCSigwait     = 0x20
+	HCItimer      = 0x21
+	HCSetpgid     = 0x22
+	HCSetsid      = 0x23
+	HCGetpgid     = 0x24
+	HCGetsid      = 0x25
+	SigfNocldwait = 0x1
+	RegsSize      = 0xa0
+	RegsAt        = 0xfff60
+	EntryAsync    = 0x1
 	HCOpenat      = 0x10
 	HCClose       = 0x11
 	HCReadv       = 0x12
@@ -77,6 +89,7 @@ type RuntimeHeader struct {
 	Start         uint64
 	Syscall_entry uint64
 	Fault_entry   uint64
+	Async_entry   uint64
 }
 type Bootinfo struct {
 	Magic       uint32
@@ -97,6 +110,12 @@ type Bootinfo struct {
 	Hostname    [65]int8
 	Pad         [7]int8
 	Program     [256]int8
+	Sig_pending uint64
+	Sig_blocked uint64
+	Sig_ignored uint64
+	Sig_caught  uint64
+	Sig_waiting uint64
+	Sig_flags   uint64
 }
 type HCExitArgs struct {
 	Ret    int64
@@ -197,4 +216,41 @@ type HCPollArgs struct {
 	Fds     uint64
 	Nfds    uint64
 	Timeout int64
+}
+type HCIdsArgs struct {
+	Ret int64
+	Pid int32
+	Arg int32
+}
+type HCSigtakeArgs struct {
+	Ret    int64
+	Accept uint64
+	Info   uint64
+}
+type HCItimerArgs struct {
+	Ret         int64
+	Value_ns    int64
+	Interval_ns int64
+}
+type Regs struct {
+	Rax    uint64
+	Rbx    uint64
+	Rcx    uint64
+	Rdx    uint64
+	Rsi    uint64
+	Rdi    uint64
+	Rbp    uint64
+	R8     uint64
+	R9     uint64
+	R10    uint64
+	R11    uint64
+	R12    uint64
+	R13    uint64
+	R14    uint64
+	R15    uint64
+	Rip    uint64
+	Rflags uint64
+	Rsp    uint64
+	Nr     uint64
+	Kind   uint64
 }

@@ -213,6 +213,9 @@ func writev(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) 
 	} else {
 		n, e = f.Write(bufs, off)
 	}
+	if e == unix.EPIPE {
+		p.SendSelf(int(unix.SIGPIPE)) // with EPIPE, as Linux does
+	}
 	if e != 0 {
 		return errRet(e)
 	}

@@ -127,11 +127,11 @@ func (in *Instance) Run() (vm.Exit, error) {
 	return in.K.Wait(), nil
 }
 
-// Stop ends the program as if its first process were killed by sig.
-func (in *Instance) Stop(sig unix.Signal) {
-	in.Init.Interrupt()
-	in.VM.Stop(sig)
-}
+// Signal sends sig to the program's first process, which may catch it.
+func (in *Instance) Signal(sig unix.Signal) { in.Init.Send(int(sig), 0) }
+
+// Stop ends every process of the program at once, as killed by sig.
+func (in *Instance) Stop(sig unix.Signal) { in.K.StopAll(sig) }
 
 // Close releases what a program that never ran still holds.
 func (in *Instance) Close() {

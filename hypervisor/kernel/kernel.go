@@ -155,6 +155,15 @@ func (k *Kernel) exited(t *Task, exit vm.Exit) {
 	if t == k.init {
 		t.ResidentAtExit = t.VM.Mem().Resident()
 	}
+	// No signal may touch the VM's memory from here on.
+	t.sigMu.Lock()
+	t.dead = true
+	if t.alarm != nil {
+		t.alarm.Stop()
+		t.alarm = nil
+	}
+	t.sigMu.Unlock()
+
 	k.mu.Lock()
 	t.state, t.exit = zombie, exit
 	for pid, c := range t.children {
@@ -164,13 +173,23 @@ func (k *Kernel) exited(t *Task, exit vm.Exit) {
 		}
 	}
 	t.children = map[int32]*Task{}
+	parent := t.parent
 	if t == k.init {
 		t.state = reaped
 		k.initExit = exit
 		close(k.done)
+	} else if parent != nil && parent.reapsChildren() {
+		// SIGCHLD ignored or SA_NOCLDWAIT: no zombie is left.
+		t.state = reaped
+		delete(parent.children, t.Pid)
+		delete(k.tasks, t.Pid)
+		k.live--
 	}
 	k.broadcast()
 	k.mu.Unlock()
+	if parent != nil && t != k.init {
+		parent.send(sigCHLD, childInfo(t, exit))
+	}
 	// Released after the parent was woken: its wait need not wait for it.
 	t.VM.Close()
 	t.FDs.CloseAll()

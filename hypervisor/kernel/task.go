@@ -61,6 +61,15 @@ type Task struct {
 	stopOnce sync.Once
 	stop     chan struct{}
 	intr     int // eventfd: readable while the task must not block
+
+	// Signals (signal.go), guarded by sigMu.
+	sigMu      sync.Mutex
+	dead       bool // the VM is gone: its memory may not be touched
+	pending    uint64
+	info       [nsig + 1]sigInfo
+	alarm      *time.Timer
+	alarmAt    time.Time
+	alarmEvery time.Duration
 }
 
 // NewTask makes a process that belongs to no kernel, with stdin, stdout and
@@ -93,6 +102,13 @@ func (t *Task) IntrFD() int { return t.intr }
 
 // Free releases what the task holds besides its VM and descriptors.
 func (t *Task) Free() {
+	t.sigMu.Lock()
+	t.dead = true
+	if t.alarm != nil {
+		t.alarm.Stop()
+		t.alarm = nil
+	}
+	t.sigMu.Unlock()
 	if t.intr >= 0 {
 		unix.Close(t.intr)
 		t.intr = -1

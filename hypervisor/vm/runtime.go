@@ -64,7 +64,7 @@ func ParseRuntime(b []byte) (*Runtime, error) {
 	}
 	// The fault stubs: both ends, so the table can neither start below the
 	// runtime nor wrap around.
-	for _, a := range []uint64{h.Start, h.Syscall_entry, h.Fault_entry, h.Fault_entry + 32*abi.FaultStubSize - 1} {
+	for _, a := range []uint64{h.Start, h.Syscall_entry, h.Async_entry, h.Fault_entry, h.Fault_entry + 32*abi.FaultStubSize - 1} {
 		if a < abi.RuntimeAddr || a >= end {
 			return nil, fmt.Errorf("runtime: entry point %#x outside the runtime", a)
 		}

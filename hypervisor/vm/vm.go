@@ -67,6 +67,7 @@ type VM struct {
 
 	resume *kvm.State // a forked VM starts from its parent's vCPU state
 
+	kick    atomic.Bool  // a signal is waiting: inject it at the next exit
 	tid     atomic.Int32 // vCPU thread, for kicks
 	stopSig atomic.Int32 // set by Stop
 	running atomic.Pointer[kvm.VCPU]
@@ -259,6 +260,9 @@ func (v *VM) loop(h Handler) (Exit, error) {
 		if err := c.Run(); err != nil {
 			if errors.Is(err, unix.EINTR) {
 				c.SetImmediateExit(false)
+				if v.kick.Swap(false) {
+					v.inject(c)
+				}
 				continue
 			}
 			return Exit{}, fmt.Errorf("KVM_RUN: %w", err)

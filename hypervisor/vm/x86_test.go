@@ -422,6 +422,7 @@ func TestParseRuntime(t *testing.T) {
 		{name: "start at the end", edit: func(h *abi.RuntimeHeader, _ *[]elfSeg) { h.Start = end }, err: "entry point"},
 		{name: "start at the last byte", edit: func(h *abi.RuntimeHeader, _ *[]elfSeg) { h.Start = end - 1 }},
 		{name: "syscall entry 0", edit: func(h *abi.RuntimeHeader, _ *[]elfSeg) { h.Syscall_entry = 0 }, err: "entry point"},
+		{name: "async entry 0", edit: func(h *abi.RuntimeHeader, _ *[]elfSeg) { h.Async_entry = 0 }, err: "entry point"},
 		{name: "fault stubs past the end", edit: func(h *abi.RuntimeHeader, _ *[]elfSeg) { h.Fault_entry = end - stubs + 1 }, err: "entry point"},
 		{name: "fault stubs end at the end", edit: func(h *abi.RuntimeHeader, _ *[]elfSeg) { h.Fault_entry = end - stubs }},
 		{name: "fault stubs start below", edit: func(h *abi.RuntimeHeader, _ *[]elfSeg) { h.Fault_entry = abi.RuntimeAddr - 0x100 }, err: "entry point"},
@@ -430,7 +431,7 @@ func TestParseRuntime(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := abi.RuntimeHeader{Magic: abi.RuntimeMagic, Abi_version: abi.Version,
-				Start: abi.RuntimeAddr + 0x100, Syscall_entry: abi.RuntimeAddr + 0x200, Fault_entry: abi.RuntimeAddr + 0x1000}
+				Start: abi.RuntimeAddr + 0x100, Syscall_entry: abi.RuntimeAddr + 0x200, Async_entry: abi.RuntimeAddr + 0x300, Fault_entry: abi.RuntimeAddr + 0x1000}
 			segs := []elfSeg{{vaddr: abi.RuntimeAddr, memsz: end - abi.RuntimeAddr}}
 			if tc.edit != nil {
 				tc.edit(&h, &segs)

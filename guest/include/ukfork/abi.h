@@ -20,7 +20,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 3
+#define UKF_ABI_VERSION 4
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-physical address */
@@ -56,9 +56,46 @@ struct ukf_runtime_header {
 	uint64_t start;         /* ring-3 entry, RSP = UKF_RTSTACK_TOP */
 	uint64_t syscall_entry; /* MSR_LSTAR */
 	uint64_t fault_entry;   /* IDT stubs: fault_entry + vector * UKF_FAULT_STUB_SIZE */
+	uint64_t async_entry;   /* signal injection: RSP = UKF_REGS_AT, a struct ukf_regs */
 };
 #endif
 #define UKF_FAULT_STUB_SIZE 16
+
+/* A program's registers as the runtime saves them on entry (a syscall, or a
+ * signal injected by the host), at UKF_REGS_AT on the runtime stack. */
+#define UKF_REGS_SIZE 160
+#define UKF_REGS_AT (UKF_RTSTACK_TOP - UKF_REGS_SIZE)
+#define UKF_R_RAX 0
+#define UKF_R_RBX 8
+#define UKF_R_RCX 16
+#define UKF_R_RDX 24
+#define UKF_R_RSI 32
+#define UKF_R_RDI 40
+#define UKF_R_RBP 48
+#define UKF_R_R8 56
+#define UKF_R_R9 64
+#define UKF_R_R10 72
+#define UKF_R_R11 80
+#define UKF_R_R12 88
+#define UKF_R_R13 96
+#define UKF_R_R14 104
+#define UKF_R_R15 112
+#define UKF_R_RIP 120
+#define UKF_R_RFLAGS 128
+#define UKF_R_RSP 136
+#define UKF_R_NR 144
+#define UKF_R_KIND 152
+#define UKF_ENTRY_SYSCALL 0
+#define UKF_ENTRY_ASYNC 1
+#ifndef __ASSEMBLY__
+struct ukf_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags, rsp;
+	uint64_t nr;   /* the syscall number (rax at entry) */
+	uint64_t kind; /* UKF_ENTRY_* */
+};
+#endif
 
 /* ---- Boot information, written by the host at UKF_BOOTINFO_ADDR -------- */
 #define UKF_BOOT_MAGIC 0x544f4f42U /* "BOOT" */
@@ -87,7 +124,17 @@ struct ukf_bootinfo {
 	char     hostname[UKF_HOSTNAME_MAX];
 	char     pad[7];
 	char     program[256]; /* path of the program in the image */
+	/* Signals, bit n-1 for signal n. The host sets pending bits; the guest
+	 * publishes what it blocks, ignores and catches, so that the host can
+	 * decide at generation: drop, keep pending, wake the guest, or end it. */
+	uint64_t sig_pending;  /* host -> guest */
+	uint64_t sig_blocked;  /* guest -> host */
+	uint64_t sig_ignored;  /* guest: SIG_IGN set explicitly */
+	uint64_t sig_caught;   /* guest: a handler is installed */
+	uint64_t sig_waiting;  /* guest: waited for by sigtimedwait (wakes it though blocked) */
+	uint64_t sig_flags;    /* guest: UKF_SIGF_* */
 };
+#define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
 #endif
 
 /* ---- Hypercalls ---------------------------------------------------------- */
@@ -108,6 +155,8 @@ struct ukf_bootinfo {
 #define UKF_HC_WAIT4           11  /* struct ukf_hc_wait4 */
 #define UKF_HC_PROCINFO        12  /* struct ukf_hc_procinfo */
 #define UKF_HC_EXECVE          13  /* struct ukf_hc_path: the program is being replaced */
+#define UKF_HC_KILL            14  /* struct ukf_hc_ids: pid, signal */
+#define UKF_HC_SIGTAKE         15  /* struct ukf_hc_sigtake */
 #define UKF_HC_OPENAT          16  /* struct ukf_hc_path */
 #define UKF_HC_CLOSE           17  /* struct ukf_hc_fd */
 #define UKF_HC_READV           18  /* struct ukf_hc_rw */
@@ -124,6 +173,12 @@ struct ukf_bootinfo {
 #define UKF_HC_DUP             29  /* struct ukf_hc_fd: arg0 = newfd or lowest, arg1 = UKF_DUP_* */
 #define UKF_HC_FCNTL           30  /* struct ukf_hc_fd: arg0 = cmd, arg1 = arg */
 #define UKF_HC_POLL            31  /* struct ukf_hc_poll */
+#define UKF_HC_SIGWAIT         32  /* struct ukf_hc_clock: wait realtime_ns (-1: ever) for a signal */
+#define UKF_HC_ITIMER          33  /* struct ukf_hc_itimer */
+#define UKF_HC_SETPGID         34  /* struct ukf_hc_ids: pid, pgid */
+#define UKF_HC_SETSID          35  /* struct ukf_hc_ids */
+#define UKF_HC_GETPGID         36  /* struct ukf_hc_ids: pid */
+#define UKF_HC_GETSID          37  /* struct ukf_hc_ids: pid */
 
 /* UKF_HC_DUP arg1 bits. */
 #define UKF_DUP_TO      1u /* dup2/dup3: exactly arg0 (else the lowest >= arg0) */
@@ -155,6 +210,32 @@ struct ukf_hc_procinfo {
 	int32_t ppid;           /* OUT: changes when the parent exits */
 	int32_t pgid;           /* OUT */
 	int32_t sid;            /* OUT */
+};
+#endif
+
+#ifndef __ASSEMBLY__
+struct ukf_hc_ids {
+	int64_t ret;            /* OUT */
+	int32_t pid;            /* IN */
+	int32_t arg;            /* IN: signal, process group */
+};
+#endif
+
+#ifndef __ASSEMBLY__
+/* Dequeue the lowest pending signal in accept: ret is its number or 0. */
+struct ukf_hc_sigtake {
+	int64_t ret;            /* OUT */
+	uint64_t accept;        /* IN: signals that may be taken (bit n-1) */
+	UKF_GUEST_PTR(void *) info; /* IN: a 128-byte siginfo_t, filled in */
+};
+#endif
+
+#ifndef __ASSEMBLY__
+/* setitimer(ITIMER_REAL) and alarm: SIGALRM from the host. */
+struct ukf_hc_itimer {
+	int64_t ret;            /* OUT: 0 */
+	int64_t value_ns;       /* IN: 0 disarms; OUT: what was left */
+	int64_t interval_ns;    /* IN; OUT: the old interval */
 };
 #endif
 

@@ -24,17 +24,6 @@ static inline int64_t ukf_hcall(unsigned nr, void *arg)
 
 #define ukf_boot ((struct ukf_bootinfo *)UKF_BOOTINFO_ADDR)
 
-/* Registers saved by the syscall entry stub, lowest address first. The
- * handler may change nr/args only through the return value. */
-struct ukf_sysframe {
-	uint64_t pad;
-	uint64_t nr;  /* rax */
-	uint64_t r9, r8, r10, rdx, rsi, rdi;
-	uint64_t r11; /* user RFLAGS */
-	uint64_t rcx; /* user RIP */
-	uint64_t rsp; /* user RSP */
-};
-
 /* Enter the program: RSP = sp, RIP = entry, RDX = 0, other registers zero. */
 __attribute__((noreturn)) void ukf_enter_user(uint64_t entry, uint64_t sp);
 
@@ -46,8 +35,12 @@ __attribute__((noreturn)) void ukf_die(int sig);
 
 /* ---- Provided by libc-shim/ ---------------------------------------------- */
 
-/* Dispatch one Linux syscall; returns the value for RAX (>= 0 or -errno). */
-int64_t ukf_syscall(struct ukf_sysframe *f);
+/* Dispatch the syscall whose registers are in r; the result goes to r->rax
+ * (>= 0 or -errno). Signals are delivered on the way out, by editing r. */
+void ukf_syscall(struct ukf_regs *r);
+
+/* Deliver the signals the host interrupted the program for (async entry). */
+void ukf_async(struct ukf_regs *r);
 
 /* Set up the program's memory map from the boot information and run
  * program (argv/envp from the boot block); does not return. */

@@ -1,0 +1,97 @@
+package hcall
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/kernel"
+	"github.com/ukfork/ukfork/hypervisor/memory"
+)
+
+// Signals and process groups: kill, taking pending signals, waiting for
+// them, the interval timer; setpgid, setsid, getpgid, getsid.
+
+func init() {
+	register(abi.HCKill, call(abi.HCKill, kill))
+	register(abi.HCSigtake, call(abi.HCSigtake, sigtake))
+	register(abi.HCSigwait, call(abi.HCSigwait, sigwait))
+	register(abi.HCItimer, call(abi.HCItimer, itimer))
+	register(abi.HCSetpgid, call(abi.HCSetpgid, setpgid))
+	register(abi.HCSetsid, call(abi.HCSetsid, setsid))
+	register(abi.HCGetpgid, call(abi.HCGetpgid, getpgid))
+	register(abi.HCGetsid, call(abi.HCGetsid, getsid))
+}
+
+func kill(p *kernel.Task, _ *memory.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+	if in.Pid == -1<<31 {
+		return errRet(unix.ESRCH)
+	}
+	return errRet(p.Kill(in.Pid, int(in.Arg)))
+}
+
+func sigtake(p *kernel.Task, m *memory.Memory, in abi.HCSigtakeArgs, _ *abi.HCSigtakeArgs) int64 {
+	info, err := m.Slice(in.Info, 128)
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
+	return int64(p.Take(in.Accept, info))
+}
+
+func sigwait(p *kernel.Task, _ *memory.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs) int64 {
+	return errRet(p.SigWait(in.Realtime_ns))
+}
+
+// maxTimer keeps time.Duration arithmetic away from overflow (~290 years).
+const maxTimer = int64(1) << 62
+
+func itimer(p *kernel.Task, _ *memory.Memory, in abi.HCItimerArgs, out *abi.HCItimerArgs) int64 {
+	if in.Interval_ns < 0 || in.Value_ns > maxTimer || in.Interval_ns > maxTimer {
+		return errRet(unix.EINVAL)
+	}
+	value := time.Duration(in.Value_ns)
+	if in.Value_ns < 0 {
+		value = -1 // only read
+	}
+	left, every := p.Itimer(value, time.Duration(in.Interval_ns))
+	out.Value_ns, out.Interval_ns = int64(left), int64(every)
+	return 0
+}
+
+func setpgid(p *kernel.Task, _ *memory.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+	if in.Pid < 0 {
+		return errRet(unix.EINVAL)
+	}
+	return errRet(p.Setpgid(in.Pid, in.Arg))
+}
+
+func setsid(p *kernel.Task, _ *memory.Memory, _ abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+	sid, e := p.Setsid()
+	if e != 0 {
+		return errRet(e)
+	}
+	return int64(sid)
+}
+
+func getpgid(p *kernel.Task, _ *memory.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+	if in.Pid < 0 {
+		return errRet(unix.ESRCH)
+	}
+	g, e := p.Getpgid(in.Pid)
+	if e != 0 {
+		return errRet(e)
+	}
+	return int64(g)
+}
+
+func getsid(p *kernel.Task, _ *memory.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+	if in.Pid < 0 {
+		return errRet(unix.ESRCH)
+	}
+	s, e := p.Getsid(in.Pid)
+	if e != 0 {
+		return errRet(e)
+	}
+	return int64(s)
+}
