@@ -146,11 +146,11 @@ int main(void)
 	siginfo_t si;
 	int s = sigwaitinfo(&set, &si);
 	printf("sigwaitinfo: %s from child %d\n", s == SIGUSR2 ? "SIGUSR2" : "other", si.si_pid == pid);
+	waitpid(pid, NULL, 0); /* its SIGCHLD must not cut the next wait short */
 	struct timespec ts = { 0, 50000000 };
 	s = sigtimedwait(&set, &si, &ts);
 	printf("sigtimedwait timeout: %d EAGAIN %d\n", s, errno == EAGAIN);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	waitpid(pid, NULL, 0);
 
 	/* SA_RESETHAND: the second one takes the default action. */
 	pid = fork();
