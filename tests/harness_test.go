@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -124,3 +125,5 @@ func same(t *testing.T, got, want result) {
 func app(libc, name string) string { return filepath.Join(appDir, libc, name) }
 
 var libcs = []string{"musl", "glibc"}
+
+func sortStrings(s []string) { sort.Strings(s) }
