@@ -38,6 +38,10 @@ SYS(execve)
 SYS(rt_sigreturn) SYS(rt_sigpending) SYS(kill) SYS(tkill) SYS(tgkill) SYS(pause)
 SYS(rt_sigsuspend) SYS(rt_sigtimedwait) SYS(setitimer) SYS(getitimer) SYS(alarm)
 SYS(setpgid) SYS(setsid)
+/* sys_socket.c */
+SYS(socket) SYS(socketpair) SYS(bind) SYS(connect) SYS(listen) SYS(accept) SYS(accept4)
+SYS(getsockname) SYS(getpeername) SYS(setsockopt) SYS(getsockopt) SYS(shutdown)
+SYS(sendmsg) SYS(recvmsg) SYS(sendto) SYS(recvfrom) SYS(sendfile)
 #undef SYS
 
 #define NR_MAX 512
@@ -105,6 +109,23 @@ static const ukf_sys_fn table[NR_MAX] = {
 	[__NR_alarm] = sys_alarm,
 	[__NR_setpgid] = sys_setpgid, /* host */
 	[__NR_setsid] = sys_setsid,   /* host */
+	[__NR_socket] = sys_socket,   /* AF_INET, AF_INET6 on the host's network; AF_UNIX private to the run */
+	[__NR_socketpair] = sys_socketpair,
+	[__NR_bind] = sys_bind,
+	[__NR_connect] = sys_connect,
+	[__NR_listen] = sys_listen,
+	[__NR_accept] = sys_accept,
+	[__NR_accept4] = sys_accept4,
+	[__NR_getsockname] = sys_getsockname,
+	[__NR_getpeername] = sys_getpeername,
+	[__NR_setsockopt] = sys_setsockopt, /* the options that touch only the socket */
+	[__NR_getsockopt] = sys_getsockopt,
+	[__NR_shutdown] = sys_shutdown,
+	[__NR_sendmsg] = sys_sendmsg, /* no control messages (descriptor passing) yet */
+	[__NR_recvmsg] = sys_recvmsg,
+	[__NR_sendto] = sys_sendto,
+	[__NR_recvfrom] = sys_recvfrom,
+	[__NR_sendfile] = sys_sendfile,
 	[__NR_pipe] = sys_pipe,   /* host pipes: POSIX semantics across VMs */
 	[__NR_pipe2] = sys_pipe2,
 	[__NR_dup] = sys_dup,

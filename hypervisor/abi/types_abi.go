@@ -71,24 +71,40 @@ const (
 	RegsSize      = C.UKF_REGS_SIZE
 	RegsAt        = C.UKF_REGS_AT
 	EntryAsync    = C.UKF_ENTRY_ASYNC
-	HCOpenat      = C.UKF_HC_OPENAT
-	HCClose       = C.UKF_HC_CLOSE
-	HCReadv       = C.UKF_HC_READV
-	HCWritev      = C.UKF_HC_WRITEV
-	HCLseek       = C.UKF_HC_LSEEK
-	HCFstatat     = C.UKF_HC_FSTATAT
-	HCGetdents64  = C.UKF_HC_GETDENTS64
-	HCReadlinkat  = C.UKF_HC_READLINKAT
-	HCFaccessat   = C.UKF_HC_FACCESSAT
-	HCGetcwd      = C.UKF_HC_GETCWD
-	HCChdir       = C.UKF_HC_CHDIR
-	HCIoctl       = C.UKF_HC_IOCTL
-	HCPipe        = C.UKF_HC_PIPE
-	HCDup         = C.UKF_HC_DUP
-	HCFcntl       = C.UKF_HC_FCNTL
-	HCPoll        = C.UKF_HC_POLL
-	DupTo         = C.UKF_DUP_TO
-	DupCloexec    = C.UKF_DUP_CLOEXEC
+	HCSocket      = C.UKF_HC_SOCKET
+	HCSendfile    = C.UKF_HC_SENDFILE
+
+	SockSocket      = C.UKF_SOCK_SOCKET
+	SockSocketpair  = C.UKF_SOCK_SOCKETPAIR
+	SockBind        = C.UKF_SOCK_BIND
+	SockConnect     = C.UKF_SOCK_CONNECT
+	SockListen      = C.UKF_SOCK_LISTEN
+	SockAccept      = C.UKF_SOCK_ACCEPT
+	SockGetsockname = C.UKF_SOCK_GETSOCKNAME
+	SockGetpeername = C.UKF_SOCK_GETPEERNAME
+	SockSetsockopt  = C.UKF_SOCK_SETSOCKOPT
+	SockGetsockopt  = C.UKF_SOCK_GETSOCKOPT
+	SockShutdown    = C.UKF_SOCK_SHUTDOWN
+	SockSendmsg     = C.UKF_SOCK_SENDMSG
+	SockRecvmsg     = C.UKF_SOCK_RECVMSG
+	HCOpenat        = C.UKF_HC_OPENAT
+	HCClose         = C.UKF_HC_CLOSE
+	HCReadv         = C.UKF_HC_READV
+	HCWritev        = C.UKF_HC_WRITEV
+	HCLseek         = C.UKF_HC_LSEEK
+	HCFstatat       = C.UKF_HC_FSTATAT
+	HCGetdents64    = C.UKF_HC_GETDENTS64
+	HCReadlinkat    = C.UKF_HC_READLINKAT
+	HCFaccessat     = C.UKF_HC_FACCESSAT
+	HCGetcwd        = C.UKF_HC_GETCWD
+	HCChdir         = C.UKF_HC_CHDIR
+	HCIoctl         = C.UKF_HC_IOCTL
+	HCPipe          = C.UKF_HC_PIPE
+	HCDup           = C.UKF_HC_DUP
+	HCFcntl         = C.UKF_HC_FCNTL
+	HCPoll          = C.UKF_HC_POLL
+	DupTo           = C.UKF_DUP_TO
+	DupCloexec      = C.UKF_DUP_CLOEXEC
 )
 
 type RuntimeHeader C.struct_ukf_runtime_header
@@ -111,3 +127,4 @@ type HCIdsArgs C.struct_ukf_hc_ids
 type HCSigtakeArgs C.struct_ukf_hc_sigtake
 type HCItimerArgs C.struct_ukf_hc_itimer
 type Regs C.struct_ukf_regs
+type HCSockArgs C.struct_ukf_hc_sock

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x4
+	Version = 0x5
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -63,24 +63,40 @@ const (
 	RegsSize      = 0xa0
 	RegsAt        = 0xfff60
 	EntryAsync    = 0x1
-	HCOpenat      = 0x10
-	HCClose       = 0x11
-	HCReadv       = 0x12
-	HCWritev      = 0x13
-	HCLseek       = 0x14
-	HCFstatat     = 0x15
-	HCGetdents64  = 0x16
-	HCReadlinkat  = 0x17
-	HCFaccessat   = 0x18
-	HCGetcwd      = 0x19
-	HCChdir       = 0x1a
-	HCIoctl       = 0x1b
-	HCPipe        = 0x1c
-	HCDup         = 0x1d
-	HCFcntl       = 0x1e
-	HCPoll        = 0x1f
-	DupTo         = 0x1
-	DupCloexec    = 0x2
+	HCSocket      = 0x26
+	HCSendfile    = 0x27
+
+	SockSocket      = 0x1
+	SockSocketpair  = 0x2
+	SockBind        = 0x3
+	SockConnect     = 0x4
+	SockListen      = 0x5
+	SockAccept      = 0x6
+	SockGetsockname = 0x7
+	SockGetpeername = 0x8
+	SockSetsockopt  = 0x9
+	SockGetsockopt  = 0xa
+	SockShutdown    = 0xb
+	SockSendmsg     = 0xc
+	SockRecvmsg     = 0xd
+	HCOpenat        = 0x10
+	HCClose         = 0x11
+	HCReadv         = 0x12
+	HCWritev        = 0x13
+	HCLseek         = 0x14
+	HCFstatat       = 0x15
+	HCGetdents64    = 0x16
+	HCReadlinkat    = 0x17
+	HCFaccessat     = 0x18
+	HCGetcwd        = 0x19
+	HCChdir         = 0x1a
+	HCIoctl         = 0x1b
+	HCPipe          = 0x1c
+	HCDup           = 0x1d
+	HCFcntl         = 0x1e
+	HCPoll          = 0x1f
+	DupTo           = 0x1
+	DupCloexec      = 0x2
 )
 
 type RuntimeHeader struct {
@@ -253,4 +269,14 @@ type Regs struct {
 	Rsp    uint64
 	Nr     uint64
 	Kind   uint64
+}
+type HCSockArgs struct {
+	Ret     int64
+	Op      int32
+	Fd      int32
+	A       [3]int64
+	Addr    uint64
+	Addrlen uint64
+	Buf     uint64
+	Len     uint64
 }

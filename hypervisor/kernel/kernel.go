@@ -32,6 +32,7 @@ type Kernel struct {
 
 	handler func(*Task) vm.Handler
 	errs    io.Writer
+	unix    unixNames
 }
 
 // Config sets a kernel up.
@@ -123,6 +124,7 @@ func (k *Kernel) Wait() vm.Exit {
 	<-k.done
 	k.StopAll(unix.SIGKILL)
 	k.wg.Wait()
+	k.unix.close()
 	return k.initExit
 }
 

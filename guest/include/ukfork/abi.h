@@ -20,7 +20,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 4
+#define UKF_ABI_VERSION 5
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-physical address */
@@ -179,6 +179,23 @@ struct ukf_bootinfo {
 #define UKF_HC_SETSID          35  /* struct ukf_hc_ids */
 #define UKF_HC_GETPGID         36  /* struct ukf_hc_ids: pid */
 #define UKF_HC_GETSID          37  /* struct ukf_hc_ids: pid */
+#define UKF_HC_SOCKET          38  /* struct ukf_hc_sock: op UKF_SOCK_* */
+#define UKF_HC_SENDFILE        39  /* struct ukf_hc_fd: fd = out, arg0 = in, arg1 = offset or -1, len */
+
+/* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
+#define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */
+#define UKF_SOCK_SOCKETPAIR  2  /* a0 domain, a1 type, a2 protocol, buf = int32[2] */
+#define UKF_SOCK_BIND        3  /* addr, addrlen */
+#define UKF_SOCK_CONNECT     4  /* addr, addrlen */
+#define UKF_SOCK_LISTEN      5  /* a0 backlog */
+#define UKF_SOCK_ACCEPT      6  /* a0 flags; addr, addrlen_ptr (in/out) */
+#define UKF_SOCK_GETSOCKNAME 7  /* addr, addrlen_ptr */
+#define UKF_SOCK_GETPEERNAME 8  /* addr, addrlen_ptr */
+#define UKF_SOCK_SETSOCKOPT  9  /* a0 level, a1 name; buf, len */
+#define UKF_SOCK_GETSOCKOPT  10 /* a0 level, a1 name; buf, addrlen_ptr = optlen ptr */
+#define UKF_SOCK_SHUTDOWN    11 /* a0 how */
+#define UKF_SOCK_SENDMSG     12 /* a0 flags; buf = struct msghdr */
+#define UKF_SOCK_RECVMSG     13 /* a0 flags; buf = struct msghdr (name, iov; no control) */
 
 /* UKF_HC_DUP arg1 bits. */
 #define UKF_DUP_TO      1u /* dup2/dup3: exactly arg0 (else the lowest >= arg0) */
@@ -330,6 +347,19 @@ struct ukf_hc_poll {
 	UKF_GUEST_PTR(void *) fds; /* IN/OUT: revents filled in */
 	uint64_t nfds;          /* IN: at most RLIMIT_NOFILE */
 	int64_t timeout;        /* IN: nanoseconds; -1 waits forever */
+};
+#endif
+
+#ifndef __ASSEMBLY__
+struct ukf_hc_sock {
+	int64_t ret;            /* OUT */
+	int32_t op;             /* IN: UKF_SOCK_* */
+	int32_t fd;             /* IN */
+	int64_t a[3];           /* IN */
+	UKF_GUEST_PTR(void *) addr;    /* IN: struct sockaddr */
+	uint64_t addrlen;       /* IN: its length, or UKF_GUEST_PTR(uint32_t *) for in/out */
+	UKF_GUEST_PTR(void *) buf;     /* IN */
+	uint64_t len;           /* IN */
 };
 #endif
 

@@ -1,0 +1,418 @@
+package hcall
+
+import (
+	"bytes"
+	"encoding/binary"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/kernel"
+	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/vfs"
+)
+
+// Sockets: host sockets on the host's network (AF_INET, AF_INET6) and
+// AF_UNIX ones confined to this run (see kernel/unixsock.go), shared across
+// fork like every other descriptor.
+
+func init() {
+	register(abi.HCSocket, call(abi.HCSocket, socket))
+	register(abi.HCSendfile, call(abi.HCSendfile, sendfile))
+}
+
+const (
+	maxSockaddr = 128 // sizeof(struct sockaddr_storage)
+	maxOptlen   = 256
+	sunPathOff  = 2
+	sunPathLen  = 108
+)
+
+func socket(p *kernel.Task, m *memory.Memory, in abi.HCSockArgs, _ *abi.HCSockArgs) int64 {
+	switch in.Op {
+	case abi.SockSocket, abi.SockSocketpair:
+		return newSocket(p, m, in)
+	}
+	f, e := p.FDs.Get(int(in.Fd))
+	if e != 0 {
+		return errRet(e)
+	}
+	s, ok := f.File.(*vfs.Socket)
+	if !ok {
+		return errRet(unix.ENOTSOCK)
+	}
+	nb, intr := f.Nonblock(), p.IntrFD()
+	switch in.Op {
+	case abi.SockBind, abi.SockConnect:
+		addr, e := hostAddr(p, m, s, in.Addr, in.Addrlen, in.Op == abi.SockBind)
+		if e != 0 {
+			return errRet(e)
+		}
+		if in.Op == abi.SockBind {
+			return errRet(s.Bind(addr))
+		}
+		return errRet(s.Connect(addr, nb, intr))
+	case abi.SockListen:
+		return errRet(s.Listen(int(min(max(in.A[0], 0), 4096))))
+	case abi.SockAccept:
+		flags := int(in.A[0])
+		if flags&^(unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC) != 0 {
+			return errRet(unix.EINVAL)
+		}
+		buf := make([]byte, maxSockaddr)
+		nf, alen, e := s.Accept(buf, flags, nb, intr)
+		if e != 0 {
+			return errRet(e)
+		}
+		fd, e := p.FDs.Install(nf, flags&unix.SOCK_CLOEXEC != 0)
+		if e != 0 {
+			nf.Release()
+			return errRet(e)
+		}
+		if in.Addr != 0 {
+			if e := putAddr(p, m, s, buf[:alen], in.Addr, in.Addrlen); e != 0 {
+				return errRet(e)
+			}
+		}
+		return int64(fd)
+	case abi.SockGetsockname, abi.SockGetpeername:
+		buf := make([]byte, maxSockaddr)
+		n, e := s.Name(in.Op == abi.SockGetpeername, buf)
+		if e != 0 {
+			return errRet(e)
+		}
+		return errRet(putAddr(p, m, s, buf[:n], in.Addr, in.Addrlen))
+	case abi.SockSetsockopt, abi.SockGetsockopt:
+		return sockopt(m, s, in)
+	case abi.SockShutdown:
+		return errRet(s.Shutdown(int(in.A[0])))
+	case abi.SockSendmsg, abi.SockRecvmsg:
+		return sockmsg(p, m, f, s, in)
+	}
+	return errRet(unix.EINVAL)
+}
+
+func newSocket(p *kernel.Task, m *memory.Memory, in abi.HCSockArgs) int64 {
+	domain, typ, proto := int(in.A[0]), int(in.A[1]), int(in.A[2])
+	switch domain {
+	case unix.AF_UNIX, unix.AF_INET, unix.AF_INET6:
+	default:
+		return errRet(unix.EAFNOSUPPORT)
+	}
+	if typ&^(0xf|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC) != 0 {
+		return errRet(unix.EINVAL)
+	}
+	switch typ & 0xf {
+	case unix.SOCK_STREAM, unix.SOCK_DGRAM, unix.SOCK_SEQPACKET:
+	default:
+		return errRet(unix.ESOCKTNOSUPPORT) // no raw sockets
+	}
+	cloexec := typ&unix.SOCK_CLOEXEC != 0
+	if in.Op == abi.SockSocket {
+		f, e := vfs.NewSocket(domain, typ, proto)
+		if e != 0 {
+			return errRet(e)
+		}
+		fd, e := p.FDs.Install(f, cloexec)
+		if e != 0 {
+			f.Release()
+			return errRet(e)
+		}
+		return int64(fd)
+	}
+	out, err := m.Slice(in.Buf, 8)
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
+	if domain != unix.AF_UNIX {
+		return errRet(unix.EOPNOTSUPP)
+	}
+	a, b, e := vfs.NewSocketpair(domain, typ, proto)
+	if e != 0 {
+		return errRet(e)
+	}
+	fa, e := p.FDs.Install(a, cloexec)
+	if e != 0 {
+		a.Release()
+		b.Release()
+		return errRet(e)
+	}
+	fb, e := p.FDs.Install(b, cloexec)
+	if e != 0 {
+		p.FDs.Close(fa)
+		b.Release()
+		return errRet(e)
+	}
+	le32put(out[0:], uint32(fa))
+	le32put(out[4:], uint32(fb))
+	return 0
+}
+
+// hostAddr reads a guest sockaddr and makes it a host one: AF_UNIX names
+// are mapped into this run's private places.
+func hostAddr(p *kernel.Task, m *memory.Memory, s *vfs.Socket, gpa, n uint64, bind bool) ([]byte, unix.Errno) {
+	if n < 2 || n > maxSockaddr {
+		return nil, unix.EINVAL
+	}
+	b, err := m.Slice(gpa, n)
+	if err != nil {
+		return nil, unix.EFAULT
+	}
+	addr := append([]byte(nil), b...)
+	family := int(binary.LittleEndian.Uint16(addr))
+	if family != s.Domain && !(s.Domain == unix.AF_INET6 && family == unix.AF_INET) {
+		return nil, unix.EAFNOSUPPORT
+	}
+	if family != unix.AF_UNIX {
+		return addr, 0
+	}
+	name := addr[sunPathOff:]
+	if len(name) > 0 && name[0] == 0 { // abstract
+		hostName := append([]byte{0}, p.AbstractPrefix()...)
+		hostName = append(hostName, name[1:]...)
+		if len(hostName) > sunPathLen {
+			return nil, unix.EINVAL
+		}
+		return append(addr[:sunPathOff:sunPathOff], hostName...), 0
+	}
+	if i := bytes.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
+	}
+	if len(name) == 0 {
+		return nil, unix.EINVAL
+	}
+	h, e := p.UnixPath(string(name), bind)
+	if e != 0 {
+		if e == unix.ENOENT && !bind {
+			return nil, unix.ENOENT
+		}
+		return nil, e
+	}
+	out := append(addr[:sunPathOff:sunPathOff], h...)
+	return append(out, 0), 0
+}
+
+// putAddr writes a host address back as the guest knows it; lenp is the
+// guest's socklen_t pointer (in: room, out: the full length).
+func putAddr(p *kernel.Task, m *memory.Memory, s *vfs.Socket, addr []byte, gpa, lenp uint64) unix.Errno {
+	lb, err := m.Slice(lenp, 4)
+	if err != nil {
+		return unix.EFAULT
+	}
+	room := binary.LittleEndian.Uint32(lb)
+	if int32(room) < 0 {
+		return unix.EINVAL
+	}
+	if len(addr) >= sunPathOff && binary.LittleEndian.Uint16(addr) == unix.AF_UNIX {
+		addr = guestUnixAddr(p, addr)
+	}
+	n := min(uint64(room), uint64(len(addr)))
+	dst, err := m.Slice(gpa, n)
+	if err != nil {
+		return unix.EFAULT
+	}
+	copy(dst, addr)
+	binary.LittleEndian.PutUint32(lb, uint32(len(addr)))
+	return 0
+}
+
+func guestUnixAddr(p *kernel.Task, addr []byte) []byte {
+	name := addr[sunPathOff:]
+	out := append([]byte(nil), addr[:sunPathOff]...)
+	if len(name) > 0 && name[0] == 0 {
+		prefix := p.AbstractPrefix()
+		rest := bytes.TrimPrefix(name[1:], []byte(prefix))
+		return append(append(out, 0), rest...)
+	}
+	if i := bytes.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
+	}
+	if len(name) == 0 {
+		return out
+	}
+	g := p.GuestUnixPath(string(name))
+	return append(append(out, g...), 0)
+}
+
+// Socket options a guest may use: the ones that touch only its socket.
+var sockopts = map[[2]int]bool{
+	{unix.SOL_SOCKET, unix.SO_REUSEADDR}: true, {unix.SOL_SOCKET, unix.SO_REUSEPORT}: true,
+	{unix.SOL_SOCKET, unix.SO_TYPE}: true, {unix.SOL_SOCKET, unix.SO_ERROR}: true,
+	{unix.SOL_SOCKET, unix.SO_BROADCAST}: true, {unix.SOL_SOCKET, unix.SO_SNDBUF}: true,
+	{unix.SOL_SOCKET, unix.SO_RCVBUF}: true, {unix.SOL_SOCKET, unix.SO_KEEPALIVE}: true,
+	{unix.SOL_SOCKET, unix.SO_OOBINLINE}: true, {unix.SOL_SOCKET, unix.SO_LINGER}: true,
+	{unix.SOL_SOCKET, unix.SO_RCVLOWAT}: true, {unix.SOL_SOCKET, unix.SO_SNDLOWAT}: true,
+	{unix.SOL_SOCKET, unix.SO_RCVTIMEO}: true, {unix.SOL_SOCKET, unix.SO_SNDTIMEO}: true,
+	{unix.SOL_SOCKET, unix.SO_ACCEPTCONN}: true, {unix.SOL_SOCKET, unix.SO_PROTOCOL}: true,
+	{unix.SOL_SOCKET, unix.SO_DOMAIN}: true, {unix.SOL_SOCKET, unix.SO_PASSCRED}: true,
+	{unix.IPPROTO_TCP, unix.TCP_NODELAY}: true, {unix.IPPROTO_TCP, unix.TCP_CORK}: true,
+	{unix.IPPROTO_TCP, unix.TCP_KEEPIDLE}: true, {unix.IPPROTO_TCP, unix.TCP_KEEPINTVL}: true,
+	{unix.IPPROTO_TCP, unix.TCP_KEEPCNT}: true, {unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT}: true,
+	{unix.IPPROTO_TCP, unix.TCP_QUICKACK}: true, {unix.IPPROTO_TCP, unix.TCP_MAXSEG}: true,
+	{unix.IPPROTO_IP, unix.IP_TOS}: true, {unix.IPPROTO_IP, unix.IP_TTL}: true,
+	{unix.IPPROTO_IPV6, unix.IPV6_V6ONLY}: true,
+}
+
+func sockopt(m *memory.Memory, s *vfs.Socket, in abi.HCSockArgs) int64 {
+	level, name := int(in.A[0]), int(in.A[1])
+	if !sockopts[[2]int{level, name}] {
+		return errRet(unix.ENOPROTOOPT)
+	}
+	if in.Op == abi.SockSetsockopt {
+		if in.Len > maxOptlen {
+			return errRet(unix.EINVAL)
+		}
+		v, err := m.Slice(in.Buf, in.Len)
+		if err != nil {
+			return errRet(unix.EFAULT)
+		}
+		return errRet(s.Setsockopt(level, name, append([]byte(nil), v...)))
+	}
+	lb, err := m.Slice(in.Addrlen, 4)
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
+	room := binary.LittleEndian.Uint32(lb)
+	if int32(room) < 0 {
+		return errRet(unix.EINVAL)
+	}
+	buf := make([]byte, min(room, maxOptlen))
+	n, e := s.Getsockopt(level, name, buf)
+	if e != 0 {
+		return errRet(e)
+	}
+	dst, err := m.Slice(in.Buf, uint64(n))
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
+	copy(dst, buf[:n])
+	binary.LittleEndian.PutUint32(lb, uint32(n))
+	return 0
+}
+
+// The guest's struct msghdr.
+type guestMsghdr struct {
+	Name       uint64
+	Namelen    uint32
+	_          uint32
+	Iov        uint64
+	Iovlen     uint64
+	Control    uint64
+	Controllen uint64
+	Flags      int32
+	_          int32
+}
+
+const msgFlags = unix.MSG_OOB | unix.MSG_PEEK | unix.MSG_DONTROUTE | unix.MSG_DONTWAIT |
+	unix.MSG_EOR | unix.MSG_WAITALL | unix.MSG_NOSIGNAL | unix.MSG_MORE | unix.MSG_TRUNC | unix.MSG_CMSG_CLOEXEC
+
+func sockmsg(p *kernel.Task, m *memory.Memory, f *vfs.OpenFile, s *vfs.Socket, in abi.HCSockArgs) int64 {
+	flags := int(in.A[0])
+	if flags&^msgFlags != 0 {
+		return errRet(unix.EOPNOTSUPP)
+	}
+	hp, err := memory.Ptr[guestMsghdr](m, in.Buf)
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
+	h := *hp
+	bufs, e := iovecs(m, h.Iov, h.Iovlen)
+	if e != 0 {
+		return errRet(e)
+	}
+	nb := f.Nonblock() || flags&unix.MSG_DONTWAIT != 0
+	flags &^= unix.MSG_DONTWAIT | unix.MSG_CMSG_CLOEXEC
+	if in.Op == abi.SockSendmsg {
+		if h.Controllen != 0 {
+			return errRet(unix.EOPNOTSUPP) // no descriptor passing between VMs yet
+		}
+		var name []byte
+		if h.Name != 0 && h.Namelen != 0 {
+			if name, e = hostAddr(p, m, s, h.Name, uint64(h.Namelen), false); e != 0 {
+				return errRet(e)
+			}
+		}
+		n, e := s.Sendmsg(name, bufs, flags&^unix.MSG_NOSIGNAL, nb, p.IntrFD())
+		if e == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 {
+			p.SendSelf(int(unix.SIGPIPE))
+		}
+		if e != 0 {
+			return errRet(e)
+		}
+		return int64(n)
+	}
+	name := make([]byte, maxSockaddr)
+	n, alen, mflags, e := s.Recvmsg(name, bufs, flags, nb, p.IntrFD())
+	if e != 0 {
+		return errRet(e)
+	}
+	if h.Name != 0 {
+		if alen > 0 {
+			lenAt := in.Buf + uint64(unsafe.Offsetof(guestMsghdr{}.Namelen))
+			// The guest's namelen is a socklen_t inside the msghdr.
+			if e := putAddr(p, m, s, name[:min(alen, len(name))], h.Name, lenAt); e != 0 {
+				return errRet(e)
+			}
+		} else {
+			hp.Namelen = 0
+		}
+	}
+	hp.Controllen = 0
+	hp.Flags = int32(mflags)
+	return int64(n)
+}
+
+// sendfile copies from a file to a descriptor (a socket, most often)
+// through the host, 64 KiB at a time.
+func sendfile(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+	out, e := p.FDs.Get(int(in.Fd))
+	if e != 0 {
+		return errRet(e)
+	}
+	src, e := p.FDs.Get(int(in.Arg0))
+	if e != 0 {
+		return errRet(e)
+	}
+	if !src.Readable() || !out.Writable() {
+		return errRet(unix.EBADF)
+	}
+	off := in.Arg1
+	if off < -1 {
+		return errRet(unix.EINVAL)
+	}
+	count := min(in.Len, maxRW)
+	buf := make([]byte, min(count, 64<<10))
+	var total int64
+	for uint64(total) < count {
+		chunk := buf[:min(uint64(len(buf)), count-uint64(total))]
+		at := int64(-1)
+		if off >= 0 {
+			at = off + total
+		}
+		n, e := src.Read([][]byte{chunk}, at)
+		if e != 0 || n == 0 {
+			if total == 0 && e != 0 {
+				return errRet(e)
+			}
+			break
+		}
+		var w int
+		if wt, ok := out.File.(vfs.Waitable); ok {
+			w, e = wt.WriteWait([][]byte{chunk[:n]}, -1, out.Nonblock(), p.IntrFD())
+		} else {
+			w, e = out.Write([][]byte{chunk[:n]}, -1)
+		}
+		total += int64(w)
+		if e != 0 || w < n {
+			if e == unix.EPIPE {
+				p.SendSelf(int(unix.SIGPIPE))
+			}
+			if total == 0 && e != 0 {
+				return errRet(e)
+			}
+			break
+		}
+	}
+	return total
+}

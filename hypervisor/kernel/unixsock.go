@@ -1,0 +1,101 @@
+package kernel
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// AF_UNIX addresses name host objects: a path in the host's file system, or
+// a name in the host's abstract namespace. A guest must reach neither: its
+// paths map to sockets in a directory private to this run, and its abstract
+// names get a prefix private to this run.
+type unixNames struct {
+	mu     sync.Mutex
+	dir    string
+	prefix string
+	toHost map[string]string
+	toGst  map[string]string
+}
+
+func (u *unixNames) init() error {
+	if u.dir != "" {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "ukfork-sock-")
+	if err != nil {
+		return err
+	}
+	var r [6]byte
+	rand.Read(r[:])
+	u.dir, u.prefix = dir, "ukfork-"+hex.EncodeToString(r[:])+"-"
+	u.toHost, u.toGst = map[string]string{}, map[string]string{}
+	return nil
+}
+
+func (u *unixNames) close() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.dir != "" {
+		os.RemoveAll(u.dir)
+	}
+}
+
+// UnixPath maps a guest socket path (absolute, or relative to t's working
+// directory) to the host path of its socket; bind makes new ones.
+func (t *Task) UnixPath(p string, bind bool) (string, unix.Errno) {
+	if t.k == nil {
+		return "", unix.EAFNOSUPPORT
+	}
+	if !path.IsAbs(p) {
+		p = path.Join(t.Cwd.Path(), p)
+	}
+	p = path.Clean(p)
+	u := &t.k.unix
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err := u.init(); err != nil {
+		return "", unix.ENOMEM
+	}
+	if h, ok := u.toHost[p]; ok {
+		if bind {
+			return "", unix.EADDRINUSE
+		}
+		return h, 0
+	}
+	if !bind {
+		return "", unix.ENOENT
+	}
+	h := filepath.Join(u.dir, fmt.Sprint(len(u.toHost)))
+	u.toHost[p], u.toGst[h] = h, p
+	return h, 0
+}
+
+// GuestUnixPath maps a host socket path back to what the guest called it.
+func (t *Task) GuestUnixPath(h string) string {
+	if t.k == nil {
+		return ""
+	}
+	u := &t.k.unix
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.toGst[h]
+}
+
+// AbstractPrefix is prepended to the guest's abstract socket names.
+func (t *Task) AbstractPrefix() string {
+	if t.k == nil {
+		return "ukfork-"
+	}
+	u := &t.k.unix
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.init()
+	return u.prefix
+}
