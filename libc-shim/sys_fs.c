@@ -344,3 +344,39 @@ UKF_SYSCALL1(fchdir, int32_t, fd)
 	struct ukf_hc_path p = { .dirfd = fd };
 	return ukf_hcall(UKF_HC_CHDIR, &p);
 }
+
+/* ---- Changing the tree ---------------------------------------------------------- */
+
+/* The image is read-only: these fail as on a read-only file system, except
+ * unlink of a socket the program bound (its name goes). */
+#define UKF_AT_REMOVEDIR 0x200
+
+UKF_SYSCALL3(unlinkat, int32_t, dirfd, uint64_t, path, int32_t, flags)
+{
+	return path_call(UKF_HC_UNLINKAT, dirfd, path, flags, 0, 0, 0, 0);
+}
+
+UKF_SYSCALL1(unlink, uint64_t, path)
+{
+	return path_call(UKF_HC_UNLINKAT, UKF_AT_FDCWD, path, 0, 0, 0, 0, 0);
+}
+
+UKF_SYSCALL1(rmdir, uint64_t, path)
+{
+	return path_call(UKF_HC_UNLINKAT, UKF_AT_FDCWD, path, UKF_AT_REMOVEDIR, 0, 0, 0, 0);
+}
+
+/* mkdir and friends: EEXIST for what exists, EROFS for the rest. */
+static int64_t create_at(int32_t dirfd, uint64_t path)
+{
+	struct ukf_stat st;
+	int64_t r = path_call(UKF_HC_FSTATAT, dirfd, path, 0x100 /* NOFOLLOW */, 0, 0,
+			      (uint64_t)(uintptr_t)&st, sizeof(st));
+	if (r == 0)
+		return -EEXIST;
+	return r == -ENOENT ? -EROFS : r;
+}
+
+UKF_SYSCALL2(mkdir, uint64_t, path, uint32_t, mode) { (void)mode; return create_at(UKF_AT_FDCWD, path); }
+UKF_SYSCALL3(mkdirat, int32_t, dirfd, uint64_t, path, uint32_t, mode) { (void)mode; return create_at(dirfd, path); }
+UKF_SYSCALL2(rename, uint64_t, from, uint64_t, to) { (void)to; return create_at(UKF_AT_FDCWD, from) == -EEXIST ? -EROFS : -ENOENT; }

@@ -42,6 +42,7 @@ SYS(setpgid) SYS(setsid)
 SYS(socket) SYS(socketpair) SYS(bind) SYS(connect) SYS(listen) SYS(accept) SYS(accept4)
 SYS(getsockname) SYS(getpeername) SYS(setsockopt) SYS(getsockopt) SYS(shutdown)
 SYS(sendmsg) SYS(recvmsg) SYS(sendto) SYS(recvfrom) SYS(sendfile)
+SYS(unlink) SYS(unlinkat) SYS(rmdir) SYS(mkdir) SYS(mkdirat) SYS(rename)
 #undef SYS
 
 #define NR_MAX 512
@@ -126,6 +127,12 @@ static const ukf_sys_fn table[NR_MAX] = {
 	[__NR_sendto] = sys_sendto,
 	[__NR_recvfrom] = sys_recvfrom,
 	[__NR_sendfile] = sys_sendfile,
+	[__NR_unlink] = sys_unlink,     /* EROFS, except bound socket names */
+	[__NR_unlinkat] = sys_unlinkat,
+	[__NR_rmdir] = sys_rmdir,       /* EROFS */
+	[__NR_mkdir] = sys_mkdir,       /* EEXIST or EROFS */
+	[__NR_mkdirat] = sys_mkdirat,
+	[__NR_rename] = sys_rename,     /* EROFS or ENOENT */
 	[__NR_pipe] = sys_pipe,   /* host pipes: POSIX semantics across VMs */
 	[__NR_pipe2] = sys_pipe2,
 	[__NR_dup] = sys_dup,

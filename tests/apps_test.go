@@ -108,6 +108,7 @@ func TestFork(t *testing.T) {
 		{"forktree", []string{"6", "2"}},
 		{"pipes", nil},
 		{"signals", nil},
+		{"sockets", nil},
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {

@@ -73,6 +73,7 @@ const (
 	EntryAsync    = C.UKF_ENTRY_ASYNC
 	HCSocket      = C.UKF_HC_SOCKET
 	HCSendfile    = C.UKF_HC_SENDFILE
+	HCUnlinkat    = C.UKF_HC_UNLINKAT
 
 	SockSocket      = C.UKF_SOCK_SOCKET
 	SockSocketpair  = C.UKF_SOCK_SOCKETPAIR

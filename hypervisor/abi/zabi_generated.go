@@ -65,6 +65,7 @@ const (
 	EntryAsync    = 0x1
 	HCSocket      = 0x26
 	HCSendfile    = 0x27
+	HCUnlinkat    = 0x28
 
 	SockSocket      = 0x1
 	SockSocketpair  = 0x2

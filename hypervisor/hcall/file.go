@@ -28,6 +28,7 @@ func init() {
 	register(abi.HCGetcwd, call(abi.HCGetcwd, getcwd))
 	register(abi.HCChdir, call(abi.HCChdir, chdir))
 	register(abi.HCIoctl, call(abi.HCIoctl, ioctl))
+	register(abi.HCUnlinkat, call(abi.HCUnlinkat, unlinkat))
 }
 
 // oLargefile is the kernel's O_LARGEFILE on x86-64 (x/sys has 0 there):
@@ -371,4 +372,30 @@ func ioctl(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) i
 		return errRet(unix.EFAULT)
 	}
 	return errRet(f.Ioctl(req, out))
+}
+
+// unlinkat: the image is read-only; the names that can go are those of
+// AF_UNIX sockets the program bound.
+func unlinkat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+	if in.Flags&^unix.AT_REMOVEDIR != 0 {
+		return errRet(unix.EINVAL)
+	}
+	path, e := guestPath(m, in.Path, in.Path_len)
+	if e != 0 {
+		return errRet(e)
+	}
+	if in.Flags == 0 && path != "" && p.UnlinkSocket(path) {
+		return 0
+	}
+	n, e := lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, false)
+	if e != 0 {
+		return errRet(e)
+	}
+	if in.Flags&unix.AT_REMOVEDIR != 0 && !n.IsDir() {
+		return errRet(unix.ENOTDIR)
+	}
+	if in.Flags == 0 && n.IsDir() {
+		return errRet(unix.EISDIR)
+	}
+	return errRet(unix.EROFS)
 }

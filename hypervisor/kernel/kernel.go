@@ -157,6 +157,9 @@ func (k *Kernel) exited(t *Task, exit vm.Exit) {
 	if t == k.init {
 		t.ResidentAtExit = t.VM.Mem().Resident()
 	}
+	// Descriptors close at exit, before anyone can see the zombie: a
+	// parent that waited and then closes its end must leave no holder.
+	t.FDs.CloseAll()
 	// No signal may touch the VM's memory from here on.
 	t.sigMu.Lock()
 	t.dead = true
@@ -194,7 +197,6 @@ func (k *Kernel) exited(t *Task, exit vm.Exit) {
 	}
 	// Released after the parent was woken: its wait need not wait for it.
 	t.VM.Close()
-	t.FDs.CloseAll()
 	t.Free()
 	if exit.Msg != "" && t != k.init {
 		fmt.Fprintf(k.errs, "ukfork: %s[%d]: %s\n", t.name, t.Pid, exit.Msg)

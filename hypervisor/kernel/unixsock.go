@@ -99,3 +99,26 @@ func (t *Task) AbstractPrefix() string {
 	u.init()
 	return u.prefix
 }
+
+// UnlinkSocket removes a bound socket's name (unlink(2) of its path),
+// reporting whether there was one.
+func (t *Task) UnlinkSocket(p string) bool {
+	if t.k == nil {
+		return false
+	}
+	if !path.IsAbs(p) {
+		p = path.Join(t.Cwd.Path(), p)
+	}
+	p = path.Clean(p)
+	u := &t.k.unix
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	h, ok := u.toHost[p]
+	if !ok {
+		return false
+	}
+	delete(u.toHost, p)
+	delete(u.toGst, h)
+	os.Remove(h)
+	return true
+}

@@ -181,6 +181,7 @@ struct ukf_bootinfo {
 #define UKF_HC_GETSID          37  /* struct ukf_hc_ids: pid */
 #define UKF_HC_SOCKET          38  /* struct ukf_hc_sock: op UKF_SOCK_* */
 #define UKF_HC_SENDFILE        39  /* struct ukf_hc_fd: fd = out, arg0 = in, arg1 = offset or -1, len */
+#define UKF_HC_UNLINKAT        40  /* struct ukf_hc_path: flags AT_REMOVEDIR */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
 #define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */
