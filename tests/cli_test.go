@@ -117,3 +117,50 @@ func TestInspect(t *testing.T) {
 		}
 	}
 }
+
+// TestPsKill: `ukfork ps` lists a running program's processes with their
+// parents, `ukfork kill` signals one, and bad pids and signals get one line.
+func TestPsKill(t *testing.T) {
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		t.Fatalf("busybox-static is not installed: %v", err)
+	}
+	img := bake(t, bb, "--applets")
+	cmd := exec.Command(ukforkBin, "run", img, "sh", "-c", "sleep 30 & sleep 31 & wait; echo waited")
+	out, err := cmd.StdoutPipe()
+	must(t, err)
+	must(t, cmd.Start())
+	defer cmd.Process.Kill()
+	var sleeps []string
+	var ps string
+	for i := 0; i < 100 && len(sleeps) < 2; i++ {
+		time.Sleep(20 * time.Millisecond)
+		r := runCmd(t, exec.Command(ukforkBin, "ps"))
+		ps, sleeps = r.stdout, nil
+		for _, line := range strings.Split(ps, "\n") {
+			f := strings.Fields(line)
+			if len(f) == 7 && f[6] == "sleep" && f[0] == fmt.Sprint(cmd.Process.Pid) {
+				sleeps = append(sleeps, f[1])
+			}
+		}
+	}
+	if len(sleeps) != 2 {
+		t.Fatalf("ukfork ps does not show the two sleeps:\n%s", ps)
+	}
+	for _, pid := range sleeps {
+		if r := runCmd(t, exec.Command(ukforkBin, "kill", pid)); r.status != 0 {
+			t.Fatalf("ukfork kill %s: %s", pid, r)
+		}
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if line != "waited\n" {
+		t.Errorf("the shell's wait did not end after its children were killed: %q", line)
+	}
+	cmd.Wait()
+	for _, tc := range []struct{ args []string }{{[]string{"kill", "99999999"}}, {[]string{"kill", "-s", "NOPE", "4097"}}, {[]string{"kill", "abc"}}} {
+		r := runCmd(t, exec.Command(ukforkBin, tc.args...))
+		if r.status == 0 || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: want one line and a failure, got %s", tc.args, r)
+		}
+	}
+}

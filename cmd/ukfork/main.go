@@ -30,7 +30,7 @@ the files it needs, booted in about a millisecond.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(bakeCmd(), runCmd(), inspectCmd(), benchCmd())
+	root.AddCommand(bakeCmd(), runCmd(), inspectCmd(), psCmd(), killCmd(), benchCmd())
 	err := root.Execute()
 	var ee exitError
 	switch {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/instance"
+	"github.com/ukfork/ukfork/hypervisor/kernel"
 )
 
 // stopGrace is how long a program may take to end after SIGINT or SIGTERM
@@ -22,6 +23,7 @@ func runCmd() *cobra.Command {
 	var mem string
 	var trace bool
 	var env []string
+	var maxProcs int
 	c := &cobra.Command{
 		Use:   "run [flags] IMAGE [ARGS...]",
 		Short: "Boot an image and run its program",
@@ -37,7 +39,8 @@ the program.
 ukfork's own failures exit with 125.`,
 		Example: `  ukfork run hello.img
   ukfork run --trace busybox.img ls -l /
-  ukfork run --mem 1G --env LANG=C sort.img -n /data/big.txt`,
+  ukfork run --mem 1G --env LANG=C sort.img -n /data/big.txt
+  ukfork run --max-procs 64 busybox.img sh -c 'make -j8'`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var size uint64
@@ -54,13 +57,17 @@ ukfork's own failures exit with 125.`,
 			if trace {
 				tw = os.Stderr
 			}
-			return run(args[0], args[1:], instance.Options{MemSize: size, Env: env, Trace: tw})
+			if maxProcs < 0 {
+				return fmt.Errorf("--max-procs %d: want a positive number of processes", maxProcs)
+			}
+			return run(args[0], args[1:], instance.Options{MemSize: size, Env: env, Trace: tw, MaxProcs: maxProcs, Control: true})
 		},
 	}
 	c.Flags().SetInterspersed(false)
 	c.Flags().StringVar(&mem, "mem", "", "guest memory (default: what the image was baked with)")
 	c.Flags().BoolVar(&trace, "trace", false, "print every syscall with its result on stderr, like strace")
 	c.Flags().StringArrayVar(&env, "env", nil, "KEY=VALUE: add to or override the image's environment (repeatable)")
+	c.Flags().IntVar(&maxProcs, "max-procs", 0, fmt.Sprintf("processes (VMs) the program may have at once; fork fails with EAGAIN beyond (default %d here)", kernel.DefaultMaxProcs()))
 	return c
 }
 

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/control"
 	"github.com/ukfork/ukfork/hypervisor/hcall"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
 	"github.com/ukfork/ukfork/hypervisor/kvm"
@@ -70,7 +71,8 @@ type Options struct {
 	Stderr   io.Writer
 	Started  bool // report the first instruction (benchmarks)
 	Hostname string
-	MaxProcs int // 0: kernel.DefaultMaxProcs
+	MaxProcs int  // 0: kernel.DefaultMaxProcs
+	Control  bool // serve `ukfork ps` and `ukfork kill`; pids unique on the host
 }
 
 // Instance is one running program: its kernel and first process.
@@ -79,6 +81,25 @@ type Instance struct {
 	Init *kernel.Task
 	VM   *vm.VM // the first process's
 	ran  bool
+	ctl  *control.Server
+}
+
+// controlKernel adapts the kernel to the control socket.
+type controlKernel struct{ k *kernel.Kernel }
+
+func (c controlKernel) Procs() []control.Proc {
+	var out []control.Proc
+	for _, p := range c.k.Procs() {
+		out = append(out, control.Proc{Pid: p.Pid, Ppid: p.Ppid, Pgid: p.Pgid, State: p.State, Command: p.Command, Resident: p.Resident})
+	}
+	return out
+}
+
+func (c controlKernel) Kill(pid int32, sig int) error {
+	if e := c.k.Signal(pid, sig); e != 0 {
+		return e
+	}
+	return nil
 }
 
 // Start creates the first VM; Run runs the program.
@@ -94,7 +115,17 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	if o.Hostname == "" {
 		o.Hostname = "ukfork"
 	}
-	k := kernel.New(kernel.Config{MaxProcs: o.MaxProcs, Handler: hcall.NewHandler, Stderr: o.Stderr})
+	kc := kernel.Config{MaxProcs: o.MaxProcs, Handler: hcall.NewHandler, Stderr: o.Stderr}
+	var ctl *control.Server
+	var k *kernel.Kernel
+	if o.Control {
+		var err error
+		if ctl, err = control.Reserve(pr.Image.Path, func() control.Kernel { return controlKernel{k} }); err != nil {
+			return nil, err
+		}
+		kc.PidBase, kc.PidSpan = ctl.Base, control.BlockSize
+	}
+	k = kernel.New(kc)
 	boot := vm.Boot{
 		Argv:      append([]string{m.Name}, o.Args...),
 		Env:       mergeEnv(m.Env, o.Env),
@@ -112,11 +143,14 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	}
 	v, err := vm.New(pr.sys, vm.Config{MemSize: mem, Runtime: pr.Runtime, Boot: boot, Pool: pr.pool})
 	if err != nil {
+		if ctl != nil {
+			ctl.Close()
+		}
 		return nil, err
 	}
 	t := kernel.NewInit(pr.FS, o.Stdio, o.Stderr, m.Name)
 	t.Trace = o.Trace
-	return &Instance{K: k, Init: t, VM: v}, nil
+	return &Instance{K: k, Init: t, VM: v, ctl: ctl}, nil
 }
 
 // Run runs the program until its first process exits; every other process
@@ -124,7 +158,12 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 func (in *Instance) Run() (vm.Exit, error) {
 	in.ran = true
 	in.K.Start(in.Init, in.VM)
-	return in.K.Wait(), nil
+	e := in.K.Wait()
+	if in.ctl != nil {
+		in.ctl.Close()
+		in.ctl = nil
+	}
+	return e, nil
 }
 
 // Signal sends sig to the program's first process, which may catch it.
@@ -135,6 +174,10 @@ func (in *Instance) Stop(sig unix.Signal) { in.K.StopAll(sig) }
 
 // Close releases what a program that never ran still holds.
 func (in *Instance) Close() {
+	if in.ctl != nil {
+		in.ctl.Close()
+		in.ctl = nil
+	}
 	if !in.ran {
 		in.VM.Close()
 		in.Init.FDs.CloseAll()

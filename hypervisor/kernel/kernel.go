@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -22,6 +23,8 @@ type Kernel struct {
 	mu       sync.Mutex
 	tasks    map[int32]*Task
 	nextPid  int32
+	pidBase  int32
+	pidEnd   int32
 	init     *Task
 	live     int // processes not yet reaped, the first included
 	maxProcs int
@@ -37,6 +40,8 @@ type Kernel struct {
 
 // Config sets a kernel up.
 type Config struct {
+	PidBase  int32                  // pids are PidBase.. PidBase+PidSpan-1 (0: from 1)
+	PidSpan  int32
 	MaxProcs int                    // fork fails with EAGAIN beyond it
 	Handler  func(*Task) vm.Handler // serves a task's hypercalls
 	Stderr   io.Writer              // ukfork's own messages
@@ -61,7 +66,11 @@ func New(c Config) *Kernel {
 	if c.Stderr == nil {
 		c.Stderr = os.Stderr
 	}
-	return &Kernel{tasks: map[int32]*Task{}, nextPid: 1, maxProcs: c.MaxProcs,
+	if c.PidBase <= 0 {
+		c.PidBase, c.PidSpan = 1, maxPid-1
+	}
+	c.MaxProcs = min(c.MaxProcs, int(c.PidSpan)-1)
+	return &Kernel{tasks: map[int32]*Task{}, nextPid: c.PidBase, pidBase: c.PidBase, pidEnd: c.PidBase + c.PidSpan, maxProcs: c.MaxProcs,
 		changed: make(chan struct{}), done: make(chan struct{}), handler: c.Handler, errs: c.Stderr}
 }
 
@@ -70,8 +79,8 @@ func (k *Kernel) allocPid() int32 {
 	for {
 		pid := k.nextPid
 		k.nextPid++
-		if k.nextPid >= maxPid {
-			k.nextPid = 2
+		if k.nextPid >= k.pidEnd {
+			k.nextPid = k.pidBase
 		}
 		if _, used := k.tasks[pid]; !used {
 			return pid
@@ -99,6 +108,9 @@ func (k *Kernel) NextPid() int32 {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for pid := k.nextPid; ; pid++ {
+		if pid >= k.pidEnd {
+			pid = k.pidBase
+		}
 		if _, used := k.tasks[pid]; !used {
 			return pid
 		}
@@ -345,4 +357,61 @@ func NewInit(fs *vfs.FS, stdio [3]int, stderr io.Writer, name string) *Task {
 	t := NewTask(fs, stdio, stderr)
 	t.name = name
 	return t
+}
+
+// ProcInfo describes one process for `ukfork ps`.
+type ProcInfo struct {
+	Pid, Ppid, Pgid int32
+	State           string
+	Command         string
+	Resident        uint64
+}
+
+// Procs lists the program's processes.
+func (k *Kernel) Procs() []ProcInfo {
+	k.mu.Lock()
+	var out []ProcInfo
+	var live []*Task
+	for _, t := range k.tasks {
+		if t == nil || t.state == reaped {
+			continue
+		}
+		pi := ProcInfo{Pid: t.Pid, Pgid: t.pgid, Command: t.name, State: "running"}
+		if t.parent != nil {
+			pi.Ppid = t.parent.Pid
+		}
+		if t.state == zombie {
+			pi.State = "zombie"
+		}
+		out = append(out, pi)
+		live = append(live, t)
+	}
+	k.mu.Unlock()
+	sort.Slice(live, func(i, j int) bool { return live[i].Pid < live[j].Pid })
+	sort.Slice(out, func(i, j int) bool { return out[i].Pid < out[j].Pid })
+	for i, t := range live {
+		t.sigMu.Lock()
+		if !t.dead && t.VM != nil && t.VM.Mem() != nil {
+			out[i].Resident = t.VM.Mem().Resident()
+		}
+		t.sigMu.Unlock()
+	}
+	return out
+}
+
+// Signal sends sig to process pid from outside the program (`ukfork kill`).
+func (k *Kernel) Signal(pid int32, sig int) unix.Errno {
+	if sig < 0 || sig > nsig {
+		return unix.EINVAL
+	}
+	k.mu.Lock()
+	t := k.tasks[pid]
+	k.mu.Unlock()
+	if t == nil || t.state != running {
+		return unix.ESRCH
+	}
+	if sig != 0 {
+		t.Send(sig, 0)
+	}
+	return 0
 }

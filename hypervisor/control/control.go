@@ -1,0 +1,209 @@
+// Package control lets other ukfork commands see and signal the processes
+// of running programs: each `ukfork run` reserves a block of pids, unique on
+// this host, and serves a unix socket named after it in the run directory.
+package control
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// BlockSize pids belong to one run; blocks 1..maxBlocks fit under Linux's
+// pid_max, so a pid names its run.
+const (
+	BlockSize = 4096
+	maxBlocks = 1023
+)
+
+// Dir is where runs put their sockets: $UKFORK_RUN_DIR, else /run/ukfork
+// for root, else $XDG_RUNTIME_DIR/ukfork, else /tmp/ukfork-UID.
+func Dir() string {
+	if d := os.Getenv("UKFORK_RUN_DIR"); d != "" {
+		return d
+	}
+	if os.Geteuid() == 0 {
+		return "/run/ukfork"
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "ukfork")
+	}
+	return fmt.Sprintf("/tmp/ukfork-%d", os.Getuid())
+}
+
+// Proc is one process as `ukfork ps` shows it.
+type Proc struct {
+	Pid      int32  `json:"pid"`
+	Ppid     int32  `json:"ppid"`
+	Pgid     int32  `json:"pgid"`
+	State    string `json:"state"`
+	Command  string `json:"command"`
+	Resident uint64 `json:"resident"`
+}
+
+// Run is what a running program answers.
+type Run struct {
+	HostPid int    `json:"host_pid"`
+	Image   string `json:"image"`
+	Procs   []Proc `json:"procs"`
+}
+
+// Kernel is what the server needs from a running program.
+type Kernel interface {
+	Procs() []Proc
+	Kill(pid int32, sig int) error
+}
+
+type request struct {
+	Op  string `json:"op"`
+	Pid int32  `json:"pid,omitempty"`
+	Sig int    `json:"sig,omitempty"`
+}
+
+type reply struct {
+	Run   *Run   `json:"run,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// Server is a run's control socket.
+type Server struct {
+	Base int32 // first pid of the block
+	path string
+	lock *os.File
+	ln   net.Listener
+}
+
+// Reserve takes a free pid block and starts serving k on its socket.
+func Reserve(image string, k func() Kernel) (*Server, error) {
+	dir := Dir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("control: %w", err)
+	}
+	for b := 1; b <= maxBlocks; b++ {
+		lock, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("%d.lock", b)), os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("control: %w", err)
+		}
+		// A run holds its block's lock for its whole life: a crashed run's
+		// block comes free by itself.
+		if unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+			lock.Close()
+			continue
+		}
+		s := &Server{Base: int32(b * BlockSize), lock: lock, path: filepath.Join(dir, fmt.Sprintf("%d.sock", b))}
+		os.Remove(s.path)
+		ln, err := net.Listen("unix", s.path)
+		if err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("control: %w", err)
+		}
+		s.ln = ln
+		go s.serve(image, k)
+		return s, nil
+	}
+	return nil, errors.New("control: every pid block is taken: too many ukfork runs on this host")
+}
+
+// Close stops serving and frees the block.
+func (s *Server) Close() {
+	s.ln.Close()
+	os.Remove(s.path)
+	s.lock.Close()
+}
+
+func (s *Server) serve(image string, k func() Kernel) {
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			var req request
+			if json.NewDecoder(c).Decode(&req) != nil {
+				return
+			}
+			var rep reply
+			switch req.Op {
+			case "ps":
+				rep.Run = &Run{HostPid: os.Getpid(), Image: image, Procs: k().Procs()}
+			case "kill":
+				if err := k().Kill(req.Pid, req.Sig); err != nil {
+					rep.Error = err.Error()
+				}
+			default:
+				rep.Error = "unknown request " + strconv.Quote(req.Op)
+			}
+			json.NewEncoder(c).Encode(&rep)
+		}()
+	}
+}
+
+func ask(path string, req request) (*reply, error) {
+	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := json.NewEncoder(c).Encode(&req); err != nil {
+		return nil, err
+	}
+	var rep reply
+	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&rep); err != nil {
+		return nil, err
+	}
+	return &rep, nil
+}
+
+// List asks every run on this host for its processes.
+func List() ([]Run, error) {
+	socks, _ := filepath.Glob(filepath.Join(Dir(), "*.sock"))
+	sort.Slice(socks, func(i, j int) bool { return blockOf(socks[i]) < blockOf(socks[j]) })
+	var runs []Run
+	for _, s := range socks {
+		rep, err := ask(s, request{Op: "ps"})
+		if err != nil || rep.Run == nil {
+			continue // a run that just ended
+		}
+		runs = append(runs, *rep.Run)
+	}
+	return runs, nil
+}
+
+func blockOf(sock string) int {
+	n, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(sock), ".sock"))
+	return n
+}
+
+// Kill sends sig to process pid of whichever run owns it.
+func Kill(pid int32, sig syscall.Signal) error {
+	if pid <= 0 {
+		return fmt.Errorf("pid %d: give the pid `ukfork ps` shows", pid)
+	}
+	b := int(pid) / BlockSize
+	path := filepath.Join(Dir(), fmt.Sprintf("%d.sock", b))
+	if _, err := os.Stat(path); b < 1 || b > maxBlocks || err != nil {
+		return fmt.Errorf("no running ukfork program has pid %d (see `ukfork ps`)", pid)
+	}
+	rep, err := ask(path, request{Op: "kill", Pid: pid, Sig: int(sig)})
+	if err != nil {
+		return fmt.Errorf("pid %d: %w", pid, err)
+	}
+	if rep.Error != "" {
+		return fmt.Errorf("pid %d: %s", pid, rep.Error)
+	}
+	return nil
+}
