@@ -40,7 +40,7 @@ type Kernel struct {
 
 // Config sets a kernel up.
 type Config struct {
-	PidBase  int32                  // pids are PidBase.. PidBase+PidSpan-1 (0: from 1)
+	PidBase  int32 // pids are PidBase.. PidBase+PidSpan-1 (0: from 1)
 	PidSpan  int32
 	MaxProcs int                    // fork fails with EAGAIN beyond it
 	Handler  func(*Task) vm.Handler // serves a task's hypercalls
