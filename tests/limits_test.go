@@ -1,0 +1,82 @@
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ukfork/ukfork/hypervisor/instance"
+)
+
+// TestForkBomb: with --max-procs, fork fails with EAGAIN at the limit, the
+// program sees it and cleans up, and everything goes away.
+func TestForkBomb(t *testing.T) {
+	img := bake(t, app("musl", "forkbomb"), "--mem", "32M")
+	r := runCmd(t, exec.Command(ukforkBin, "run", "--max-procs", "150", img))
+	if r.status != 0 || r.stdout != "made 149 children, then EAGAIN; reaped 149\n" {
+		t.Fatalf("got %s", r)
+	}
+}
+
+func count(t *testing.T, dir string, match func(string) bool) int {
+	ents, err := os.ReadDir(dir)
+	must(t, err)
+	n := 0
+	for _, e := range ents {
+		if match == nil {
+			n++
+			continue
+		}
+		if l, err := os.Readlink(filepath.Join(dir, e.Name())); err == nil && match(l) {
+			n++
+		}
+	}
+	return n
+}
+
+type usage struct{ fds, memfds, threads, kvm int }
+
+func measure(t *testing.T) usage {
+	return usage{
+		fds:     count(t, "/proc/self/fd", nil),
+		memfds:  count(t, "/proc/self/fd", func(l string) bool { return strings.HasPrefix(l, "/memfd:") }),
+		kvm:     count(t, "/proc/self/fd", func(l string) bool { return strings.Contains(l, "kvm") }),
+		threads: count(t, "/proc/self/task", nil),
+	}
+}
+
+// TestNoLeaks: 10,000 fork/exit/wait cycles in one program leave no VM,
+// memfd, thread or descriptor behind in the host process.
+func TestNoLeaks(t *testing.T) {
+	img := bake(t, app("musl", "forkloop"), "--mem", "32M")
+	prog, err := instance.Load(img)
+	must(t, err)
+	defer prog.Close()
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	must(t, err)
+	defer null.Close()
+	fd := int(null.Fd())
+	runLoop := func(n string) {
+		inst, err := prog.Start(instance.Options{Args: []string{n}, Stdio: [3]int{fd, fd, fd}})
+		must(t, err)
+		exit, err := inst.Run()
+		must(t, err)
+		inst.Close()
+		if exit.Status() != 0 {
+			t.Fatalf("forkloop %s: status %d %s", n, exit.Status(), exit.Msg)
+		}
+	}
+	runLoop("50") // warm the pool of VM shells
+	before := measure(t)
+	runLoop("10000")
+	after := measure(t)
+	// The idle pool may differ by the shells it keeps (each: 2 kvm fds, a thread).
+	const slack = 8
+	if after.memfds > before.memfds || after.fds > before.fds+2*slack ||
+		after.kvm > before.kvm+2*slack || after.threads > before.threads+slack {
+		t.Fatalf("resources grew over 10,000 fork/exit cycles: before %+v, after %+v", before, after)
+	}
+	t.Logf("before %+v, after %+v", before, after)
+}
