@@ -109,6 +109,8 @@ func TestFork(t *testing.T) {
 		{"pipes", nil},
 		{"signals", nil},
 		{"sockets", nil},
+		{"prefork", []string{"4", "20"}},
+		{"sigstorm", []string{"300"}},
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {
