@@ -65,8 +65,15 @@ func wait(fd int, events int16, nonblock bool, intr int) unix.Errno {
 	}
 }
 
-// ReadWait reads once data (or EOF) is there.
+// ReadWait reads once data (or EOF) is there. Descriptors ukfork owns are
+// non-blocking on the host: try first, wait only when empty. Borrowed ones
+// (the terminal) may block in the host kernel, so they wait first.
 func (f *HostFile) ReadWait(dst [][]byte, off int64, nonblock bool, intr int) (int, unix.Errno) {
+	if f.Owned {
+		if n, e := f.Read(dst, off); e != unix.EAGAIN || nonblock {
+			return n, e
+		}
+	}
 	for {
 		if e := wait(f.FD, unix.POLLIN, nonblock, intr); e != 0 {
 			return 0, e
@@ -83,8 +90,11 @@ func (f *HostFile) ReadWait(dst [][]byte, off int64, nonblock bool, intr int) (i
 // interrupted (what was written so far, or EINTR).
 func (f *HostFile) WriteWait(src [][]byte, off int64, nonblock bool, intr int) (int, unix.Errno) {
 	total := 0
+	first := f.Owned // owned descriptors never block on the host: try first
 	for len(src) > 0 {
-		if e := wait(f.FD, unix.POLLOUT, nonblock, intr); e != 0 {
+		if first {
+			first = false
+		} else if e := wait(f.FD, unix.POLLOUT, nonblock, intr); e != 0 {
 			if total > 0 {
 				return total, 0
 			}

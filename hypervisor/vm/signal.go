@@ -17,17 +17,22 @@ import (
 func (v *VM) Kick() {
 	v.kick.Store(true)
 	if c := v.running.Load(); c != nil {
+		// Also when the thread is between two KVM_RUNs: the next one
+		// returns at once. A signal to the thread only while it is in
+		// KVM_RUN: in a host call it is woken through the task's eventfd.
 		c.SetImmediateExit(true)
-	}
-	if tid := v.tid.Load(); tid != 0 {
-		unix.Tgkill(unix.Getpid(), int(tid), unix.SIGURG)
+		if v.inRun.Load() {
+			if tid := v.tid.Load(); tid != 0 {
+				unix.Tgkill(unix.Getpid(), int(tid), unix.SIGURG)
+			}
+		}
 	}
 }
 
 // rekick is how long to wait before kicking again a guest that was inside
 // the runtime: it delivers on its way out of the syscall, unless it had
 // already looked.
-const rekick = 100 * time.Microsecond
+const rekick = 20 * time.Microsecond
 
 // inject diverts the vCPU to the runtime's async entry, with the program's
 // registers saved as a struct ukf_regs at abi.RegsAt, when a signal is

@@ -68,6 +68,7 @@ type VM struct {
 	resume *kvm.State // a forked VM starts from its parent's vCPU state
 
 	kick    atomic.Bool  // a signal is waiting: inject it at the next exit
+	inRun   atomic.Bool  // the vCPU thread is in KVM_RUN
 	tid     atomic.Int32 // vCPU thread, for kicks
 	stopSig atomic.Int32 // set by Stop
 	running atomic.Pointer[kvm.VCPU]
@@ -253,14 +254,20 @@ func (v *VM) loop(h Handler) (Exit, error) {
 		v.running.Store(nil)
 		v.tid.Store(0)
 	}()
+	// afterHC: the guest has not run since a hypercall returned, so it is
+	// in the runtime before its pending-signal check: no injection needed.
+	afterHC := false
 	for {
 		if sig := v.stopSig.Load(); sig != 0 {
 			return Exit{Signal: unix.Signal(sig)}, nil
 		}
-		if err := c.Run(); err != nil {
+		v.inRun.Store(true)
+		err := c.Run()
+		v.inRun.Store(false)
+		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				c.SetImmediateExit(false)
-				if v.kick.Swap(false) {
+				if v.kick.Swap(false) && !afterHC {
 					v.inject(c)
 				}
 				continue
@@ -270,6 +277,7 @@ func (v *VM) loop(h Handler) (Exit, error) {
 		if e := v.handleExit(c, h); e != nil {
 			return *e, nil
 		}
+		afterHC = c.ExitReason() == kvm.ExitIO
 	}
 }
 
