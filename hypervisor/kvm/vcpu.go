@@ -60,6 +60,11 @@ func (c *VCPU) SetImmediateExit(on bool) {
 	*(*uint8)(unsafe.Pointer(&c.run[runOffImmediateExit])) = v
 }
 
+// ImmediateExit reports whether the next KVM_RUN returns at once.
+func (c *VCPU) ImmediateExit() bool {
+	return *(*uint8)(unsafe.Pointer(&c.run[runOffImmediateExit])) != 0
+}
+
 // IOExit describes a KVM_EXIT_IO.
 type IOExit struct {
 	Direction uint8

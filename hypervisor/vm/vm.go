@@ -261,6 +261,9 @@ func (v *VM) loop(h Handler) (Exit, error) {
 		if sig := v.stopSig.Load(); sig != 0 {
 			return Exit{Signal: unix.Signal(sig)}, nil
 		}
+		if !c.ImmediateExit() {
+			afterHC = false // the guest is about to run
+		}
 		v.inRun.Store(true)
 		err := c.Run()
 		v.inRun.Store(false)
