@@ -78,6 +78,10 @@ bench: bin/ukfork test-apps
 	./bin/ukfork bench boot $(APPDIR)/hello.img
 	./bin/ukfork bake --mem 64M -o $(APPDIR)/forkbench.img $(APPDIR)/musl/forkbench
 	./bin/ukfork bench compare $(APPDIR)/forkbench.img 200 8
+	./bin/ukfork bake --mem 64M -o $(APPDIR)/pipebench.img $(APPDIR)/musl/pipebench
+	./bin/ukfork bench compare $(APPDIR)/pipebench.img 64
+	./bin/ukfork bake --mem 64M -o $(APPDIR)/killbench.img $(APPDIR)/musl/killbench
+	./bin/ukfork bench compare $(APPDIR)/killbench.img 500
 
 # The README's demo: bake a sample program and run it.
 demo: bin/ukfork $(APPDIR)/musl/hello
