@@ -73,7 +73,7 @@ static inline int ukf_user_ok(uint64_t p, uint64_t len)
 {
 	if (len == 0)
 		return 1;
-	if (p < 0x1000 || p + len < p)
+	if (p < UKF_USER_MIN || p + len < p) /* program memory only */
 		return 0;
 	return p + len <= ukf_boot->mem_size;
 }
@@ -109,7 +109,7 @@ int64_t ukf_clock_ns(int32_t clk, int64_t *ns);
 /* sys_proc.c */
 extern uint32_t ukf_umask;
 
-/* sys_signal.c: delivery (a later issue) reads the recorded state. */
+/* sys_signal.c: dispositions and the mask, for whoever needs them. */
 struct ukf_ksigaction;
 const struct ukf_ksigaction *ukf_sigaction_get(int sig);
 uint64_t ukf_sigmask_get(void);

@@ -1,6 +1,7 @@
 /* Waiting on descriptors: poll, ppoll, select, pselect6, all through one
- * host poll. Signal masks of ppoll/pselect6 are accepted and not applied
- * until signals are delivered. */
+ * host poll. The signal masks of ppoll and pselect6 are accepted but not
+ * applied during the wait (a signal blocked by the caller's own mask stays
+ * blocked). */
 #include "shim.h"
 
 #define UKF_POLLIN 0x001

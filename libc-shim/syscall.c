@@ -37,6 +37,7 @@ SYS(execve)
 /* sys_signal.c */
 SYS(rt_sigreturn) SYS(rt_sigpending) SYS(kill) SYS(tkill) SYS(tgkill) SYS(pause)
 SYS(rt_sigsuspend) SYS(rt_sigtimedwait) SYS(setitimer) SYS(getitimer) SYS(alarm)
+/* sys_proc.c */
 SYS(setpgid) SYS(setsid)
 /* sys_socket.c */
 SYS(socket) SYS(socketpair) SYS(bind) SYS(connect) SYS(listen) SYS(accept) SYS(accept4)
@@ -60,8 +61,8 @@ static const ukf_sys_fn table[NR_MAX] = {
 	[__NR_mprotect] = sys_mprotect,         /* no page protection: validates only */
 	[__NR_munmap] = sys_munmap,             /* image/heap/stack ranges: no-op */
 	[__NR_brk] = sys_brk,
-	[__NR_rt_sigaction] = sys_rt_sigaction, /* recorded; no delivery yet */
-	[__NR_rt_sigprocmask] = sys_rt_sigprocmask, /* recorded; no delivery yet */
+	[__NR_rt_sigaction] = sys_rt_sigaction,
+	[__NR_rt_sigprocmask] = sys_rt_sigprocmask,
 	[__NR_ioctl] = sys_ioctl,               /* TCGETS, TIOCGWINSZ only */
 	[__NR_pread64] = sys_pread64,
 	[__NR_pwrite64] = sys_pwrite64,
@@ -149,7 +150,7 @@ static const ukf_sys_fn table[NR_MAX] = {
 	[__NR_getresgid] = sys_getresgid,
 	[__NR_getpgid] = sys_getpgid,
 	[__NR_getsid] = sys_getsid,
-	[__NR_sigaltstack] = sys_sigaltstack,   /* recorded; no delivery yet */
+	[__NR_sigaltstack] = sys_sigaltstack, /* SS_AUTODISARM has no effect */
 	[__NR_arch_prctl] = sys_arch_prctl,     /* SET/GET_FS, SET/GET_GS only */
 	[__NR_setrlimit] = sys_setrlimit,       /* recorded, not enforced */
 	[__NR_mlock] = sys_mlock,               /* no-op: never paged out */

@@ -149,6 +149,13 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 		return nil, err
 	}
 	t := kernel.NewInit(pr.FS, o.Stdio, o.Stderr, m.Name)
+	if t.IntrFD() < 0 {
+		v.Close()
+		if ctl != nil {
+			ctl.Close()
+		}
+		return nil, fmt.Errorf("cannot create an eventfd: too many open files?")
+	}
 	t.Trace = o.Trace
 	return &Instance{K: k, Init: t, VM: v, ctl: ctl}, nil
 }

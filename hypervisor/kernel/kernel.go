@@ -247,9 +247,18 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 		fmt.Fprintf(k.errs, "ukfork: %s[%d]: fork: %v\n", t.name, t.Pid, err)
 		return 0, unix.ENOMEM
 	}
+	intr := newIntr()
+	if intr < 0 {
+		cv.Close()
+		k.mu.Lock()
+		delete(k.tasks, pid)
+		k.live--
+		k.mu.Unlock()
+		return 0, unix.EAGAIN
+	}
 	c := &Task{k: k, Pid: pid, parent: t, children: map[int32]*Task{}, VM: cv, name: t.name,
 		FS: t.FS, FDs: t.FDs.Fork(), Cwd: t.Cwd, Trace: t.Trace, Stderr: t.Stderr,
-		Reported: map[uint64]bool{}, stop: make(chan struct{}), intr: newIntr()}
+		Reported: map[uint64]bool{}, stop: make(chan struct{}), intr: intr}
 	// The child sees 0 from fork and its own ids.
 	m := cv.Mem()
 	if a, err := memory.Ptr[abi.HCForkArgs](m, argGPA); err == nil {
@@ -257,6 +266,7 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 	}
 	if bi, err := memory.Ptr[abi.Bootinfo](m, abi.BootinfoAddr); err == nil {
 		bi.Pid, bi.Ppid = pid, t.Pid
+		bi.Sig_pending = 0 // a child starts with no pending signal
 	}
 	k.mu.Lock()
 	c.pgid, c.sid = t.pgid, t.sid

@@ -17,8 +17,14 @@ import (
 // PageSize is the guest page size.
 const PageSize = 4096
 
-// lowest is the first guest address a guest may name: page 0 stays unmapped.
-const lowest = PageSize
+// Guests may name addresses from lowest up, except the exception stack:
+// below lowest are page 0 (unmapped) and the CPU's own tables, page tables
+// and TSS (UKF_BOOTINFO_ADDR and the exception stack in abi.h).
+const (
+	lowest      = 0x10000
+	xstackStart = 0x50000
+	xstackEnd   = 0x60000
+)
 
 // Memory is one VM's RAM, guest-physical [0, Size).
 type Memory struct {
@@ -74,6 +80,9 @@ func (m *Memory) Slice(gpa, n uint64) ([]byte, error) {
 		return nil, nil
 	}
 	if gpa < lowest || gpa >= m.Size() || n > m.Size()-gpa {
+		return nil, unix.EFAULT
+	}
+	if gpa < xstackEnd && gpa+n > xstackStart {
 		return nil, unix.EFAULT
 	}
 	return m.mem[gpa : gpa+n : gpa+n], nil

@@ -17,9 +17,13 @@ func TestSliceBounds(t *testing.T) {
 		gpa, n uint64
 		ok     bool
 	}{
-		{0x1000, 16, true},
+		{0x10000, 16, true},
 		{0, 16, false},         // page 0
 		{0xfff, 1, false},      // still page 0
+		{0x1000, 16, false},    // the GDT
+		{0x6000, 8, false},     // the page tables
+		{0x4fff0, 32, false},   // into the exception stack
+		{0x60000, 8, true},     // the runtime stack
 		{2<<20 - 16, 16, true}, // last bytes
 		{2<<20 - 16, 17, false},
 		{2 << 20, 1, false},
@@ -36,7 +40,7 @@ func TestSliceBounds(t *testing.T) {
 			t.Errorf("Slice(%#x, %#x) = %v, want EFAULT", tc.gpa, tc.n, err)
 		}
 	}
-	if _, err := Ptr[uint64](m, 0x1004); err == nil {
+	if _, err := Ptr[uint64](m, 0x10004); err == nil {
 		t.Error("unaligned Ptr accepted")
 	}
 }

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"fmt"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -45,9 +46,12 @@ func (v *VM) fault(c *kvm.VCPU, vec uint64) *Exit {
 	if c.GetRegs(&regs) != nil || c.GetSregs(&sregs) != nil {
 		return &Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("fault (vector %d); registers unreadable", vec)}
 	}
+	// The frame is on the exception stack, which guests may not name:
+	// read it from the VMM's own view, bounds-checked here.
 	var f faultFrame
-	if p, err := memoryPtr[faultFrame](v, regs.Rsp); err == nil {
-		f = *p
+	host := v.mem.Host()
+	if size := uint64(unsafe.Sizeof(f)); regs.Rsp%8 == 0 && regs.Rsp < uint64(len(host)) && size <= uint64(len(host))-regs.Rsp {
+		f = *(*faultFrame)(unsafe.Pointer(&host[regs.Rsp]))
 	}
 	if f.Vector != vec || vec >= 32 {
 		return &Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("fault (vector %d) with a corrupt exception frame", vec)}
