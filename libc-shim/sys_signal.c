@@ -343,10 +343,31 @@ UKF_SYSCALL0(rt_sigreturn)
 
 /* ---- Delivery ----------------------------------------------------------------- */
 
+/* Take the lowest pending signal in accept: clear its bit (atomically: the
+ * host sets bits concurrently, its siginfo first), then build its siginfo.
+ * No exit: the host wrote all it knows into the boot page. */
 static int64_t take(uint64_t accept, uint8_t *info)
 {
-	struct ukf_hc_sigtake t = { .accept = accept, .info = (uint64_t)(uintptr_t)info };
-	return ukf_hcall(UKF_HC_SIGTAKE, &t);
+	volatile uint64_t *pend = &ukf_boot->sig_pending;
+	for (;;) {
+		uint64_t p = *pend & accept;
+		if (!p)
+			return 0;
+		int sig = __builtin_ctzll(p) + 1;
+		uint64_t bit = BIT(sig);
+		if (!(__atomic_fetch_and(pend, ~bit, __ATOMIC_SEQ_CST) & bit))
+			continue; /* taken meanwhile */
+		struct ukf_siginfo si = ukf_boot->sig_info[sig - 1];
+		memset(info, 0, 128);
+		int32_t *w = (int32_t *)info;
+		w[0] = sig;       /* si_signo */
+		w[2] = si.code;   /* si_code */
+		w[4] = si.pid;    /* si_pid */
+		w[5] = si.uid;    /* si_uid */
+		if (sig == SIGCHLD)
+			w[6] = si.status; /* si_status */
+		return sig;
+	}
 }
 
 /* Calls a handler with SA_RESTART restarts (Linux's -ERESTARTSYS ones). */

@@ -60,7 +60,6 @@ const (
 	HCProcinfo    = C.UKF_HC_PROCINFO
 	HCExecve      = C.UKF_HC_EXECVE
 	HCKill        = C.UKF_HC_KILL
-	HCSigtake     = C.UKF_HC_SIGTAKE
 	HCSigwait     = C.UKF_HC_SIGWAIT
 	HCItimer      = C.UKF_HC_ITIMER
 	HCSetpgid     = C.UKF_HC_SETPGID
@@ -125,7 +124,7 @@ type HCRWArgs C.struct_ukf_hc_rw
 type Stat C.struct_ukf_stat
 type HCPollArgs C.struct_ukf_hc_poll
 type HCIdsArgs C.struct_ukf_hc_ids
-type HCSigtakeArgs C.struct_ukf_hc_sigtake
+type Siginfo C.struct_ukf_siginfo
 type HCItimerArgs C.struct_ukf_hc_itimer
 type Regs C.struct_ukf_regs
 type HCSockArgs C.struct_ukf_hc_sock

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x5
+	Version = 0x6
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -52,7 +52,6 @@ const (
 	HCProcinfo    = 0xc
 	HCExecve      = 0xd
 	HCKill        = 0xe
-	HCSigtake     = 0xf
 	HCSigwait     = 0x20
 	HCItimer      = 0x21
 	HCSetpgid     = 0x22
@@ -133,6 +132,7 @@ type Bootinfo struct {
 	Sig_caught  uint64
 	Sig_waiting uint64
 	Sig_flags   uint64
+	Sig_info    [64]Siginfo
 }
 type HCExitArgs struct {
 	Ret    int64
@@ -239,10 +239,11 @@ type HCIdsArgs struct {
 	Pid int32
 	Arg int32
 }
-type HCSigtakeArgs struct {
-	Ret    int64
-	Accept uint64
-	Info   uint64
+type Siginfo struct {
+	Code   int32
+	Pid    int32
+	Uid    int32
+	Status int32
 }
 type HCItimerArgs struct {
 	Ret         int64

@@ -190,7 +190,7 @@ func readv(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) i
 	}
 	var n int
 	if w, ok := f.File.(vfs.Waitable); ok {
-		n, e = w.ReadWait(bufs, off, f.Nonblock(), p.IntrFD())
+		n, e = w.ReadWait(bufs, off, f.Nonblock(), p)
 	} else {
 		n, e = f.Read(bufs, off)
 	}
@@ -210,7 +210,7 @@ func writev(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) 
 	}
 	var n int
 	if w, ok := f.File.(vfs.Waitable); ok {
-		n, e = w.WriteWait(bufs, off, f.Nonblock(), p.IntrFD())
+		n, e = w.WriteWait(bufs, off, f.Nonblock(), p)
 	} else {
 		n, e = f.Write(bufs, off)
 	}

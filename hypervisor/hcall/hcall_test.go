@@ -144,7 +144,6 @@ func TestHostileArguments(t *testing.T) {
 		{"kill bad signal", abi.HCKill, abi.HCIdsArgs{Pid: 1, Arg: 65}, -int64(unix.EINVAL)},
 		{"kill no such pid", abi.HCKill, abi.HCIdsArgs{Pid: 4242, Arg: 0}, -int64(unix.ESRCH)},
 		{"setpgid negative", abi.HCSetpgid, abi.HCIdsArgs{Pid: 0, Arg: -3}, -int64(unix.EINVAL)},
-		{"sigtake info out of memory", abi.HCSigtake, abi.HCSigtakeArgs{Accept: ^uint64(0), Info: size - 8}, -int64(unix.EFAULT)},
 		{"itimer negative interval", abi.HCItimer, abi.HCItimerArgs{Value_ns: 1, Interval_ns: -1}, -int64(unix.EINVAL)},
 		{"wait4 status out of memory", abi.HCWait4, abi.HCWait4Args{Pid: -1, Status: size - 2}, -int64(unix.EFAULT)},
 		{"wait4 bad options", abi.HCWait4, abi.HCWait4Args{Pid: -1, Options: 0x100}, -int64(unix.EINVAL)},

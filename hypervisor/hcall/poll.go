@@ -67,6 +67,14 @@ func poll(p *kernel.Task, m *memory.Memory, in abi.HCPollArgs, _ *abi.HCPollArgs
 	case in.Timeout >= 0:
 		timeout = int((time.Duration(in.Timeout) + time.Millisecond - 1) / time.Millisecond)
 	}
+	if ready == 0 && timeout != 0 {
+		// Only a poll that must block sees a pending signal, as on Linux.
+		if n, err := unix.Poll(host, 0); err == nil && n > 0 {
+			timeout = 0
+		} else if e := p.PrepareBlock(); e != 0 {
+			return errRet(e)
+		}
+	}
 	intr := len(host)
 	if fd := p.IntrFD(); fd >= 0 {
 		host = append(host, unix.PollFd{Fd: int32(fd), Events: unix.POLLIN})

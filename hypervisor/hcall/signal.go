@@ -15,7 +15,6 @@ import (
 
 func init() {
 	register(abi.HCKill, call(abi.HCKill, kill))
-	register(abi.HCSigtake, call(abi.HCSigtake, sigtake))
 	register(abi.HCSigwait, call(abi.HCSigwait, sigwait))
 	register(abi.HCItimer, call(abi.HCItimer, itimer))
 	register(abi.HCSetpgid, call(abi.HCSetpgid, setpgid))
@@ -29,14 +28,6 @@ func kill(p *kernel.Task, _ *memory.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) 
 		return errRet(unix.ESRCH)
 	}
 	return errRet(p.Kill(in.Pid, int(in.Arg)))
-}
-
-func sigtake(p *kernel.Task, m *memory.Memory, in abi.HCSigtakeArgs, _ *abi.HCSigtakeArgs) int64 {
-	info, err := m.Slice(in.Info, 128)
-	if err != nil {
-		return errRet(unix.EFAULT)
-	}
-	return int64(p.Take(in.Accept, info))
 }
 
 func sigwait(p *kernel.Task, _ *memory.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs) int64 {

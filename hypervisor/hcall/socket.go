@@ -42,7 +42,7 @@ func socket(p *kernel.Task, m *memory.Memory, in abi.HCSockArgs, _ *abi.HCSockAr
 	if !ok {
 		return errRet(unix.ENOTSOCK)
 	}
-	nb, intr := f.Nonblock(), p.IntrFD()
+	nb, intr := f.Nonblock(), p
 	switch in.Op {
 	case abi.SockBind, abi.SockConnect:
 		addr, e := hostAddr(p, m, s, in.Addr, in.Addrlen, in.Op == abi.SockBind)
@@ -333,7 +333,7 @@ func sockmsg(p *kernel.Task, m *memory.Memory, f *vfs.OpenFile, s *vfs.Socket, i
 				return errRet(e)
 			}
 		}
-		n, e := s.Sendmsg(name, bufs, flags&^unix.MSG_NOSIGNAL, nb, p.IntrFD())
+		n, e := s.Sendmsg(name, bufs, flags&^unix.MSG_NOSIGNAL, nb, p)
 		if e == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 {
 			p.SendSelf(int(unix.SIGPIPE))
 		}
@@ -343,7 +343,7 @@ func sockmsg(p *kernel.Task, m *memory.Memory, f *vfs.OpenFile, s *vfs.Socket, i
 		return int64(n)
 	}
 	name := make([]byte, maxSockaddr)
-	n, alen, mflags, e := s.Recvmsg(name, bufs, flags, nb, p.IntrFD())
+	n, alen, mflags, e := s.Recvmsg(name, bufs, flags, nb, p)
 	if e != 0 {
 		return errRet(e)
 	}
@@ -399,7 +399,7 @@ func sendfile(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs
 		}
 		var w int
 		if wt, ok := out.File.(vfs.Waitable); ok {
-			w, e = wt.WriteWait([][]byte{chunk[:n]}, -1, out.Nonblock(), p.IntrFD())
+			w, e = wt.WriteWait([][]byte{chunk[:n]}, -1, out.Nonblock(), p)
 		} else {
 			w, e = out.Write([][]byte{chunk[:n]}, -1)
 		}

@@ -79,12 +79,17 @@ func nanosleep(p *kernel.Task, _ *memory.Memory, in abi.HCClockArgs, _ *abi.HCCl
 	if in.Realtime_ns < 0 {
 		return errRet(unix.EINVAL)
 	}
+	if e := p.PrepareBlock(); e != 0 {
+		return errRet(e)
+	}
 	t := time.NewTimer(time.Duration(in.Realtime_ns))
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return 0
 	case <-p.Interrupted():
+		return errRet(unix.EINTR)
+	case <-p.Signaled():
 		return errRet(unix.EINTR)
 	}
 }

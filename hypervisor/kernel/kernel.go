@@ -258,7 +258,7 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 	}
 	c := &Task{k: k, Pid: pid, parent: t, children: map[int32]*Task{}, VM: cv, name: t.name,
 		FS: t.FS, FDs: t.FDs.Fork(), Cwd: t.Cwd, Trace: t.Trace, Stderr: t.Stderr,
-		Reported: map[uint64]bool{}, stop: make(chan struct{}), intr: intr}
+		Reported: map[uint64]bool{}, stop: make(chan struct{}), intr: intr, sigCh: make(chan struct{}, 1)}
 	// The child sees 0 from fork and its own ids.
 	m := cv.Mem()
 	if a, err := memory.Ptr[abi.HCForkArgs](m, argGPA); err == nil {
@@ -333,9 +333,15 @@ func (t *Task) Wait4(pid int32, options int) (int32, int32, unix.Errno) {
 		}
 		ch := k.changed
 		k.mu.Unlock()
+		// Only a wait that must block sees a pending signal, as on Linux.
+		if e := t.PrepareBlock(); e != 0 {
+			return 0, 0, e
+		}
 		select {
 		case <-ch:
 		case <-t.stop:
+			return 0, 0, unix.EINTR
+		case <-t.sigCh:
 			return 0, 0, unix.EINTR
 		}
 		k.mu.Lock()

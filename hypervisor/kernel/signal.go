@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"encoding/binary"
-	"math/bits"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -50,7 +48,6 @@ const (
 	sigTTOU    = 22
 	sigURG     = 23
 	sigWINCH   = 28
-	sigInfoLen = 128
 )
 
 func defaultAction(sig int) int {
@@ -84,6 +81,7 @@ var (
 	offCaught  = unsafe.Offsetof(abi.Bootinfo{}.Sig_caught)
 	offWaiting = unsafe.Offsetof(abi.Bootinfo{}.Sig_waiting)
 	offFlags   = unsafe.Offsetof(abi.Bootinfo{}.Sig_flags)
+	offInfo    = unsafe.Offsetof(abi.Bootinfo{}.Sig_info)
 )
 
 func (t *Task) load(off uintptr) uint64 {
@@ -122,14 +120,23 @@ func (t *Task) send(sig int, info sigInfo) {
 		}
 		return
 	}
-	t.pending |= bit
-	t.info[sig] = info
+	// The siginfo first, then the pending bit: the guest takes a signal
+	// by clearing its bit, then reads its siginfo.
+	if slot := t.infoSlot(sig); slot != nil {
+		*slot = abi.Siginfo{Code: info.code, Pid: info.pid, Uid: info.uid, Status: info.status}
+	}
 	if p := t.guestWord(offPending); p != nil {
-		atomic.StoreUint64(p, t.pending)
+		atomic.OrUint64(p, bit)
 	}
 	if blocked&bit == 0 || waiting&bit != 0 {
 		t.wake()
 	}
+}
+
+// infoSlot points at sig's siginfo in the guest's boot page; t.sigMu held.
+func (t *Task) infoSlot(sig int) *abi.Siginfo {
+	p := t.guestWord(offInfo + uintptr(sig-1)*unsafe.Sizeof(abi.Siginfo{}))
+	return (*abi.Siginfo)(unsafe.Pointer(p))
 }
 
 // terminate ends t as killed by sig; t.sigMu held.
@@ -146,58 +153,52 @@ func (t *Task) wake() {
 	if t.intr >= 0 {
 		unix.Write(t.intr, []byte{1, 0, 0, 0, 0, 0, 0, 0})
 	}
+	select {
+	case t.sigCh <- struct{}{}:
+	default:
+	}
 	if t.VM != nil {
 		t.VM.Kick()
 	}
 }
 
-// drain clears the wake-up once nothing deliverable is left, unless the
-// task is being stopped. t.sigMu held.
-func (t *Task) drain() {
+// PrepareBlock is called by every host call that may block, before it
+// does: it clears the wake-up, then reports EINTR if a signal is already
+// deliverable (or the task is stopping). A sender sets the pending bit
+// before it writes the eventfd, so no wake-up is lost between the two.
+func (t *Task) PrepareBlock() unix.Errno {
 	select {
 	case <-t.stop:
-		return
+		return unix.EINTR
 	default:
 	}
-	if t.pending&^t.load(offBlocked) != 0 || t.intr < 0 {
-		return
+	if t.intr < 0 {
+		return 0
 	}
 	var b [8]byte
 	unix.Read(t.intr, b[:])
-}
-
-// Take dequeues the lowest pending signal in accept and writes its
-// siginfo_t to info (128 bytes). It returns 0 when none is pending.
-func (t *Task) Take(accept uint64, info []byte) int {
+	select {
+	case <-t.sigCh:
+	default:
+	}
 	t.sigMu.Lock()
 	defer t.sigMu.Unlock()
-	ready := t.pending & accept
-	if ready == 0 {
-		t.drain()
-		return 0
+	if t.load(offPending)&^t.load(offBlocked)&^(1<<(sigKILL-1)) != 0 || t.load(offPending)&t.load(offWaiting) != 0 {
+		t.wake()
+		return unix.EINTR
 	}
-	sig := bits.TrailingZeros64(ready) + 1
-	t.pending &^= 1 << (sig - 1)
-	if p := t.guestWord(offPending); p != nil {
-		atomic.StoreUint64(p, t.pending)
-	}
-	in := t.info[sig]
-	clear(info[:sigInfoLen])
-	le := binary.LittleEndian
-	le.PutUint32(info[0:], uint32(sig))
-	le.PutUint32(info[8:], uint32(in.code))
-	le.PutUint32(info[16:], uint32(in.pid))
-	le.PutUint32(info[20:], uint32(in.uid))
-	if sig == sigCHLD {
-		le.PutUint32(info[24:], uint32(in.status))
-	}
-	t.drain()
-	return sig
+	return 0
 }
+
+// Signaled is ready when a signal wakes t (for waits on channels).
+func (t *Task) Signaled() <-chan struct{} { return t.sigCh }
 
 // SigWait blocks until a signal wakes t or ns pass (ns < 0: forever):
 // EINTR, or EAGAIN on timeout.
 func (t *Task) SigWait(ns int64) unix.Errno {
+	if e := t.PrepareBlock(); e != 0 {
+		return e
+	}
 	timeout := -1
 	if ns >= 0 {
 		timeout = int((ns + 999999) / 1000000)

@@ -60,13 +60,12 @@ type Task struct {
 
 	stopOnce sync.Once
 	stop     chan struct{}
-	intr     int // eventfd: readable while the task must not block
+	intr     int           // eventfd: readable while the task must not block
+	sigCh    chan struct{} // the same, for waits on channels
 
 	// Signals (signal.go), guarded by sigMu.
 	sigMu      sync.Mutex
 	dead       bool // the VM is gone: its memory may not be touched
-	pending    uint64
-	info       [nsig + 1]sigInfo
 	alarm      *time.Timer
 	alarmAt    time.Time
 	alarmEvery time.Duration
@@ -85,6 +84,7 @@ func NewTask(fs *vfs.FS, stdio [3]int, stderr io.Writer) *Task {
 		t.FDs.Install(vfs.NewOpenFile(&vfs.HostFile{FD: fd}, flags), false)
 	}
 	t.intr = newIntr()
+	t.sigCh = make(chan struct{}, 1)
 	return t
 }
 

@@ -28,16 +28,30 @@ func (f *HostFile) Close() {
 func (f *HostFile) PollFD() int { return f.FD }
 
 // Waitable files block: reads and writes wait for the host descriptor and
-// for intr, an eventfd that becomes readable when the waiting task must stop
-// (a signal, or the program ending): then the call gives EINTR.
+// for the waiter's eventfd, which becomes readable when the waiting task
+// must stop (a signal, or the program ending): then the call gives EINTR.
 type Waitable interface {
-	ReadWait(dst [][]byte, off int64, nonblock bool, intr int) (int, unix.Errno)
-	WriteWait(src [][]byte, off int64, nonblock bool, intr int) (int, unix.Errno)
+	ReadWait(dst [][]byte, off int64, nonblock bool, w Waiter) (int, unix.Errno)
+	WriteWait(src [][]byte, off int64, nonblock bool, w Waiter) (int, unix.Errno)
 	PollFD() int
 }
 
-// wait blocks until fd has events or intr fires; nonblock only looks.
-func wait(fd int, events int16, nonblock bool, intr int) unix.Errno {
+// Waiter is the task on whose behalf a call blocks.
+type Waiter interface {
+	IntrFD() int
+	// PrepareBlock is called right before blocking: EINTR when a signal
+	// is already there to deliver.
+	PrepareBlock() unix.Errno
+}
+
+// wait blocks until fd has events or the waiter is interrupted; nonblock
+// only looks. A call only waits once it has found it must: a signal does
+// not cut short an operation that can complete.
+func wait(fd int, events int16, nonblock bool, w Waiter) unix.Errno {
+	intr := -1
+	if w != nil {
+		intr = w.IntrFD()
+	}
 	pfd := []unix.PollFd{{Fd: int32(fd), Events: events}, {Fd: int32(intr), Events: unix.POLLIN}}
 	if intr < 0 {
 		pfd = pfd[:1]
@@ -45,6 +59,15 @@ func wait(fd int, events int16, nonblock bool, intr int) unix.Errno {
 	timeout := -1
 	if nonblock {
 		timeout = 0
+	} else if w != nil {
+		// Look first without blocking: only a call that would block sees
+		// a pending signal.
+		if n, err := unix.Poll(pfd[:1], 0); err == nil && n > 0 {
+			return 0
+		}
+		if e := w.PrepareBlock(); e != 0 {
+			return e
+		}
 	}
 	for {
 		n, err := unix.Poll(pfd, timeout)
@@ -68,7 +91,7 @@ func wait(fd int, events int16, nonblock bool, intr int) unix.Errno {
 // ReadWait reads once data (or EOF) is there. Descriptors ukfork owns are
 // non-blocking on the host: try first, wait only when empty. Borrowed ones
 // (the terminal) may block in the host kernel, so they wait first.
-func (f *HostFile) ReadWait(dst [][]byte, off int64, nonblock bool, intr int) (int, unix.Errno) {
+func (f *HostFile) ReadWait(dst [][]byte, off int64, nonblock bool, intr Waiter) (int, unix.Errno) {
 	if f.Owned {
 		if n, e := f.Read(dst, off); e != unix.EAGAIN || nonblock {
 			return n, e
@@ -88,7 +111,7 @@ func (f *HostFile) ReadWait(dst [][]byte, off int64, nonblock bool, intr int) (i
 
 // WriteWait writes everything unless nonblock (as much as fits) or
 // interrupted (what was written so far, or EINTR).
-func (f *HostFile) WriteWait(src [][]byte, off int64, nonblock bool, intr int) (int, unix.Errno) {
+func (f *HostFile) WriteWait(src [][]byte, off int64, nonblock bool, intr Waiter) (int, unix.Errno) {
 	total := 0
 	first := f.Owned // owned descriptors never block on the host: try first
 	for len(src) > 0 {

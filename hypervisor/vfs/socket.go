@@ -72,7 +72,7 @@ func (s *Socket) Listen(backlog int) unix.Errno {
 }
 
 // Connect connects, waiting for the handshake unless nonblock.
-func (s *Socket) Connect(addr []byte, nonblock bool, intr int) unix.Errno {
+func (s *Socket) Connect(addr []byte, nonblock bool, intr Waiter) unix.Errno {
 	_, e := raw(unix.SYS_CONNECT, uintptr(s.FD), ptr(addr), uintptr(len(addr)))
 	if e != unix.EINPROGRESS || nonblock {
 		return e
@@ -88,7 +88,7 @@ func (s *Socket) Connect(addr []byte, nonblock bool, intr int) unix.Errno {
 }
 
 // Accept takes a connection; addr receives the peer's host address.
-func (s *Socket) Accept(addr []byte, flags int, nonblock bool, intr int) (*OpenFile, int, unix.Errno) {
+func (s *Socket) Accept(addr []byte, flags int, nonblock bool, intr Waiter) (*OpenFile, int, unix.Errno) {
 	for {
 		alen := uint32(len(addr))
 		fd, e := raw(unix.SYS_ACCEPT4, uintptr(s.FD), ptr(addr), uintptr(unsafe.Pointer(&alen)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
@@ -135,7 +135,7 @@ func (s *Socket) Shutdown(how int) unix.Errno {
 
 // Sendmsg sends iov to name (nil: the connected peer), waiting for room
 // unless nonblock.
-func (s *Socket) Sendmsg(name []byte, iov [][]byte, flags int, nonblock bool, intr int) (int, unix.Errno) {
+func (s *Socket) Sendmsg(name []byte, iov [][]byte, flags int, nonblock bool, intr Waiter) (int, unix.Errno) {
 	msg, keep := msghdr(name, iov)
 	for {
 		n, e := raw(unix.SYS_SENDMSG, uintptr(s.FD), uintptr(unsafe.Pointer(msg)), uintptr(flags|unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT))
@@ -151,7 +151,7 @@ func (s *Socket) Sendmsg(name []byte, iov [][]byte, flags int, nonblock bool, in
 
 // Recvmsg receives into iov; name receives the sender's host address.
 // It returns the bytes, the address length and msg_flags.
-func (s *Socket) Recvmsg(name []byte, iov [][]byte, flags int, nonblock bool, intr int) (int, int, int, unix.Errno) {
+func (s *Socket) Recvmsg(name []byte, iov [][]byte, flags int, nonblock bool, intr Waiter) (int, int, int, unix.Errno) {
 	msg, keep := msghdr(name, iov)
 	for {
 		n, e := raw(unix.SYS_RECVMSG, uintptr(s.FD), uintptr(unsafe.Pointer(msg)), uintptr(flags|unix.MSG_DONTWAIT))

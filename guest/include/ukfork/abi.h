@@ -20,7 +20,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 5
+#define UKF_ABI_VERSION 6
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-physical address */
@@ -105,6 +105,13 @@ struct ukf_regs {
 #define UKF_HOSTNAME_MAX 65
 
 #ifndef __ASSEMBLY__
+struct ukf_siginfo {
+	int32_t code;   /* si_code */
+	int32_t pid;    /* si_pid */
+	int32_t uid;    /* si_uid */
+	int32_t status; /* si_status (SIGCHLD) */
+};
+
 struct ukf_bootinfo {
 	uint32_t magic;
 	uint32_t abi_version;
@@ -133,6 +140,9 @@ struct ukf_bootinfo {
 	uint64_t sig_caught;   /* guest: a handler is installed */
 	uint64_t sig_waiting;  /* guest: waited for by sigtimedwait (wakes it though blocked) */
 	uint64_t sig_flags;    /* guest: UKF_SIGF_* */
+	/* What the host knows of each pending signal, written before its
+	 * pending bit is set; the guest clears the bit (atomically) to take it. */
+	struct ukf_siginfo sig_info[64];
 };
 #define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
 #endif
@@ -156,7 +166,6 @@ struct ukf_bootinfo {
 #define UKF_HC_PROCINFO        12  /* struct ukf_hc_procinfo */
 #define UKF_HC_EXECVE          13  /* struct ukf_hc_path: the program is being replaced */
 #define UKF_HC_KILL            14  /* struct ukf_hc_ids: pid, signal */
-#define UKF_HC_SIGTAKE         15  /* struct ukf_hc_sigtake */
 #define UKF_HC_OPENAT          16  /* struct ukf_hc_path */
 #define UKF_HC_CLOSE           17  /* struct ukf_hc_fd */
 #define UKF_HC_READV           18  /* struct ukf_hc_rw */
@@ -236,15 +245,6 @@ struct ukf_hc_ids {
 	int64_t ret;            /* OUT */
 	int32_t pid;            /* IN */
 	int32_t arg;            /* IN: signal, process group */
-};
-#endif
-
-#ifndef __ASSEMBLY__
-/* Dequeue the lowest pending signal in accept: ret is its number or 0. */
-struct ukf_hc_sigtake {
-	int64_t ret;            /* OUT */
-	uint64_t accept;        /* IN: signals that may be taken (bit n-1) */
-	UKF_GUEST_PTR(void *) info; /* IN: a 128-byte siginfo_t, filled in */
 };
 #endif
 
