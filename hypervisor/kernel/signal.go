@@ -29,25 +29,25 @@ type sigInfo struct {
 
 // Linux si_code values.
 const (
-	siUser     = 0
-	siKernel   = 0x80
-	cldExited  = 1
-	cldKilled  = 2
-	cldDumped  = 3
-	sigCHLD    = 17
-	sigALRM    = 14
-	sigPIPE    = 13
-	actTerm    = 0
-	actIgnore  = 1
-	actStop    = 2
-	sigSTOP    = 19
-	sigKILL    = 9
-	sigCONT    = 18
-	sigTSTP    = 20
-	sigTTIN    = 21
-	sigTTOU    = 22
-	sigURG     = 23
-	sigWINCH   = 28
+	siUser    = 0
+	siKernel  = 0x80
+	cldExited = 1
+	cldKilled = 2
+	cldDumped = 3
+	sigCHLD   = 17
+	sigALRM   = 14
+	sigPIPE   = 13
+	actTerm   = 0
+	actIgnore = 1
+	actStop   = 2
+	sigSTOP   = 19
+	sigKILL   = 9
+	sigCONT   = 18
+	sigTSTP   = 20
+	sigTTIN   = 21
+	sigTTOU   = 22
+	sigURG    = 23
+	sigWINCH  = 28
 )
 
 func defaultAction(sig int) int {
