@@ -31,21 +31,27 @@ func pipe(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) in
 	if e != 0 {
 		return errRet(e)
 	}
-	cloexec := flags&unix.O_CLOEXEC != 0
-	rfd, e := p.FDs.Install(r, cloexec)
+	return installPair(p, r, w, flags&unix.O_CLOEXEC != 0, out)
+}
+
+// installPair gives two new descriptions (a pipe's ends, a socketpair) the
+// lowest free descriptors and writes them to out (two int32s); on failure
+// nothing stays open.
+func installPair(p *kernel.Task, a, b *vfs.OpenFile, cloexec bool, out []byte) int64 {
+	fa, e := p.FDs.Install(a, cloexec)
 	if e != 0 {
-		r.Close()
-		w.Close()
+		a.File.Close()
+		b.File.Close()
 		return errRet(e)
 	}
-	wfd, e := p.FDs.Install(w, cloexec)
+	fb, e := p.FDs.Install(b, cloexec)
 	if e != 0 {
-		p.FDs.Close(rfd)
-		w.Close()
+		p.FDs.Close(fa)
+		b.File.Close()
 		return errRet(e)
 	}
-	le32put(out[0:], uint32(rfd))
-	le32put(out[4:], uint32(wfd))
+	le32put(out[0:], uint32(fa))
+	le32put(out[4:], uint32(fb))
 	return 0
 }
 

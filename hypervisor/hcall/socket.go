@@ -67,7 +67,7 @@ func socket(p *kernel.Task, m *memory.Memory, in abi.HCSockArgs, _ *abi.HCSockAr
 		}
 		fd, e := p.FDs.Install(nf, flags&unix.SOCK_CLOEXEC != 0)
 		if e != 0 {
-			nf.Release()
+			nf.File.Close()
 			return errRet(e)
 		}
 		if in.Addr != 0 {
@@ -116,7 +116,7 @@ func newSocket(p *kernel.Task, m *memory.Memory, in abi.HCSockArgs) int64 {
 		}
 		fd, e := p.FDs.Install(f, cloexec)
 		if e != 0 {
-			f.Release()
+			f.File.Close()
 			return errRet(e)
 		}
 		return int64(fd)
@@ -132,21 +132,7 @@ func newSocket(p *kernel.Task, m *memory.Memory, in abi.HCSockArgs) int64 {
 	if e != 0 {
 		return errRet(e)
 	}
-	fa, e := p.FDs.Install(a, cloexec)
-	if e != 0 {
-		a.Release()
-		b.Release()
-		return errRet(e)
-	}
-	fb, e := p.FDs.Install(b, cloexec)
-	if e != 0 {
-		p.FDs.Close(fa)
-		b.Release()
-		return errRet(e)
-	}
-	le32put(out[0:], uint32(fa))
-	le32put(out[4:], uint32(fb))
-	return 0
+	return installPair(p, a, b, cloexec, out)
 }
 
 // hostAddr reads a guest sockaddr and makes it a host one: AF_UNIX names
