@@ -1,7 +1,9 @@
 # ukfork build: the guest runtime (freestanding C, embedded into the binary)
 # and bin/ukfork. `make test` runs everything CI runs.
 
-GO        ?= go
+GO        ?= $(shell command -v go || echo /usr/local/go/bin/go)
+# Tests run `go tool cgo` themselves: the same go must be on PATH.
+export PATH := $(dir $(GO)):$(PATH)
 CC        ?= gcc
 MUSLCC    ?= musl-gcc
 BUILD     := guest/build
