@@ -16,9 +16,10 @@ import (
 //
 //  1. finds the parent's chunks that hold private (written-since) pages,
 //     through /proc/self/pagemap (~50 us for 64 MiB);
-//  2. copies just those chunks' pages into one new segment and remaps the
-//     parent's chunks onto it, dropping its private copies;
-//  3. maps the child's range from the same chunk table.
+//  2. copies the chunks with many such pages into one new segment and
+//     remaps the parent's chunks onto it, dropping its private copies;
+//  3. maps the child's range from the same chunk table, and copies into it
+//     the few private pages of the other chunks.
 //
 // So a fork costs what the parent changed since its last fork, not what it
 // holds: a prefork master forks as fast the hundredth time as the first.
@@ -119,14 +120,20 @@ func (m *Memory) mapChunks(first, last int) error {
 // Fork returns a copy-on-write clone of m. m must not change meanwhile (its
 // vCPU is stopped at the fork hypercall).
 func (m *Memory) Fork() (*Memory, error) {
+	first := m.shared
 	if m.shared {
 		// First fork: freeze the memfd by remapping ourselves private.
 		m.shared = false
 		if err := m.mapChunks(0, len(m.chunks)); err != nil {
 			return nil, err
 		}
-	} else if err := m.materialize(); err != nil {
-		return nil, err
+	}
+	var overlay []uint64
+	if !first {
+		var err error
+		if overlay, err = m.materialize(); err != nil {
+			return nil, err
+		}
 	}
 	mem, err := unix.Mmap(-1, 0, len(m.mem), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
@@ -140,40 +147,59 @@ func (m *Memory) Fork() (*Memory, error) {
 		c.Close()
 		return nil, err
 	}
+	for _, p := range overlay {
+		copy(c.mem[p*PageSize:(p+1)*PageSize], m.mem[p*PageSize:(p+1)*PageSize])
+	}
 	return c, nil
 }
 
-// materialize moves the chunks holding private pages into a new segment;
-// when the chunk table has grown too fragmented it moves all of them.
-func (m *Memory) materialize() error {
+// A chunk with at most overlayPages private pages stays as it is in the
+// parent: the child maps the same segment and gets copies of those pages.
+// Remapping the parent would make it fault again on every page of the chunk
+// it touches, and a fault costs far more than copying a page (most of all
+// under nested virtualisation); the runtime's stack and data, the boot page
+// and the program's stack are written between any two forks.
+const overlayPages = 16
+
+// materialize moves the chunks holding many private pages into a new
+// segment (all of them when the chunk table has grown too fragmented) and
+// returns the private pages of the others, which the child copies.
+func (m *Memory) materialize() ([]uint64, error) {
 	priv, err := m.privatePages(0, m.Size())
 	if err != nil {
-		return err
+		return nil, err
+	}
+	perChunk := map[int]int{}
+	for _, p := range priv {
+		perChunk[int(p*PageSize/chunkSize)]++
 	}
 	var dirty []int
+	var overlay []uint64
 	for _, p := range priv {
 		c := int(p * PageSize / chunkSize)
-		if len(dirty) == 0 || dirty[len(dirty)-1] != c {
+		if perChunk[c] <= overlayPages {
+			overlay = append(overlay, p)
+		} else if len(dirty) == 0 || dirty[len(dirty)-1] != c {
 			dirty = append(dirty, c)
 		}
 	}
 	if len(dirty) == 0 {
-		return nil
+		return overlay, nil
 	}
 	if m.runs()+2*countRuns(dirty) > maxRuns {
-		dirty = dirty[:0]
+		dirty, overlay = dirty[:0], nil
 		for c := range m.chunks {
 			dirty = append(dirty, c)
 		}
 	}
 	seg, err := newSegment(uint64(len(dirty)) * chunkSize)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for slot, c := range dirty {
 		if err := m.copyChunk(c, seg, uint64(slot)*chunkSize); err != nil {
 			seg.closeFD()
-			return err
+			return nil, err
 		}
 	}
 	for slot, c := range dirty {
@@ -188,11 +214,11 @@ func (m *Memory) materialize() error {
 			j++
 		}
 		if err := m.mapChunks(dirty[i], dirty[j-1]+1); err != nil {
-			return err
+			return nil, err
 		}
 		i = j
 	}
-	return nil
+	return overlay, nil
 }
 
 // countRuns counts the runs of consecutive numbers in a sorted list.

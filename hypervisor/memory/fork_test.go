@@ -66,8 +66,10 @@ func TestForkIsolation(t *testing.T) {
 	expect(t, p, 0x100000, 3<<20, 6, "parent after all children closed")
 }
 
-// TestForkCostsWhatChanged: a parent that forks again without writing copies
-// nothing, and its children hold no private memory of their own.
+// TestForkCostsWhatChanged: a fork copies what the parent changed since its
+// last fork, never what it merely holds: a few changed pages are copied to
+// the child and stay private in the parent; a chunk with many is moved into
+// a shared segment; untouched memory is shared.
 func TestForkCostsWhatChanged(t *testing.T) {
 	p, _ := New(64 << 20)
 	defer p.Close()
@@ -89,15 +91,31 @@ func TestForkCostsWhatChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	if r := p.Resident(); r != 0 {
-		t.Errorf("parent holds %d private bytes after second fork", r)
+	if r := p.Resident(); r != 4096 {
+		t.Errorf("parent holds %d private bytes after the second fork, want its one page", r)
+	}
+	if r := c2.Resident(); r != 4096 {
+		t.Errorf("child holds %d private bytes, want the one copied page", r)
 	}
 	expect(t, c2, 0x400000, 4096, 8, "second child, changed page")
 	expect(t, c2, 0x401000, 4096, 7, "second child, unchanged page")
 	expect(t, c1, 0x400000, 4096, 7, "first child keeps its view")
-	if r := c2.Resident(); r != 0 {
-		t.Errorf("child holds %d private bytes before writing", r)
+
+	fill(t, p, 0x800000, 32*4096, 9) // a chunk with many changed pages
+	c3, err := p.Fork()
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer c3.Close()
+	if r := p.Resident(); r != 4096 {
+		t.Errorf("parent holds %d private bytes after the third fork: the busy chunk should be shared", r)
+	}
+	if r := c3.Resident(); r != 4096 {
+		t.Errorf("third child holds %d private bytes", r)
+	}
+	expect(t, c3, 0x800000, 32*4096, 9, "third child, busy chunk")
+	expect(t, c3, 0x400000, 4096, 8, "third child, the page copied twice")
+	expect(t, c2, 0x800000, 4096, 7, "second child unaffected")
 }
 
 // TestDiscardAfterFork: discarded memory reads zero in the VM that discards
