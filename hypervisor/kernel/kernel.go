@@ -29,6 +29,7 @@ type Kernel struct {
 	live     int // processes not yet reaped, the first included
 	maxProcs int
 	changed  chan struct{} // closed and replaced whenever a process exits
+	stopping bool          // StopAll ran: no new process may start
 	done     chan struct{} // closed when the first process has exited
 	initExit vm.Exit
 	wg       sync.WaitGroup
@@ -119,6 +120,11 @@ func (k *Kernel) NextPid() int32 {
 
 func (k *Kernel) run(t *Task) {
 	k.wg.Add(1)
+	k.runAdded(t)
+}
+
+// runAdded runs t's VM; k.wg already counts it.
+func (k *Kernel) runAdded(t *Task) {
 	go func() {
 		defer k.wg.Done()
 		exit, err := t.VM.Run(k.handler(t))
@@ -146,9 +152,10 @@ func (k *Kernel) Done() <-chan struct{} { return k.done }
 // StopAll ends every running process as if killed by sig.
 func (k *Kernel) StopAll(sig unix.Signal) {
 	k.mu.Lock()
+	k.stopping = true // forks in flight give up instead of starting
 	var ts []*Task
 	for _, t := range k.tasks {
-		if t.state == running {
+		if t != nil && t.state == running {
 			ts = append(ts, t)
 		}
 	}
@@ -269,11 +276,21 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 		bi.Sig_pending = 0 // a child starts with no pending signal
 	}
 	k.mu.Lock()
+	if k.stopping {
+		delete(k.tasks, pid)
+		k.live--
+		k.mu.Unlock()
+		cv.Close()
+		c.FDs.CloseAll()
+		c.Free()
+		return 0, unix.EINTR
+	}
 	c.pgid, c.sid = t.pgid, t.sid
 	k.tasks[pid] = c
 	t.children[pid] = c
+	k.wg.Add(1) // under k.mu: Wait cannot miss it
 	k.mu.Unlock()
-	k.run(c)
+	k.runAdded(c)
 	return pid, 0
 }
 
