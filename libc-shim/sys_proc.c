@@ -129,10 +129,12 @@ UKF_SYSCALL2(set_robust_list, uint64_t, head, uint64_t, len)
 #define UKF_PR_SET_DUMPABLE 4
 #define UKF_PR_SET_NAME 15
 #define UKF_PR_GET_NAME 16
+#define UKF_PR_SET_CHILD_SUBREAPER 36
+#define UKF_PR_GET_CHILD_SUBREAPER 37
 #define UKF_PR_SET_NO_NEW_PRIVS 38
 #define UKF_PR_GET_NO_NEW_PRIVS 39
 static char comm[16];
-static int dumpable = 1, no_new_privs;
+static int dumpable = 1, no_new_privs, subreaper;
 
 UKF_SYSCALL5(prctl, int32_t, op, uint64_t, a2, uint64_t, a3, uint64_t, a4, uint64_t, a5)
 {
@@ -171,6 +173,16 @@ UKF_SYSCALL5(prctl, int32_t, op, uint64_t, a2, uint64_t, a3, uint64_t, a4, uint6
 		return 0;
 	case UKF_PR_GET_NO_NEW_PRIVS:
 		return no_new_privs;
+	case UKF_PR_SET_CHILD_SUBREAPER:
+		/* Orphans always go to the program's first process: accepted
+		 * (as a no-op) so programs that ask for it work unchanged. */
+		subreaper = a2 != 0;
+		return 0;
+	case UKF_PR_GET_CHILD_SUBREAPER:
+		if (!ukf_user_ok(a2, 4))
+			return -EFAULT;
+		*UKF_UPTR(int32_t, a2) = subreaper;
+		return 0;
 	default:
 		return -EINVAL;
 	}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -61,5 +62,24 @@ int main(void)
 	printf("parent: WNOHANG while running %d\n", waitpid(pid, &st, WNOHANG));
 	waitpid(pid, &st, 0);
 	printf("parent: then %d\n", WEXITSTATUS(st));
+
+	/* An orphan is adopted by the first process (a subreaper natively). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	int p[2];
+	pipe(p);
+	pid = fork();
+	if (pid == 0) {
+		if (fork() == 0) {
+			char c;
+			read(p[0], &c, 1); /* until the middle process is gone */
+			printf("orphan: adopted by the first process %d\n", getppid() == parent);
+			_exit(9);
+		}
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	write(p[1], "x", 1);
+	pid_t w2 = wait(&st);
+	printf("parent: reaped the orphan %d with %d\n", w2 > 0, WEXITSTATUS(st));
 	return 0;
 }
