@@ -109,11 +109,6 @@ int64_t ukf_clock_ns(int32_t clk, int64_t *ns);
 /* sys_proc.c */
 extern uint32_t ukf_umask;
 
-/* sys_signal.c: dispositions and the mask, for whoever needs them. */
-struct ukf_ksigaction;
-const struct ukf_ksigaction *ukf_sigaction_get(int sig);
-uint64_t ukf_sigmask_get(void);
-
 /* exec.c: the loader, reusable by a later execve. */
 struct ukf_elf_info {
 	uint64_t entry;     /* bias-adjusted entry point */

@@ -56,13 +56,6 @@ static void publish(void)
 	b->sig_flags = (actions[SIGCHLD].flags & SA_NOCLDWAIT) ? UKF_SIGF_NOCLDWAIT : 0;
 }
 
-const struct ukf_ksigaction *ukf_sigaction_get(int sig)
-{
-	return sig >= 1 && sig <= UKF_NSIG ? &actions[sig] : 0;
-}
-
-uint64_t ukf_sigmask_get(void) { return blocked; }
-
 void ukf_signal_exec(void)
 {
 	for (int sig = 1; sig <= UKF_NSIG; sig++) {

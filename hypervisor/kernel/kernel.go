@@ -146,9 +146,6 @@ func (k *Kernel) Wait() vm.Exit {
 	return k.initExit
 }
 
-// Done is closed when the first process has exited.
-func (k *Kernel) Done() <-chan struct{} { return k.done }
-
 // StopAll ends every running process as if killed by sig.
 func (k *Kernel) StopAll(sig unix.Signal) {
 	k.mu.Lock()
@@ -165,9 +162,6 @@ func (k *Kernel) StopAll(sig unix.Signal) {
 		t.VM.Stop(sig)
 	}
 }
-
-// Init is the program's first process.
-func (k *Kernel) Init() *Task { return k.init }
 
 // exited turns t into a zombie, hands its children to the first process and
 // wakes waiters. The VM and descriptors are released at once: a zombie
@@ -376,13 +370,6 @@ func waitMatch(t, c *Task, pid int32) bool {
 	default:
 		return c.pgid == -pid
 	}
-}
-
-// Counts reports live processes, for tests and `ukfork ps`.
-func (k *Kernel) Counts() (live int) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.live
 }
 
 // NewInit prepares the first process of a program.

@@ -21,7 +21,6 @@ type System struct {
 	fd        int
 	runSize   int
 	cpuid     []CPUIDEntry2
-	syncRegs  bool
 	tscKHzCap bool
 }
 
@@ -55,7 +54,6 @@ func open() (*System, error) {
 		return nil, fmt.Errorf("kvm: KVM_GET_VCPU_MMAP_SIZE: %w", err)
 	}
 	s.runSize = int(n)
-	s.syncRegs = s.check(CapSyncRegs) > 0
 	s.tscKHzCap = s.check(CapGetTSCKHz) > 0
 	if s.cpuid, err = s.supportedCPUID(); err != nil {
 		unix.Close(fd)
@@ -71,9 +69,6 @@ func (s *System) check(c uintptr) int {
 	}
 	return int(v)
 }
-
-// SyncRegs reports KVM_CAP_SYNC_REGS.
-func (s *System) SyncRegs() bool { return s.syncRegs }
 
 // CPUID returns the supported CPUID entries (shared; do not modify).
 func (s *System) CPUID() []CPUIDEntry2 { return s.cpuid }

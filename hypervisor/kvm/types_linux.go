@@ -32,12 +32,9 @@ const (
 	ioctlGetXCRs             = C.KVM_GET_XCRS
 	ioctlSetXCRs             = C.KVM_SET_XCRS
 	ioctlGetTSCKHz           = C.KVM_GET_TSC_KHZ
-	ioctlGetFPU              = C.KVM_GET_FPU
-	ioctlSetFPU              = C.KVM_SET_FPU
 	ioctlGetXSAVE            = C.KVM_GET_XSAVE
 	ioctlSetXSAVE            = C.KVM_SET_XSAVE
 
-	CapSyncRegs  = C.KVM_CAP_SYNC_REGS
 	CapGetTSCKHz = C.KVM_CAP_GET_TSC_KHZ
 	CapXCRs      = C.KVM_CAP_XCRS
 
@@ -53,9 +50,6 @@ const (
 
 	IODirOut = C.KVM_EXIT_IO_OUT
 
-	SyncRegsRegs  = C.KVM_SYNC_X86_REGS
-	SyncRegsSregs = C.KVM_SYNC_X86_SREGS
-
 	maxCPUIDEntries = 256
 )
 
@@ -63,7 +57,6 @@ type Regs C.struct_kvm_regs
 type Sregs C.struct_kvm_sregs
 type Segment C.struct_kvm_segment
 type DTable C.struct_kvm_dtable
-type FPU C.struct_kvm_fpu
 type UserspaceMemoryRegion C.struct_kvm_userspace_memory_region
 type MSREntry C.struct_kvm_msr_entry
 type msrsHeader C.struct_kvm_msrs

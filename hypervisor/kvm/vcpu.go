@@ -133,12 +133,6 @@ func (c *VCPU) SetSregs(s *Sregs) error {
 	return c.ioctlPtr(ioctlSetSregs, unsafe.Pointer(s), "KVM_SET_SREGS")
 }
 
-// GetFPU reads the FPU state.
-func (c *VCPU) GetFPU(f *FPU) error { return c.ioctlPtr(ioctlGetFPU, unsafe.Pointer(f), "KVM_GET_FPU") }
-
-// SetFPU writes the FPU state.
-func (c *VCPU) SetFPU(f *FPU) error { return c.ioctlPtr(ioctlSetFPU, unsafe.Pointer(f), "KVM_SET_FPU") }
-
 type msrBuf struct {
 	hdr     msrsHeader
 	entries [16]MSREntry

@@ -24,12 +24,9 @@ const (
 	ioctlGetXCRs             = 0x8188aea6
 	ioctlSetXCRs             = 0x4188aea7
 	ioctlGetTSCKHz           = 0xaea3
-	ioctlGetFPU              = 0x81a0ae8c
-	ioctlSetFPU              = 0x41a0ae8d
 	ioctlGetXSAVE            = 0x9000aea4
 	ioctlSetXSAVE            = 0x5000aea5
 
-	CapSyncRegs  = 0x4a
 	CapGetTSCKHz = 0x3d
 	CapXCRs      = 0x38
 
@@ -44,9 +41,6 @@ const (
 	ExitIntr          = 0xa
 
 	IODirOut = 0x1
-
-	SyncRegsRegs  = 0x1
-	SyncRegsSregs = 0x2
 
 	maxCPUIDEntries = 256
 )
@@ -110,19 +104,6 @@ type DTable struct {
 	Base    uint64
 	Limit   uint16
 	Padding [3]uint16
-}
-type FPU struct {
-	Fpr    [8][16]uint8
-	Fcw    uint16
-	Fsw    uint16
-	Ftwx   uint8
-	Pad1   uint8
-	Opcode uint16
-	Ip     uint64
-	Dp     uint64
-	Xmm    [16][16]uint8
-	Mxcsr  uint32
-	Pad2   uint32
 }
 type UserspaceMemoryRegion struct {
 	Slot            uint32

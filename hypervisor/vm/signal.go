@@ -9,6 +9,7 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kvm"
+	"github.com/ukfork/ukfork/hypervisor/memory"
 )
 
 // Kick makes a running guest take its pending signals: its vCPU leaves
@@ -53,7 +54,7 @@ func (v *VM) inject(c *kvm.VCPU) {
 		})
 		return
 	}
-	f, err := memoryPtr[abi.Regs](v, abi.RegsAt)
+	f, err := memory.Ptr[abi.Regs](v.mem, abi.RegsAt)
 	if err != nil {
 		return
 	}

@@ -311,5 +311,3 @@ func (v *VM) handleExit(c *kvm.VCPU, h Handler) *Exit {
 		return v.crash(c, fmt.Sprintf("unexpected KVM exit %d", r))
 	}
 }
-
-func memoryPtr[T any](v *VM, gpa uint64) (*T, error) { return memory.Ptr[T](v.mem, gpa) }
