@@ -1,6 +1,8 @@
 package hcall
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
@@ -50,8 +52,8 @@ func installPair(p *kernel.Task, a, b *vfs.OpenFile, cloexec bool, out []byte) i
 		b.File.Close()
 		return errRet(e)
 	}
-	le32put(out[0:], uint32(fa))
-	le32put(out[4:], uint32(fb))
+	binary.LittleEndian.PutUint32(out[0:], uint32(fa))
+	binary.LittleEndian.PutUint32(out[4:], uint32(fb))
 	return 0
 }
 

@@ -2,6 +2,7 @@ package hcall
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -140,8 +141,8 @@ func iovecs(m *memory.Memory, iov, cnt uint64) ([][]byte, unix.Errno) {
 	bufs := make([][]byte, 0, cnt)
 	var total uint64
 	for i := uint64(0); i < cnt; i++ {
-		base := le64(raw[i*16:])
-		n := le64(raw[i*16+8:])
+		base := binary.LittleEndian.Uint64(raw[i*16:])
+		n := binary.LittleEndian.Uint64(raw[i*16+8:])
 		if n > 1<<63-1 {
 			return nil, unix.EINVAL
 		}
@@ -157,8 +158,6 @@ func iovecs(m *memory.Memory, iov, cnt uint64) ([][]byte, unix.Errno) {
 	}
 	return bufs, 0
 }
-
-func le64(b []byte) uint64 { return *(*uint64)(unsafe.Pointer(&b[0])) }
 
 // rwArgs validates what readv and writev share.
 func rwArgs(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [][]byte, int64, unix.Errno) {

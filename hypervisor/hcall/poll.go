@@ -1,6 +1,7 @@
 package hcall
 
 import (
+	"encoding/binary"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -39,8 +40,8 @@ func poll(p *kernel.Task, m *memory.Memory, in abi.HCPollArgs, _ *abi.HCPollArgs
 	ready := 0
 	for i := 0; i < n; i++ {
 		e := raw[i*8:]
-		fd := int32(le32(e))
-		events := int16(uint16(e[4]) | uint16(e[5])<<8)
+		fd := int32(binary.LittleEndian.Uint32(e))
+		events := int16(binary.LittleEndian.Uint16(e[4:]))
 		hostOf[i] = -1
 		if fd < 0 {
 			continue
@@ -105,7 +106,7 @@ func poll(p *kernel.Task, m *memory.Memory, in abi.HCPollArgs, _ *abi.HCPollArgs
 		return errRet(unix.EINTR)
 	}
 	for i := 0; i < n; i++ {
-		raw[i*8+6], raw[i*8+7] = byte(revents[i]), byte(uint16(revents[i])>>8)
+		binary.LittleEndian.PutUint16(raw[i*8+6:], uint16(revents[i]))
 	}
 	return int64(ready)
 }
@@ -113,8 +114,4 @@ func poll(p *kernel.Task, m *memory.Memory, in abi.HCPollArgs, _ *abi.HCPollArgs
 func isWaitable(f *vfs.OpenFile) bool {
 	_, ok := f.File.(vfs.Waitable)
 	return ok
-}
-
-func le32(b []byte) uint32 {
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }

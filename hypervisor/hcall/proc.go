@@ -1,6 +1,8 @@
 package hcall
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
@@ -75,15 +77,11 @@ func wait4(p *kernel.Task, m *memory.Memory, in abi.HCWait4Args, _ *abi.HCWait4A
 	}
 	if pid > 0 {
 		if status != nil {
-			le32put(status, uint32(ws))
+			binary.LittleEndian.PutUint32(status, uint32(ws))
 		}
 		clear(rusage)
 	}
 	return int64(pid)
-}
-
-func le32put(b []byte, v uint32) {
-	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }
 
 func procinfo(p *kernel.Task, _ *memory.Memory, _ abi.HCProcinfoArgs, out *abi.HCProcinfoArgs) int64 {

@@ -66,23 +66,17 @@ func setsid(p *kernel.Task, _ *memory.Memory, _ abi.HCIdsArgs, _ *abi.HCIdsArgs)
 }
 
 func getpgid(p *kernel.Task, _ *memory.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
-	if in.Pid < 0 {
-		return errRet(unix.ESRCH)
-	}
-	g, e := p.Getpgid(in.Pid)
+	pgid, _, e := p.Ids(in.Pid)
 	if e != 0 {
 		return errRet(e)
 	}
-	return int64(g)
+	return int64(pgid)
 }
 
 func getsid(p *kernel.Task, _ *memory.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
-	if in.Pid < 0 {
-		return errRet(unix.ESRCH)
-	}
-	s, e := p.Getsid(in.Pid)
+	_, sid, e := p.Ids(in.Pid)
 	if e != 0 {
 		return errRet(e)
 	}
-	return int64(s)
+	return int64(sid)
 }

@@ -342,31 +342,22 @@ func (t *Task) find(pid int32) *Task {
 	return c
 }
 
-// Getpgid and Getsid answer getpgid(2) and getsid(2).
-func (t *Task) Getpgid(pid int32) (int32, unix.Errno) {
+// Ids returns the process group and session of pid (0: t), for
+// getpgid(2) and getsid(2).
+func (t *Task) Ids(pid int32) (pgid, sid int32, e unix.Errno) {
+	if pid < 0 {
+		return 0, 0, unix.ESRCH
+	}
 	if t.k == nil {
-		return t.pgid, 0
+		return t.pgid, t.sid, 0
 	}
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
 	c := t.find(pid)
 	if c == nil {
-		return 0, unix.ESRCH
+		return 0, 0, unix.ESRCH
 	}
-	return c.pgid, 0
-}
-
-func (t *Task) Getsid(pid int32) (int32, unix.Errno) {
-	if t.k == nil {
-		return t.sid, 0
-	}
-	t.k.mu.Lock()
-	defer t.k.mu.Unlock()
-	c := t.find(pid)
-	if c == nil {
-		return 0, unix.ESRCH
-	}
-	return c.sid, 0
+	return c.pgid, c.sid, 0
 }
 
 // Setpgid moves pid (t or a child of t) into process group pgid, as
