@@ -187,16 +187,33 @@ func readv(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) i
 	if !f.Readable() {
 		return errRet(unix.EBADF)
 	}
-	var n int
-	if w, ok := f.File.(vfs.Waitable); ok {
-		n, e = w.ReadWait(bufs, off, f.Nonblock(), p)
-	} else {
-		n, e = f.Read(bufs, off)
-	}
+	n, e := fileRead(p, f, bufs, off)
 	if e != 0 {
 		return errRet(e)
 	}
 	return int64(n)
+}
+
+// fileRead reads from f, waiting (interruptibly) when it would block.
+func fileRead(p *kernel.Task, f *vfs.OpenFile, bufs [][]byte, off int64) (int, unix.Errno) {
+	if w, ok := f.File.(vfs.Waitable); ok {
+		return w.ReadWait(bufs, off, f.Nonblock(), p)
+	}
+	return f.Read(bufs, off)
+}
+
+// fileWrite writes to f, waiting when it would block; EPIPE raises
+// SIGPIPE as well, as on Linux.
+func fileWrite(p *kernel.Task, f *vfs.OpenFile, bufs [][]byte, off int64) (n int, e unix.Errno) {
+	if w, ok := f.File.(vfs.Waitable); ok {
+		n, e = w.WriteWait(bufs, off, f.Nonblock(), p)
+	} else {
+		n, e = f.Write(bufs, off)
+	}
+	if e == unix.EPIPE {
+		p.SendSelf(int(unix.SIGPIPE))
+	}
+	return n, e
 }
 
 func writev(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
@@ -207,15 +224,7 @@ func writev(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) 
 	if !f.Writable() {
 		return errRet(unix.EBADF)
 	}
-	var n int
-	if w, ok := f.File.(vfs.Waitable); ok {
-		n, e = w.WriteWait(bufs, off, f.Nonblock(), p)
-	} else {
-		n, e = f.Write(bufs, off)
-	}
-	if e == unix.EPIPE {
-		p.SendSelf(int(unix.SIGPIPE)) // with EPIPE, as Linux does
-	}
+	n, e := fileWrite(p, f, bufs, off)
 	if e != 0 {
 		return errRet(e)
 	}

@@ -3,6 +3,7 @@ package hcall
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -364,10 +365,10 @@ func sendfile(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs
 		return errRet(unix.EBADF)
 	}
 	off := in.Arg1
-	if off < -1 {
+	count := min(in.Len, maxRW)
+	if off < -1 || off > math.MaxInt64-int64(count) {
 		return errRet(unix.EINVAL)
 	}
-	count := min(in.Len, maxRW)
 	buf := make([]byte, min(count, 64<<10))
 	var total int64
 	for uint64(total) < count {
@@ -376,24 +377,16 @@ func sendfile(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs
 		if off >= 0 {
 			at = off + total
 		}
-		n, e := src.Read([][]byte{chunk}, at)
+		n, e := fileRead(p, src, [][]byte{chunk}, at)
 		if e != 0 || n == 0 {
 			if total == 0 && e != 0 {
 				return errRet(e)
 			}
 			break
 		}
-		var w int
-		if wt, ok := out.File.(vfs.Waitable); ok {
-			w, e = wt.WriteWait([][]byte{chunk[:n]}, -1, out.Nonblock(), p)
-		} else {
-			w, e = out.Write([][]byte{chunk[:n]}, -1)
-		}
+		w, e := fileWrite(p, out, [][]byte{chunk[:n]}, -1)
 		total += int64(w)
 		if e != 0 || w < n {
-			if e == unix.EPIPE {
-				p.SendSelf(int(unix.SIGPIPE))
-			}
 			if total == 0 && e != 0 {
 				return errRet(e)
 			}

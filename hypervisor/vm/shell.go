@@ -1,7 +1,6 @@
 package vm
 
 import (
-	"errors"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -85,9 +84,6 @@ func NewPool(sys *kvm.System, size int) *Pool {
 
 // get takes an idle shell, or makes one when none is ready.
 func (p *Pool) get() (*shell, error) {
-	if p == nil {
-		return nil, errNoPool
-	}
 	select {
 	case s := <-p.idle:
 		// Refill only when running low: guests that exit give their
@@ -102,8 +98,6 @@ func (p *Pool) get() (*shell, error) {
 		return newShell(p.sys)
 	}
 }
-
-var errNoPool = errors.New("no pool")
 
 // put gives a shell back (its memory slot already removed), or destroys it
 // when the pool is full or closed.

@@ -129,8 +129,11 @@ func (v *VM) Close() {
 
 // attach takes a shell and gives it v's memory.
 func (v *VM) attach() error {
-	s, err := v.cfg.Pool.get()
-	if err == errNoPool {
+	var s *shell
+	var err error
+	if v.cfg.Pool != nil {
+		s, err = v.cfg.Pool.get()
+	} else {
 		s, err = newShell(v.sys)
 	}
 	if err != nil {
