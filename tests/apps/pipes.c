@@ -43,6 +43,20 @@ int main(int argc, char **argv)
 	close(p[0]);
 	waitpid(pid, NULL, 0);
 
+	/* A writer with SIGPIPE at its default dies of it. */
+	pipe(p);
+	close(p[0]);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		write(p[1], "x", 1);
+		_exit(0);
+	}
+	close(p[1]);
+	int pst;
+	waitpid(pid, &pst, 0);
+	printf("writer without reader: killed by SIGPIPE %d\n", WIFSIGNALED(pst) && WTERMSIG(pst) == SIGPIPE);
+
 	/* EPIPE when no reader is left. */
 	pipe(p);
 	close(p[0]);
