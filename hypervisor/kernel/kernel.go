@@ -317,6 +317,9 @@ func (t *Task) Wait4(pid int32, options int) (int32, int32, unix.Errno) {
 	if k == nil {
 		return 0, 0, unix.ECHILD
 	}
+	// interrupted: a signal came while waiting. A child that exited first
+	// (its SIGCHLD may be that signal) is still reaped, as on Linux.
+	interrupted := false
 	k.mu.Lock()
 	for {
 		found := false
@@ -344,16 +347,20 @@ func (t *Task) Wait4(pid int32, options int) (int32, int32, unix.Errno) {
 		}
 		ch := k.changed
 		k.mu.Unlock()
+		if interrupted {
+			return 0, 0, unix.EINTR
+		}
 		// Only a wait that must block sees a pending signal, as on Linux.
 		if e := t.PrepareBlock(); e != 0 {
-			return 0, 0, e
-		}
-		select {
-		case <-ch:
-		case <-t.stop:
-			return 0, 0, unix.EINTR
-		case <-t.sigCh:
-			return 0, 0, unix.EINTR
+			interrupted = true
+		} else {
+			select {
+			case <-ch:
+			case <-t.stop:
+				interrupted = true
+			case <-t.sigCh:
+				interrupted = true
+			}
 		}
 		k.mu.Lock()
 	}
