@@ -15,7 +15,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-buil
 	-Iguest/include -Ilibc-shim
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,-T,guest/runtime.ld
 
-GUEST_SRCS := $(wildcard guest/kvm/*.S guest/boot/*.c libc-shim/*.c)
+GUEST_SRCS := $(wildcard guest/kvm/*.S guest/boot/*.c guest/rewrite/*.c libc-shim/*.c)
 GUEST_OBJS := $(patsubst %,$(BUILD)/%.o,$(GUEST_SRCS))
 GUEST_HDRS := $(wildcard guest/include/ukfork/*.h libc-shim/*.h)
 

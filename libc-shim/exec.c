@@ -426,6 +426,7 @@ void ukf_exec_initial(void)
 	if (r < 0)
 		exec_fail(prog, why, r);
 	ukf_mm_init(info.brk_start, stack_bottom);
+	ukf_rewrite_reset();
 
 	uint64_t args_len = ukf_boot->args_len;
 	if (args_len > UKF_ARGS_MAX)

@@ -140,6 +140,7 @@ UKF_SYSCALL3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
 	struct ukf_hc_path note = { .dirfd = UKF_AT_FDCWD, .path = (uint64_t)(uintptr_t)path, .path_len = strlen(path) };
 	ukf_hcall(UKF_HC_EXECVE, &note);
 	ukf_mm_init(info.brk_start, stack_bottom);
+	ukf_rewrite_reset();
 	ukf_signal_exec();
 	ukf_clear_child_tid = 0;
 	uint64_t sp;

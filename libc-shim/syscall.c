@@ -202,6 +202,8 @@ void ukf_syscall(struct ukf_regs *f)
 	int64_t r;
 
 	ukf_cur_frame = f;
+	if (!ukf_entered_fast && !(ukf_boot->flags & UKF_BOOT_NOREWRITE))
+		ukf_rewrite_site(f->rip, nr, f->rsp);
 	ukf_sys_fn fn = nr < NR_MAX ? table[nr] : 0;
 	if (fn) {
 		/* exit never returns: trace it on the way in. */

@@ -146,3 +146,29 @@ func TestExec(t *testing.T) {
 		})
 	}
 }
+
+// TestSyscallRewrite: syscall sites in the shapes the runtime rewrites into
+// jumps, and some it must leave alone, give native results with and without
+// rewriting; the first site's code is changed only when rewriting is on.
+func TestSyscallRewrite(t *testing.T) {
+	for _, libc := range libcs {
+		t.Run(libc, func(t *testing.T) {
+			prog := app(libc, "sites")
+			img := bake(t, prog)
+			want := native(t, "", prog)
+			if !strings.Contains(want.stderr, "site rewritten: no") {
+				t.Fatalf("native run: %s", want)
+			}
+			on := ukfork(t, img)
+			same(t, on, want)
+			if !strings.Contains(on.stderr, "site rewritten: yes") {
+				t.Errorf("ukfork run did not rewrite the site: %s", on)
+			}
+			off := runCmd(t, exec.Command(ukforkBin, "run", "--no-rewrite", img))
+			same(t, off, want)
+			if !strings.Contains(off.stderr, "site rewritten: no") {
+				t.Errorf("ukfork run --no-rewrite changed the site: %s", off)
+			}
+		})
+	}
+}

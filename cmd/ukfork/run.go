@@ -24,6 +24,7 @@ func runCmd() *cobra.Command {
 	var trace bool
 	var env []string
 	var maxProcs int
+	var noRewrite bool
 	c := &cobra.Command{
 		Use:   "run [flags] IMAGE [ARGS...]",
 		Short: "Boot an image and run its program",
@@ -60,13 +61,14 @@ ukfork's own failures exit with 125.`,
 			if maxProcs < 0 {
 				return fmt.Errorf("--max-procs %d: want a positive number of processes", maxProcs)
 			}
-			return run(args[0], args[1:], instance.Options{MemSize: size, Env: env, Trace: tw, MaxProcs: maxProcs, Control: true})
+			return run(args[0], args[1:], instance.Options{MemSize: size, Env: env, Trace: tw, MaxProcs: maxProcs, NoRewrite: noRewrite, Control: true})
 		},
 	}
 	c.Flags().SetInterspersed(false)
 	c.Flags().StringVar(&mem, "mem", "", "guest memory (default: what the image was baked with)")
 	c.Flags().BoolVar(&trace, "trace", false, "print every syscall with its result on stderr, like strace")
 	c.Flags().StringArrayVar(&env, "env", nil, "KEY=VALUE: add to or override the image's environment (repeatable)")
+	c.Flags().BoolVar(&noRewrite, "no-rewrite", false, "leave the program's syscall instructions as they are (each then traps: slower; for debugging)")
 	c.Flags().IntVar(&maxProcs, "max-procs", 0, fmt.Sprintf("processes (VMs) the program may have at once; fork fails with EAGAIN beyond (default %d here)", kernel.DefaultMaxProcs()))
 	return c
 }

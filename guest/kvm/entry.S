@@ -31,6 +31,7 @@ ukf_syscall_entry:
 	mov %rsp, ukf_user_rsp(%rip)
 	mov $UKF_RTSTACK_TOP, %rsp
 	push %rax
+	movb $0, ukf_entered_fast(%rip)
 	mov %cs, %eax
 	test $3, %al
 	jnz 1f
@@ -42,7 +43,9 @@ ukf_syscall_entry:
 	sysretq
 2:	mov ukf_user_rip(%rip), %rcx
 	mov ukf_user_rflags(%rip), %r11
-1:	pop %rax
+1:
+ukf_syscall_common:
+	pop %rax
 	mov $UKF_REGS_AT, %rsp
 	mov %rax, UKF_R_RAX(%rsp)
 	mov %rax, UKF_R_NR(%rsp)
@@ -68,6 +71,20 @@ ukf_syscall_entry:
 	mov %rsp, %rdi
 	call ukf_syscall        /* leaves the result in regs->rax */
 	jmp ukf_exit_to_user
+
+/* A rewritten syscall site (guest/rewrite) jumps here instead of executing
+ * `syscall`: RAX = number, RCX = return RIP, RFLAGS as they were. Stays in
+ * ring 3 on any hypervisor and costs no trap. */
+	.globl ukf_syscall_fast
+	.align 16
+ukf_syscall_fast:
+	mov %rsp, ukf_user_rsp(%rip)
+	mov $UKF_RTSTACK_TOP, %rsp
+	push %rax
+	pushfq
+	pop %r11
+	movb $1, ukf_entered_fast(%rip)
+	jmp ukf_syscall_common
 
 /* The host interrupted the program in its own code to deliver a signal: it
  * saved the registers at UKF_REGS_AT and pointed RSP there. */

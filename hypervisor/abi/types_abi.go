@@ -35,15 +35,16 @@ const (
 	RuntimeMagic  = C.UKF_RUNTIME_MAGIC
 	FaultStubSize = C.UKF_FAULT_STUB_SIZE
 
-	BootMagic   = C.UKF_BOOT_MAGIC
-	BootTrace   = C.UKF_BOOT_TRACE
-	BootStarted = C.UKF_BOOT_STARTED
-	PathMax     = C.UKF_PATH_MAX
-	HostnameMax = C.UKF_HOSTNAME_MAX
-	HCPortBase  = C.UKF_HC_PORT_BASE
-	HCMax       = C.UKF_HC_MAX
-	AtFDCWD     = C.UKF_AT_FDCWD
-	RWOffset    = C.UKF_RW_OFFSET
+	BootMagic     = C.UKF_BOOT_MAGIC
+	BootTrace     = C.UKF_BOOT_TRACE
+	BootStarted   = C.UKF_BOOT_STARTED
+	BootNoRewrite = C.UKF_BOOT_NOREWRITE
+	PathMax       = C.UKF_PATH_MAX
+	HostnameMax   = C.UKF_HOSTNAME_MAX
+	HCPortBase    = C.UKF_HC_PORT_BASE
+	HCMax         = C.UKF_HC_MAX
+	AtFDCWD       = C.UKF_AT_FDCWD
+	RWOffset      = C.UKF_RW_OFFSET
 
 	HCReserved    = C.UKF_HC_RESERVED
 	HCExit        = C.UKF_HC_EXIT

@@ -27,15 +27,16 @@ const (
 	RuntimeMagic  = 0x4e52464b
 	FaultStubSize = 0x10
 
-	BootMagic   = 0x544f4f42
-	BootTrace   = 0x1
-	BootStarted = 0x2
-	PathMax     = 0x1000
-	HostnameMax = 0x41
-	HCPortBase  = 0x500
-	HCMax       = 0x40
-	AtFDCWD     = -0x64
-	RWOffset    = 0x1
+	BootMagic     = 0x544f4f42
+	BootTrace     = 0x1
+	BootStarted   = 0x2
+	BootNoRewrite = 0x4
+	PathMax       = 0x1000
+	HostnameMax   = 0x41
+	HCPortBase    = 0x500
+	HCMax         = 0x40
+	AtFDCWD       = -0x64
+	RWOffset      = 0x1
 
 	HCReserved    = 0x0
 	HCExit        = 0x1

@@ -63,16 +63,17 @@ func (pr *Program) Close() error {
 
 // Options are per-run settings.
 type Options struct {
-	Args     []string // after argv[0]
-	Env      []string // added to the image's environment
-	MemSize  uint64   // 0: the image's
-	Trace    io.Writer
-	Stdio    [3]int
-	Stderr   io.Writer
-	Started  bool // report the first instruction (benchmarks)
-	Hostname string
-	MaxProcs int  // 0: kernel.DefaultMaxProcs
-	Control  bool // serve `ukfork ps` and `ukfork kill`; pids unique on the host
+	Args      []string // after argv[0]
+	Env       []string // added to the image's environment
+	MemSize   uint64   // 0: the image's
+	Trace     io.Writer
+	NoRewrite bool // leave syscall sites as they are (guest/rewrite)
+	Stdio     [3]int
+	Stderr    io.Writer
+	Started   bool // report the first instruction (benchmarks)
+	Hostname  string
+	MaxProcs  int  // 0: kernel.DefaultMaxProcs
+	Control   bool // serve `ukfork ps` and `ukfork kill`; pids unique on the host
 }
 
 // Instance is one running program: its kernel and first process.
@@ -140,6 +141,9 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	}
 	if o.Started {
 		boot.Flags |= abi.BootStarted
+	}
+	if o.NoRewrite {
+		boot.Flags |= abi.BootNoRewrite
 	}
 	v, err := vm.New(pr.sys, vm.Config{MemSize: mem, Runtime: pr.Runtime, Boot: boot, Pool: pr.pool})
 	if err != nil {

@@ -39,6 +39,12 @@ __attribute__((noreturn)) void ukf_die(int sig);
  * (>= 0 or -errno). Signals are delivered on the way out, by editing r. */
 void ukf_syscall(struct ukf_regs *r);
 
+/* Syscall-site rewriting (guest/rewrite): a site that trapped gets a jump to
+ * ukf_syscall_fast; reset when a new program is loaded. */
+extern uint8_t ukf_entered_fast;
+void ukf_rewrite_site(uint64_t rip, uint64_t nr, uint64_t rsp);
+void ukf_rewrite_reset(void);
+
 /* Deliver the signals the host interrupted the program for (async entry). */
 void ukf_async(struct ukf_regs *r);
 

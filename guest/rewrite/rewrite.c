@@ -1,0 +1,343 @@
+/* Syscall-site rewriting: a `syscall` that trapped once is given a fast path
+ * that never executes the instruction again.
+ *
+ * Why: where `syscall` stays in ring 3 (PVM), reaching ukf_syscall_entry
+ * through it costs ~20 µs; a jump costs nothing. The rewrite never touches
+ * the syscall instruction itself and never uses the program's stack (the
+ * red zone below RSP stays intact). It replaces one straight-line run of
+ * instructions that ends at the syscall, starting at an instruction that is
+ * known to be one, with a 5-byte `jmp` to a stub. The stub executes a
+ * relocated copy of that run, sets RCX to the syscall's return address, as
+ * `syscall` does, and jumps to ukf_syscall_fast. Code that branches into
+ * the middle of the run still finds the original bytes there and traps.
+ *
+ * A run's start is trusted in two cases only:
+ *  - `mov $N,%eax` (b8) or `mov $N,%rax` (48 c7 c0) whose N is the number
+ *    that just trapped, not preceded by a prefix byte: only that one
+ *    instruction is replaced;
+ *  - the entry of the function that contains the syscall, proven by the
+ *    `call` before the return address on the stack, when nothing before
+ *    the syscall branches and nothing after it branches back (musl's
+ *    wrappers).
+ * Every instruction of the run must decode with the small whitelist below
+ * and none may branch; decoding from the start must land exactly on the
+ * syscall. Anything else keeps trapping. */
+#include "ukfork/guest.h"
+#include "shim.h"
+
+#define RUN_MAX 128      /* longest run copied into a stub, bytes */
+#define STUB_MAX (RUN_MAX + 16)
+#define STUB_AREA 32768  /* per program; reset at exec */
+#define FAILED_SLOTS 64  /* sites already refused, so as not to retry them */
+
+static uint8_t stubs[STUB_AREA] __attribute__((aligned(16)));
+static uint32_t stubs_used;
+static uint64_t failed[FAILED_SLOTS];
+uint8_t ukf_entered_fast; /* set by ukf_syscall_fast, cleared by the trap entry */
+
+extern char ukf_syscall_fast[];
+
+void ukf_rewrite_reset(void)
+{
+	stubs_used = 0;
+	memset(failed, 0, sizeof(failed));
+}
+
+/* One decoded instruction. */
+enum { I_PLAIN = 1, I_JCC, I_JMP, I_CALL, I_RET };
+struct insn {
+	uint8_t len;
+	uint8_t kind;    /* I_*; only I_PLAIN may be copied into a stub */
+	int8_t rip_disp; /* offset of a RIP-relative disp32, or -1 */
+	int32_t rel;     /* branch displacement from the next instruction */
+};
+
+static int is_prefix(uint8_t b)
+{
+	return (b >= 0x40 && b <= 0x4f) || b == 0x66 || b == 0x67 || b == 0xf0 ||
+	       b == 0xf2 || b == 0xf3 || b == 0x26 || b == 0x2e || b == 0x36 ||
+	       b == 0x3e || b == 0x64 || b == 0x65 || b == 0x0f;
+}
+
+static int32_t rd32(const uint8_t *p)
+{
+	int32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static int branch(struct insn *in, const uint8_t *p, const uint8_t *q, int kind, int rel32)
+{
+	in->kind = (uint8_t)kind;
+	in->rel = rel32 ? rd32(q) : (int8_t)*q;
+	in->len = (uint8_t)(q + (rel32 ? 4 : 1) - p);
+	return 1;
+}
+
+/* decode fills in for the instruction at p, or returns 0 when it is not in
+ * the rewriter's whitelist: integer moves, ALU, lea, shifts, setcc/cmovcc,
+ * SSE moves, push/pop, and the branches (to walk code, never to copy). */
+static int decode(const uint8_t *p, struct insn *in)
+{
+	const uint8_t *q = p;
+	int opsize16 = 0, rex = 0, imm = 0, modrm = 0, twobyte = 0;
+
+	in->rip_disp = -1;
+	in->kind = I_PLAIN;
+	if (*q == 0x64 || *q == 0x65) /* %fs:, %gs: */
+		q++;
+	if (*q == 0x66) {
+		opsize16 = 1;
+		q++;
+	}
+	if (*q >= 0x40 && *q <= 0x4f)
+		rex = *q++;
+	uint8_t op = *q++;
+	if (op == 0x0f) {
+		twobyte = 1;
+		op = *q++;
+		if (op >= 0x80 && op <= 0x8f && !rex && !opsize16)
+			return branch(in, p, q, I_JCC, 1);
+		if (!((op >= 0x40 && op <= 0x4f) || (op >= 0x90 && op <= 0x9f) ||
+		      op == 0xb6 || op == 0xb7 || op == 0xbe || op == 0xbf || op == 0xaf ||
+		      op == 0x10 || op == 0x11 || op == 0x28 || op == 0x29 || op == 0x1f))
+			return 0;
+		if ((op == 0x10 || op == 0x11 || op == 0x28 || op == 0x29) && opsize16)
+			return 0;
+		modrm = 1;
+	} else if (op >= 0x70 && op <= 0x7f) {
+		if (rex || opsize16)
+			return 0;
+		return branch(in, p, q, I_JCC, 0);
+	} else if (op == 0xeb || op == 0xe9 || op == 0xe8) {
+		if (rex || opsize16)
+			return 0;
+		return branch(in, p, q, op == 0xe8 ? I_CALL : I_JMP, op != 0xeb);
+	} else if (op == 0xc3) {
+		in->kind = I_RET;
+	} else if (op >= 0xb8 && op <= 0xbf) {
+		imm = (rex & 8) ? 8 : opsize16 ? 2 : 4;
+	} else if (op >= 0xb0 && op <= 0xb7) {
+		imm = 1;
+	} else if ((op >= 0x50 && op <= 0x5f) || op == 0x90 || op == 0xc9 || op == 0x99 || op == 0x98) {
+		/* push, pop, nop, leave, cltd/cqto, cltq */
+	} else if (op == 0x6a) {
+		imm = 1;
+	} else if (op == 0x68) {
+		imm = 4;
+	} else {
+		switch (op) {
+		case 0x00: case 0x01: case 0x02: case 0x03: /* add */
+		case 0x08: case 0x09: case 0x0a: case 0x0b: /* or */
+		case 0x20: case 0x21: case 0x22: case 0x23: /* and */
+		case 0x28: case 0x29: case 0x2a: case 0x2b: /* sub */
+		case 0x30: case 0x31: case 0x32: case 0x33: /* xor */
+		case 0x38: case 0x39: case 0x3a: case 0x3b: /* cmp */
+		case 0x84: case 0x85:                       /* test */
+		case 0x88: case 0x89: case 0x8a: case 0x8b: /* mov */
+		case 0x8d: case 0x63:                       /* lea, movsxd */
+		case 0xd1: case 0xd3:                       /* shifts */
+			modrm = 1;
+			break;
+		case 0x80: case 0x83: case 0xc1: case 0xc6:
+			modrm = 1;
+			imm = 1;
+			break;
+		case 0x81: case 0xc7:
+			modrm = 1;
+			imm = opsize16 ? 2 : 4;
+			break;
+		case 0xf7: /* test/not/neg/mul/div: only test has an immediate */
+			modrm = 1;
+			imm = (q[0] & 0x38) == 0 ? (opsize16 ? 2 : 4) : 0;
+			break;
+		default:
+			return 0;
+		}
+	}
+	if (modrm) {
+		uint8_t m = *q++;
+		unsigned mod = m >> 6;
+		if (!twobyte && (op == 0xc6 || op == 0xc7) && ((m >> 3) & 7) != 0)
+			return 0;
+		if (mod != 3) {
+			if ((m & 7) == 4) { /* SIB */
+				uint8_t sib = *q++;
+				if (mod == 0 && (sib & 7) == 5)
+					q += 4;
+			} else if (mod == 0 && (m & 7) == 5) {
+				in->rip_disp = (int8_t)(q - p);
+				q += 4;
+			}
+			if (mod == 1)
+				q += 1;
+			else if (mod == 2)
+				q += 4;
+		}
+	}
+	q += imm;
+	if (q - p > 15)
+		return 0;
+	in->len = (uint8_t)(q - p);
+	return 1;
+}
+
+static uint64_t prog_lo, prog_hi; /* where a site may be: program memory */
+
+static int readable(uint64_t a, uint64_t n)
+{
+	return a >= prog_lo && a + n <= prog_hi && a + n > a;
+}
+
+/* straight reports whether [from, to) decodes into whitelisted non-branch
+ * instructions ending exactly at to. */
+static int straight(uint64_t from, uint64_t to)
+{
+	struct insn in;
+	for (uint64_t a = from; a < to; a += in.len)
+		if (!decode(UKF_UPTR(const uint8_t, a), &in) || in.kind != I_PLAIN)
+			return 0;
+	return 1;
+}
+
+/* run_at_mov finds `mov $nr,%eax` or `mov $nr,%rax` starting a straight
+ * run that ends at the syscall s. */
+static uint64_t run_at_mov(uint64_t s, uint64_t nr)
+{
+	for (uint64_t j = 5; j <= RUN_MAX; j++) {
+		uint64_t m = s - j;
+		if (!readable(m - 1, j + 1))
+			return 0;
+		const uint8_t *p = UKF_UPTR(const uint8_t, m);
+		uint64_t next;
+		if (p[0] == 0xb8 && nr <= 0xffffffffu && (uint32_t)rd32(p + 1) == nr)
+			next = m + 5;
+		else if (j >= 7 && p[0] == 0x48 && p[1] == 0xc7 && p[2] == 0xc0 &&
+			 (uint64_t)(int64_t)rd32(p + 3) == nr)
+			next = m + 7;
+		else
+			continue;
+		if (is_prefix(p[-1]))
+			continue;
+		if (straight(next, s))
+			return m;
+	}
+	return 0;
+}
+
+/* tail_safe walks the code after a syscall at s, to the end of its function,
+ * and reports whether no branch there can land in (f, s]: a loop back
+ * into the run could land inside the jump that replaces its first bytes. */
+static int tail_safe(uint64_t f, uint64_t s)
+{
+	uint64_t a = s + 2, reach = 0; /* reach: furthest forward branch target */
+	struct insn in;
+	for (int n = 0; n < 64; n++, a += in.len) {
+		if (!readable(a, 16) || !decode(UKF_UPTR(const uint8_t, a), &in))
+			return 0;
+		if (in.kind == I_PLAIN || in.kind == I_CALL)
+			continue;
+		if (in.kind != I_RET) {
+			uint64_t t = a + in.len + (int64_t)in.rel;
+			if (t > f && t <= s)
+				return 0;
+			if (in.kind == I_JCC && t > reach)
+				reach = t;
+			if (in.kind == I_JMP && t > a && t < a + 256 && t > reach)
+				reach = t; /* a jump ahead within the function */
+		}
+		if ((in.kind == I_RET || in.kind == I_JMP) && a + in.len >= reach)
+			return 1; /* the function ends here */
+	}
+	return 0;
+}
+
+/* wrapper_entry follows a return address to the function it called
+ * (through up to three jumps), or returns 0. */
+static uint64_t wrapper_entry(uint64_t ret)
+{
+	if (!readable(ret - 5, 5) || UKF_UPTR(const uint8_t, ret - 5)[0] != 0xe8)
+		return 0;
+	uint64_t f = ret + (int64_t)rd32(UKF_UPTR(const uint8_t, ret - 4));
+	struct insn in;
+	for (int hops = 0; hops < 3 && readable(f, 16); hops++) {
+		if (!decode(UKF_UPTR(const uint8_t, f), &in) || in.kind != I_JMP)
+			break;
+		f += in.len + (int64_t)in.rel;
+	}
+	return f;
+}
+
+/* run_in_wrapper handles a syscall in a function reached by a direct call
+ * whose every instruction before the syscall is in the whitelist, as
+ * musl's wrappers are: the run is the whole function. The return address
+ * is looked for in the first slots of the stack (the function may have
+ * made room for locals). */
+static uint64_t run_in_wrapper(uint64_t s, uint64_t rsp)
+{
+	for (int k = 0; k < 32 && readable(rsp + 8 * k, 8); k++) {
+		uint64_t f = wrapper_entry(*UKF_UPTR(const uint64_t, rsp + 8 * k));
+		if (f && f < s && s - f <= RUN_MAX && readable(f, s - f) &&
+		    straight(f, s) && tail_safe(f, s))
+			return f;
+	}
+	return 0;
+}
+
+static int failed_before(uint64_t s)
+{
+	return failed[(s >> 1) % FAILED_SLOTS] == s;
+}
+
+/* ukf_rewrite_site is called for a syscall that trapped at s (RIP after it
+ * is s+2), with RAX = nr and the program's RSP. */
+void ukf_rewrite_site(uint64_t rip, uint64_t nr, uint64_t rsp)
+{
+	uint64_t s = rip - 2;
+	prog_lo = UKF_USER_MIN;
+	prog_hi = ukf_boot->mem_size;
+	if (!readable(s, 2) || failed_before(s))
+		return;
+	const uint8_t *sp = UKF_UPTR(const uint8_t, s);
+	if (sp[0] != 0x0f || sp[1] != 0x05)
+		return;
+	uint64_t start = run_at_mov(s, nr);
+	if (!start)
+		start = run_in_wrapper(s, rsp);
+	uint64_t stub = (uint64_t)(uintptr_t)(stubs + stubs_used);
+	uint64_t len = s - start;
+	if (!start || len < 5 || stubs_used + STUB_MAX > STUB_AREA ||
+	    s + 2 > 0xffffffffu) {
+		failed[(s >> 1) % FAILED_SLOTS] = s;
+		return;
+	}
+	/* The run, relocated: RIP-relative displacements keep their target. */
+	uint8_t *o = stubs + stubs_used;
+	struct insn in;
+	for (uint64_t a = start; a < s; a += in.len) {
+		decode(UKF_UPTR(const uint8_t, a), &in);
+		memcpy(o, UKF_UPTR(const uint8_t, a), in.len);
+		if (in.rip_disp >= 0) {
+			uint64_t target = a + in.len + (int64_t)rd32(o + in.rip_disp);
+			int32_t d = (int32_t)(target - ((uint64_t)(uintptr_t)o + in.len));
+			memcpy(o + in.rip_disp, &d, 4);
+		}
+		o += in.len;
+	}
+	*o++ = 0xb9; /* mov $s+2,%ecx: syscall's return address, as it sets it */
+	uint32_t back = (uint32_t)(s + 2);
+	memcpy(o, &back, 4);
+	o += 4;
+	*o++ = 0xe9; /* jmp ukf_syscall_fast */
+	int32_t rel = (int32_t)((uint64_t)(uintptr_t)ukf_syscall_fast - ((uint64_t)(uintptr_t)o + 4));
+	memcpy(o, &rel, 4);
+	o += 4;
+	stubs_used = (uint32_t)(((uint64_t)(uintptr_t)o - (uint64_t)(uintptr_t)stubs + 15) & ~15ULL);
+
+	/* Last: the jump over the run's first bytes (one vCPU: no one else
+	 * is executing them). */
+	uint8_t j[5] = { 0xe9 };
+	int32_t to = (int32_t)(stub - (start + 5));
+	memcpy(j + 1, &to, 4);
+	memcpy(UKF_UPTR(uint8_t, start), j, 5);
+}
