@@ -17,15 +17,16 @@ import (
 // runtime's async entry instead (inject). Safe from any goroutine.
 func (v *VM) Kick() {
 	v.kick.Store(true)
-	if c := v.running.Load(); c != nil {
-		// Also when the thread is between two KVM_RUNs: the next one
-		// returns at once. A signal to the thread only while it is in
-		// KVM_RUN: in a host call it is woken through the task's eventfd.
-		c.SetImmediateExit(true)
-		if v.inRun.Load() {
-			if tid := v.tid.Load(); tid != 0 {
-				unix.Tgkill(unix.Getpid(), int(tid), unix.SIGURG)
-			}
+	// Only a guest in KVM_RUN needs interrupting. In a host call the
+	// thread is woken through the task's eventfd, and the runtime looks
+	// at its pending signals on its way back to the program; between two
+	// KVM_RUNs the loop sees v.kick (see loop).
+	if v.inRun.Load() {
+		if c := v.running.Load(); c != nil {
+			c.SetImmediateExit(true)
+		}
+		if tid := v.tid.Load(); tid != 0 {
+			unix.Tgkill(unix.Getpid(), int(tid), unix.SIGURG)
 		}
 	}
 }

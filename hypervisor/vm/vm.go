@@ -258,18 +258,30 @@ func (v *VM) loop(h Handler) (Exit, error) {
 		v.tid.Store(0)
 	}()
 	// afterHC: the guest has not run since a hypercall returned, so it is
-	// in the runtime before its pending-signal check: no injection needed.
+	// in the runtime before its pending-signal check: a kick needs no
+	// injection, nor even an interrupted KVM_RUN.
 	afterHC := false
 	for {
 		if sig := v.stopSig.Load(); sig != 0 {
 			return Exit{Signal: unix.Signal(sig)}, nil
 		}
-		if !c.ImmediateExit() {
-			afterHC = false // the guest is about to run
-		}
+		// inRun before kick, as Kick stores kick before it reads inRun:
+		// one of the two sees the other.
 		v.inRun.Store(true)
+		if v.kick.Load() {
+			if afterHC {
+				v.kick.Store(false)
+				c.SetImmediateExit(false)
+			} else {
+				c.SetImmediateExit(true)
+			}
+		}
+		entered := !c.ImmediateExit()
 		err := c.Run()
 		v.inRun.Store(false)
+		if entered {
+			afterHC = false
+		}
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				c.SetImmediateExit(false)
