@@ -63,11 +63,14 @@ void ukf_time_init(void)
 }
 
 /* A forked child may run on another TSC (another host, another VM's
- * offset): calibrate again at the next read. CPU time restarts at zero. */
+ * offset): calibrate again at the next read, unless the host says the TSC
+ * is the parent's. CPU time restarts at zero. */
 void ukf_time_forked(void)
 {
-	calibrated = 0;
 	start_tsc = rdtsc();
+	if (ukf_boot->flags & UKF_BOOT_SAME_TSC)
+		return;
+	calibrated = 0;
 	if (!ukf_boot->tsc_khz) {
 		int64_t real;
 		host_clock(&real, &start_mono);

@@ -39,6 +39,7 @@ const (
 	BootTrace     = C.UKF_BOOT_TRACE
 	BootStarted   = C.UKF_BOOT_STARTED
 	BootNoRewrite = C.UKF_BOOT_NOREWRITE
+	BootSameTSC   = C.UKF_BOOT_SAME_TSC
 	PathMax       = C.UKF_PATH_MAX
 	HostnameMax   = C.UKF_HOSTNAME_MAX
 	HCPortBase    = C.UKF_HC_PORT_BASE

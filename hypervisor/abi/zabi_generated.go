@@ -31,6 +31,7 @@ const (
 	BootTrace     = 0x1
 	BootStarted   = 0x2
 	BootNoRewrite = 0x4
+	BootSameTSC   = 0x8
 	PathMax       = 0x1000
 	HostnameMax   = 0x41
 	HCPortBase    = 0x500

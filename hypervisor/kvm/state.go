@@ -16,6 +16,11 @@ type State struct {
 	XSAVE XSAVE // x87, SSE, AVX and AVX-512 registers
 	XCRs  XCRs
 	MSRs  []MSREntry
+
+	// TSCOffset is the guest TSC minus the host's, when KVM tells it
+	// (HasTSC): a child given its parent's reads the same TSC.
+	TSCOffset uint64
+	HasTSC    bool
 }
 
 // SaveState reads the vCPU's state and the MSRs named in msrs. At an I/O
@@ -47,7 +52,14 @@ func (c *VCPU) SaveState(msrs []uint32) (*State, error) {
 	if err := c.GetMSRs(s.MSRs); err != nil {
 		return nil, err
 	}
+	s.HasTSC = c.tscAttr(ioctlGetDeviceAttr, &s.TSCOffset) == nil
 	return s, nil
+}
+
+// tscAttr gets or sets the vCPU's TSC offset (KVM_VCPU_TSC_OFFSET).
+func (c *VCPU) tscAttr(req uintptr, v *uint64) error {
+	a := deviceAttr{Group: vcpuTSCCtrl, Attr: vcpuTSCOffset, Addr: uint64(uintptr(unsafe.Pointer(v)))}
+	return c.ioctlPtr(req, unsafe.Pointer(&a), "KVM_VCPU_TSC_OFFSET")
 }
 
 // RestoreState writes a state saved by SaveState (CPUID must be set first).
@@ -65,6 +77,12 @@ func (c *VCPU) RestoreState(s *State) error {
 	}
 	if err := c.SetMSRs(s.MSRs); err != nil {
 		return err
+	}
+	if s.HasTSC {
+		off := s.TSCOffset
+		if err := c.tscAttr(ioctlSetDeviceAttr, &off); err != nil {
+			return err
+		}
 	}
 	return c.SetRegs(&s.Regs)
 }

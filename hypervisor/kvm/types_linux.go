@@ -34,6 +34,11 @@ const (
 	ioctlGetTSCKHz           = C.KVM_GET_TSC_KHZ
 	ioctlGetXSAVE            = C.KVM_GET_XSAVE
 	ioctlSetXSAVE            = C.KVM_SET_XSAVE
+	ioctlGetDeviceAttr       = C.KVM_GET_DEVICE_ATTR
+	ioctlSetDeviceAttr       = C.KVM_SET_DEVICE_ATTR
+
+	vcpuTSCCtrl   = C.KVM_VCPU_TSC_CTRL
+	vcpuTSCOffset = C.KVM_VCPU_TSC_OFFSET
 
 	CapGetTSCKHz = C.KVM_CAP_GET_TSC_KHZ
 	CapXCRs      = C.KVM_CAP_XCRS
@@ -65,6 +70,7 @@ type cpuid2Header C.struct_kvm_cpuid2
 type XCR C.struct_kvm_xcr
 type XCRs C.struct_kvm_xcrs
 type XSAVE C.struct_kvm_xsave
+type deviceAttr C.struct_kvm_device_attr
 
 // Offsets in struct kvm_run; its unions do not translate, and these are
 // stable ABI (checked against the header by kvm_test.go).

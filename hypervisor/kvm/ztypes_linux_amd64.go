@@ -26,6 +26,11 @@ const (
 	ioctlGetTSCKHz           = 0xaea3
 	ioctlGetXSAVE            = 0x9000aea4
 	ioctlSetXSAVE            = 0x5000aea5
+	ioctlGetDeviceAttr       = 0x4018aee2
+	ioctlSetDeviceAttr       = 0x4018aee1
+
+	vcpuTSCCtrl   = 0x0
+	vcpuTSCOffset = 0x0
 
 	CapGetTSCKHz = 0x3d
 	CapXCRs      = 0x38
@@ -148,6 +153,12 @@ type XCRs struct {
 }
 type XSAVE struct {
 	Region [1024]uint32
+}
+type deviceAttr struct {
+	Flags uint32
+	Group uint32
+	Attr  uint64
+	Addr  uint64
 }
 
 const (

@@ -119,7 +119,13 @@ func (m *Memory) mapChunks(first, last int) error {
 
 // Fork returns a copy-on-write clone of m. m must not change meanwhile (its
 // vCPU is stopped at the fork hypercall).
-func (m *Memory) Fork() (*Memory, error) {
+func (m *Memory) Fork() (*Memory, error) { return m.ForkIn(nil) }
+
+// ForkIn is Fork with the clone in the caller's range at (see NewIn).
+func (m *Memory) ForkIn(at []byte) (*Memory, error) {
+	if at != nil && len(at) != len(m.mem) {
+		return nil, fmt.Errorf("memory: range of %d bytes for %d bytes of RAM", len(at), len(m.mem))
+	}
 	first := m.shared
 	if m.shared {
 		// First fork: freeze the memfd by remapping ourselves private.
@@ -135,11 +141,14 @@ func (m *Memory) Fork() (*Memory, error) {
 			return nil, err
 		}
 	}
-	mem, err := unix.Mmap(-1, 0, len(m.mem), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
-	if err != nil {
-		return nil, fmt.Errorf("memory: reserve %d bytes: %w", len(m.mem), err)
+	mem := at
+	if mem == nil {
+		var err error
+		if mem, err = Reserve(uint64(len(m.mem))); err != nil {
+			return nil, err
+		}
 	}
-	c := &Memory{mem: mem, chunks: make([]chunkRef, len(m.chunks))}
+	c := &Memory{mem: mem, borrowed: at != nil, chunks: make([]chunkRef, len(m.chunks))}
 	for i, ref := range m.chunks {
 		c.chunks[i] = ref.clone()
 	}

@@ -2,8 +2,11 @@ package vm
 
 import (
 	"fmt"
+	"unsafe"
 
+	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kvm"
+	"github.com/ukfork/ukfork/hypervisor/memory"
 )
 
 // forkMSRs are the MSRs a forked vCPU must carry over: the syscall entry
@@ -21,14 +24,22 @@ func (v *VM) Fork() (*VM, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fork: %w", err)
 	}
-	mem, err := v.mem.Fork()
-	if err != nil {
-		return nil, fmt.Errorf("fork: %w", err)
-	}
-	c := &VM{sys: v.sys, cfg: v.cfg, mem: mem, resume: st}
-	if err := c.attach(); err != nil {
+	c := &VM{sys: v.sys, cfg: v.cfg, resume: st}
+	if err := c.attach(v.mem.Size(), v.mem.ForkIn); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("fork: %w", err)
+	}
+	// The child keeps its parent's TSC where KVM allows it, and then its
+	// clock calibration: no clock hypercall in the child.
+	flags, err := memory.Ptr[uint64](c.mem, abi.BootinfoAddr+uint64(unsafe.Offsetof(abi.Bootinfo{}.Flags)))
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("fork: %w", err)
+	}
+	if st.HasTSC {
+		*flags |= abi.BootSameTSC
+	} else {
+		*flags &^= abi.BootSameTSC
 	}
 	return c, nil
 }

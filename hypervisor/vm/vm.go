@@ -85,11 +85,8 @@ func New(sys *kvm.System, cfg Config) (*VM, error) {
 			cfg.MemSize>>20, abi.MemMin>>20, uint64(abi.MemMax)>>20)
 	}
 	v := &VM{sys: sys, cfg: cfg}
-	var err error
-	if v.mem, err = memory.New(cfg.MemSize); err != nil {
-		return nil, err
-	}
-	if err = v.attach(); err != nil {
+	err := v.attach(cfg.MemSize, func(at []byte) (*memory.Memory, error) { return memory.NewIn(cfg.MemSize, at) })
+	if err != nil {
 		v.Close()
 		return nil, err
 	}
@@ -111,28 +108,30 @@ func (v *VM) Mem() *memory.Memory { return v.mem }
 
 // Close frees everything the VM holds. Safe to call twice.
 func (v *VM) Close() {
+	// The memory first: the shell goes back with its slot empty, and the
+	// next guest gets a fully rewritten vCPU.
+	var memErr error
+	if v.mem != nil {
+		memErr = v.mem.Close()
+		v.mem = nil
+	}
 	if v.shell != nil {
-		// Give the shell back without the guest's memory: the next guest
-		// gets a clean slot and a fully rewritten vCPU.
-		if v.kvm.ClearMemory(0) == nil {
+		if memErr == nil {
 			v.cfg.Pool.put(v.shell)
 		} else {
 			v.shell.destroy()
 		}
 		v.shell, v.kvm, v.vcpu = nil, nil, nil
 	}
-	if v.mem != nil {
-		v.mem.Close()
-		v.mem = nil
-	}
 }
 
-// attach takes a shell and gives it v's memory.
-func (v *VM) attach() error {
+// attach takes a shell and makes v's memory in its slot with newMem.
+func (v *VM) attach(size uint64, newMem func(at []byte) (*memory.Memory, error)) error {
 	var s *shell
 	var err error
 	if v.cfg.Pool != nil {
 		s, err = v.cfg.Pool.get()
+		v.cfg.Pool.ramSize.Store(size)
 	} else {
 		s, err = newShell(v.sys)
 	}
@@ -140,7 +139,12 @@ func (v *VM) attach() error {
 		return err
 	}
 	v.shell, v.kvm, v.vcpu = s, s.vm, s.vcpu
-	return v.kvm.SetMemory(0, 0, v.mem.Host())
+	at, err := s.ram(size)
+	if err != nil {
+		return err
+	}
+	v.mem, err = newMem(at)
+	return err
 }
 
 func (v *VM) writeBoot() error {

@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <errno.h>
 
 static long long ns(clockid_t c)
@@ -43,5 +45,21 @@ int main(int argc, char **argv)
 	struct timespec bad = {0, 2000000000L};
 	printf("bad timespec: %d %s\n", nanosleep(&bad, NULL), errno == EINVAL ? "EINVAL" : "other");
 	printf("bad clock: %d %s\n", clock_gettime(12345, &res), errno == EINVAL ? "EINVAL" : "other");
+
+	/* Across fork: a child's clocks continue its parent's (one VM each). */
+	int p[2];
+	pipe(p);
+	long long before = ns(CLOCK_MONOTONIC), rbefore = ns(CLOCK_REALTIME);
+	if (fork() == 0) {
+		long long c[2] = { ns(CLOCK_MONOTONIC), ns(CLOCK_REALTIME) };
+		write(p[1], c, sizeof c);
+		_exit(0);
+	}
+	long long c[2];
+	read(p[0], c, sizeof c);
+	wait(NULL);
+	long long after = ns(CLOCK_MONOTONIC);
+	printf("child's monotonic between parent's reads: %d\n", c[0] >= before && c[0] <= after);
+	printf("child's realtime within 1s of parent's: %d\n", llabs(c[1] - rbefore) < 1000000000LL);
 	return 0;
 }

@@ -102,6 +102,7 @@ struct ukf_regs {
 #define UKF_BOOT_TRACE   (UKF_U64(1) << 0) /* report every syscall (UKF_HC_TRACE) */
 #define UKF_BOOT_STARTED (UKF_U64(1) << 1) /* report the program's first instruction */
 #define UKF_BOOT_NOREWRITE (UKF_U64(1) << 2) /* leave syscall sites as they are */
+#define UKF_BOOT_SAME_TSC  (UKF_U64(1) << 3) /* set in a forked child whose TSC is its parent's */
 #define UKF_PATH_MAX 4096
 #define UKF_HOSTNAME_MAX 65
 
