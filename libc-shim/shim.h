@@ -59,6 +59,13 @@ typedef int64_t (*ukf_sys_fn)(const uint64_t *a);
 extern struct ukf_regs *ukf_cur_frame;
 void ukf_signal_check(struct ukf_regs *r);
 
+static inline uint64_t ukf_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
 /* ---- Guest memory helpers -------------------------------------------------- */
 #define UKF_PAGE_SIZE 4096ULL
 #define UKF_PAGE_MASK (UKF_PAGE_SIZE - 1)

@@ -12,12 +12,7 @@ static uint64_t tsc_base, mult;     /* ns = (tsc - tsc_base) * mult >> 32 */
 static uint64_t start_tsc;
 static int64_t real_base, mono_base, start_mono, last_mono;
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
+#define rdtsc ukf_rdtsc
 
 static void host_clock(int64_t *real, int64_t *mono)
 {

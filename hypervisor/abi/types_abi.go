@@ -69,6 +69,7 @@ const (
 	HCGetpgid     = C.UKF_HC_GETPGID
 	HCGetsid      = C.UKF_HC_GETSID
 	SigfNocldwait = C.UKF_SIGF_NOCLDWAIT
+	SigfPolling   = C.UKF_SIGF_POLLING
 	RegsSize      = C.UKF_REGS_SIZE
 	RegsAt        = C.UKF_REGS_AT
 	EntryAsync    = C.UKF_ENTRY_ASYNC

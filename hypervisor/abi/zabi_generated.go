@@ -61,6 +61,7 @@ const (
 	HCGetpgid     = 0x24
 	HCGetsid      = 0x25
 	SigfNocldwait = 0x1
+	SigfPolling   = 0x2
 	RegsSize      = 0xa0
 	RegsAt        = 0xfff60
 	EntryAsync    = 0x1

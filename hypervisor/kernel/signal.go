@@ -120,6 +120,10 @@ func (t *Task) send(sig int, info sigInfo) {
 		}
 		return
 	}
+	// A guest polling its pending word sees the bit by itself; kicking
+	// it would cost the exit its polling saves. Read before the bit is
+	// set: a guest that sees it stops polling at once.
+	polling := t.load(offFlags)&abi.SigfPolling != 0
 	// The siginfo first, then the pending bit: the guest takes a signal
 	// by clearing its bit, then reads its siginfo.
 	if slot := t.infoSlot(sig); slot != nil {
@@ -129,7 +133,7 @@ func (t *Task) send(sig int, info sigInfo) {
 		atomic.OrUint64(p, bit)
 	}
 	if blocked&bit == 0 || waiting&bit != 0 {
-		t.wake()
+		t.wake(!polling)
 	}
 }
 
@@ -148,8 +152,8 @@ func (t *Task) terminate(sig int) {
 }
 
 // wake makes t notice a signal: a blocking host call returns EINTR, and a
-// program running its own code is interrupted. t.sigMu held.
-func (t *Task) wake() {
+// program running its own code is interrupted (kick). t.sigMu held.
+func (t *Task) wake(kick bool) {
 	if t.intr >= 0 {
 		unix.Write(t.intr, []byte{1, 0, 0, 0, 0, 0, 0, 0})
 	}
@@ -157,7 +161,7 @@ func (t *Task) wake() {
 	case t.sigCh <- struct{}{}:
 	default:
 	}
-	if t.VM != nil {
+	if kick && t.VM != nil {
 		t.VM.Kick()
 	}
 }
@@ -184,7 +188,7 @@ func (t *Task) PrepareBlock() unix.Errno {
 	t.sigMu.Lock()
 	defer t.sigMu.Unlock()
 	if t.load(offPending)&^t.load(offBlocked)&^(1<<(sigKILL-1)) != 0 || t.load(offPending)&t.load(offWaiting) != 0 {
-		t.wake()
+		t.wake(true)
 		return unix.EINTR
 	}
 	return 0

@@ -147,6 +147,7 @@ struct ukf_bootinfo {
 	struct ukf_siginfo sig_info[64];
 };
 #define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
+#define UKF_SIGF_POLLING   2u /* the runtime is polling sig_pending: no need to kick it */
 #endif
 
 /* ---- Hypercalls ---------------------------------------------------------- */
