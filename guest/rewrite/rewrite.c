@@ -24,6 +24,7 @@
  * syscall. Anything else keeps trapping. */
 #include "ukfork/guest.h"
 #include "shim.h"
+#include "decode.h"
 
 #define RUN_MAX 128      /* longest run copied into a stub, bytes */
 #define STUB_MAX (RUN_MAX + 16)
@@ -43,22 +44,6 @@ void ukf_rewrite_reset(void)
 	memset(failed, 0, sizeof(failed));
 }
 
-/* One decoded instruction. */
-enum { I_PLAIN = 1, I_JCC, I_JMP, I_CALL, I_RET };
-struct insn {
-	uint8_t len;
-	uint8_t kind;    /* I_*; only I_PLAIN may be copied into a stub */
-	int8_t rip_disp; /* offset of a RIP-relative disp32, or -1 */
-	int32_t rel;     /* branch displacement from the next instruction */
-};
-
-static int is_prefix(uint8_t b)
-{
-	return (b >= 0x40 && b <= 0x4f) || b == 0x66 || b == 0x67 || b == 0xf0 ||
-	       b == 0xf2 || b == 0xf3 || b == 0x26 || b == 0x2e || b == 0x36 ||
-	       b == 0x3e || b == 0x64 || b == 0x65 || b == 0x0f;
-}
-
 static int32_t rd32(const uint8_t *p)
 {
 	int32_t v;
@@ -66,120 +51,11 @@ static int32_t rd32(const uint8_t *p)
 	return v;
 }
 
-static int branch(struct insn *in, const uint8_t *p, const uint8_t *q, int kind, int rel32)
+static int is_prefix(uint8_t b)
 {
-	in->kind = (uint8_t)kind;
-	in->rel = rel32 ? rd32(q) : (int8_t)*q;
-	in->len = (uint8_t)(q + (rel32 ? 4 : 1) - p);
-	return 1;
-}
-
-/* decode fills in for the instruction at p, or returns 0 when it is not in
- * the rewriter's whitelist: integer moves, ALU, lea, shifts, setcc/cmovcc,
- * SSE moves, push/pop, and the branches (to walk code, never to copy). */
-static int decode(const uint8_t *p, struct insn *in)
-{
-	const uint8_t *q = p;
-	int opsize16 = 0, rex = 0, imm = 0, modrm = 0, twobyte = 0;
-
-	in->rip_disp = -1;
-	in->kind = I_PLAIN;
-	if (*q == 0x64 || *q == 0x65) /* %fs:, %gs: */
-		q++;
-	if (*q == 0x66) {
-		opsize16 = 1;
-		q++;
-	}
-	if (*q >= 0x40 && *q <= 0x4f)
-		rex = *q++;
-	uint8_t op = *q++;
-	if (op == 0x0f) {
-		twobyte = 1;
-		op = *q++;
-		if (op >= 0x80 && op <= 0x8f && !rex && !opsize16)
-			return branch(in, p, q, I_JCC, 1);
-		if (!((op >= 0x40 && op <= 0x4f) || (op >= 0x90 && op <= 0x9f) ||
-		      op == 0xb6 || op == 0xb7 || op == 0xbe || op == 0xbf || op == 0xaf ||
-		      op == 0x10 || op == 0x11 || op == 0x28 || op == 0x29 || op == 0x1f))
-			return 0;
-		if ((op == 0x10 || op == 0x11 || op == 0x28 || op == 0x29) && opsize16)
-			return 0;
-		modrm = 1;
-	} else if (op >= 0x70 && op <= 0x7f) {
-		if (rex || opsize16)
-			return 0;
-		return branch(in, p, q, I_JCC, 0);
-	} else if (op == 0xeb || op == 0xe9 || op == 0xe8) {
-		if (rex || opsize16)
-			return 0;
-		return branch(in, p, q, op == 0xe8 ? I_CALL : I_JMP, op != 0xeb);
-	} else if (op == 0xc3) {
-		in->kind = I_RET;
-	} else if (op >= 0xb8 && op <= 0xbf) {
-		imm = (rex & 8) ? 8 : opsize16 ? 2 : 4;
-	} else if (op >= 0xb0 && op <= 0xb7) {
-		imm = 1;
-	} else if ((op >= 0x50 && op <= 0x5f) || op == 0x90 || op == 0xc9 || op == 0x99 || op == 0x98) {
-		/* push, pop, nop, leave, cltd/cqto, cltq */
-	} else if (op == 0x6a) {
-		imm = 1;
-	} else if (op == 0x68) {
-		imm = 4;
-	} else {
-		switch (op) {
-		case 0x00: case 0x01: case 0x02: case 0x03: /* add */
-		case 0x08: case 0x09: case 0x0a: case 0x0b: /* or */
-		case 0x20: case 0x21: case 0x22: case 0x23: /* and */
-		case 0x28: case 0x29: case 0x2a: case 0x2b: /* sub */
-		case 0x30: case 0x31: case 0x32: case 0x33: /* xor */
-		case 0x38: case 0x39: case 0x3a: case 0x3b: /* cmp */
-		case 0x84: case 0x85:                       /* test */
-		case 0x88: case 0x89: case 0x8a: case 0x8b: /* mov */
-		case 0x8d: case 0x63:                       /* lea, movsxd */
-		case 0xd1: case 0xd3:                       /* shifts */
-			modrm = 1;
-			break;
-		case 0x80: case 0x83: case 0xc1: case 0xc6:
-			modrm = 1;
-			imm = 1;
-			break;
-		case 0x81: case 0xc7:
-			modrm = 1;
-			imm = opsize16 ? 2 : 4;
-			break;
-		case 0xf7: /* test/not/neg/mul/div: only test has an immediate */
-			modrm = 1;
-			imm = (q[0] & 0x38) == 0 ? (opsize16 ? 2 : 4) : 0;
-			break;
-		default:
-			return 0;
-		}
-	}
-	if (modrm) {
-		uint8_t m = *q++;
-		unsigned mod = m >> 6;
-		if (!twobyte && (op == 0xc6 || op == 0xc7) && ((m >> 3) & 7) != 0)
-			return 0;
-		if (mod != 3) {
-			if ((m & 7) == 4) { /* SIB */
-				uint8_t sib = *q++;
-				if (mod == 0 && (sib & 7) == 5)
-					q += 4;
-			} else if (mod == 0 && (m & 7) == 5) {
-				in->rip_disp = (int8_t)(q - p);
-				q += 4;
-			}
-			if (mod == 1)
-				q += 1;
-			else if (mod == 2)
-				q += 4;
-		}
-	}
-	q += imm;
-	if (q - p > 15)
-		return 0;
-	in->len = (uint8_t)(q - p);
-	return 1;
+	return (b >= 0x40 && b <= 0x4f) || b == 0x66 || b == 0x67 || b == 0xf0 ||
+	       b == 0xf2 || b == 0xf3 || b == 0x26 || b == 0x2e || b == 0x36 ||
+	       b == 0x3e || b == 0x64 || b == 0x65 || b == 0x0f;
 }
 
 static uint64_t prog_lo, prog_hi; /* where a site may be: program memory */
@@ -193,9 +69,9 @@ static int readable(uint64_t a, uint64_t n)
  * instructions ending exactly at to. */
 static int straight(uint64_t from, uint64_t to)
 {
-	struct insn in;
+	struct ukf_insn in;
 	for (uint64_t a = from; a < to; a += in.len)
-		if (!decode(UKF_UPTR(const uint8_t, a), &in) || in.kind != I_PLAIN)
+		if (!ukf_decode(UKF_UPTR(const uint8_t, a), &in) || in.kind != UKF_I_PLAIN)
 			return 0;
 	return 1;
 }
@@ -231,22 +107,22 @@ static uint64_t run_at_mov(uint64_t s, uint64_t nr)
 static int tail_safe(uint64_t f, uint64_t s)
 {
 	uint64_t a = s + 2, reach = 0; /* reach: furthest forward branch target */
-	struct insn in;
+	struct ukf_insn in;
 	for (int n = 0; n < 64; n++, a += in.len) {
-		if (!readable(a, 16) || !decode(UKF_UPTR(const uint8_t, a), &in))
+		if (!readable(a, 16) || !ukf_decode(UKF_UPTR(const uint8_t, a), &in))
 			return 0;
-		if (in.kind == I_PLAIN || in.kind == I_CALL)
+		if (in.kind == UKF_I_PLAIN || in.kind == UKF_I_CALL)
 			continue;
-		if (in.kind != I_RET) {
+		if (in.kind != UKF_I_RET) {
 			uint64_t t = a + in.len + (int64_t)in.rel;
 			if (t > f && t <= s)
 				return 0;
-			if (in.kind == I_JCC && t > reach)
+			if (in.kind == UKF_I_JCC && t > reach)
 				reach = t;
-			if (in.kind == I_JMP && t > a && t < a + 256 && t > reach)
+			if (in.kind == UKF_I_JMP && t > a && t < a + 256 && t > reach)
 				reach = t; /* a jump ahead within the function */
 		}
-		if ((in.kind == I_RET || in.kind == I_JMP) && a + in.len >= reach)
+		if ((in.kind == UKF_I_RET || in.kind == UKF_I_JMP) && a + in.len >= reach)
 			return 1; /* the function ends here */
 	}
 	return 0;
@@ -259,9 +135,9 @@ static uint64_t wrapper_entry(uint64_t ret)
 	if (!readable(ret - 5, 5) || UKF_UPTR(const uint8_t, ret - 5)[0] != 0xe8)
 		return 0;
 	uint64_t f = ret + (int64_t)rd32(UKF_UPTR(const uint8_t, ret - 4));
-	struct insn in;
+	struct ukf_insn in;
 	for (int hops = 0; hops < 3 && readable(f, 16); hops++) {
-		if (!decode(UKF_UPTR(const uint8_t, f), &in) || in.kind != I_JMP)
+		if (!ukf_decode(UKF_UPTR(const uint8_t, f), &in) || in.kind != UKF_I_JMP)
 			break;
 		f += in.len + (int64_t)in.rel;
 	}
@@ -313,9 +189,9 @@ void ukf_rewrite_site(uint64_t rip, uint64_t nr, uint64_t rsp)
 	}
 	/* The run, relocated: RIP-relative displacements keep their target. */
 	uint8_t *o = stubs + stubs_used;
-	struct insn in;
+	struct ukf_insn in;
 	for (uint64_t a = start; a < s; a += in.len) {
-		decode(UKF_UPTR(const uint8_t, a), &in);
+		ukf_decode(UKF_UPTR(const uint8_t, a), &in);
 		memcpy(o, UKF_UPTR(const uint8_t, a), in.len);
 		if (in.rip_disp >= 0) {
 			uint64_t target = a + in.len + (int64_t)rd32(o + in.rip_disp);
