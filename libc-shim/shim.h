@@ -66,6 +66,12 @@ static inline uint64_t ukf_rdtsc(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
+/* Pipe rings (ring.c): UKF_RING_HOST means "do it through the host". */
+#define UKF_RING_HOST INT64_MIN
+#define UKF_PIPE_BUF 4096
+int64_t ukf_ring_read(int32_t fd, uint8_t *buf, uint64_t n);
+int64_t ukf_ring_write(int32_t fd, const uint8_t *buf, uint64_t n, uint64_t *done);
+
 /* ---- Guest memory helpers -------------------------------------------------- */
 #define UKF_PAGE_SIZE 4096ULL
 #define UKF_PAGE_MASK (UKF_PAGE_SIZE - 1)

@@ -38,12 +38,30 @@ static int64_t rw_vec(unsigned hc, int32_t fd, uint64_t uiov, int32_t iovcnt,
 
 UKF_SYSCALL3(read, int32_t, fd, uint64_t, buf, uint64_t, count)
 {
+	if (count > UKF_MAX_RW_COUNT)
+		count = UKF_MAX_RW_COUNT;
+	if (ukf_user_ok(buf, count)) {
+		int64_t r = ukf_ring_read(fd, UKF_UPTR(uint8_t, buf), count);
+		if (r != UKF_RING_HOST)
+			return r;
+	}
 	return rw_one(UKF_HC_READV, fd, buf, count, 0, 0);
 }
 
 UKF_SYSCALL3(write, int32_t, fd, uint64_t, buf, uint64_t, count)
 {
-	return rw_one(UKF_HC_WRITEV, fd, buf, count, 0, 0);
+	uint64_t done = 0;
+	if (count > UKF_MAX_RW_COUNT)
+		count = UKF_MAX_RW_COUNT;
+	if (ukf_user_ok(buf, count)) {
+		int64_t r = ukf_ring_write(fd, UKF_UPTR(const uint8_t, buf), count, &done);
+		if (r != UKF_RING_HOST)
+			return r;
+	}
+	int64_t r = rw_one(UKF_HC_WRITEV, fd, buf + done, count - done, 0, 0);
+	if (done)
+		return r < 0 ? (int64_t)done : (int64_t)done + r;
+	return r;
 }
 
 UKF_SYSCALL4(pread64, int32_t, fd, uint64_t, buf, uint64_t, count, int64_t, off)

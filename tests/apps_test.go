@@ -107,6 +107,7 @@ func TestFork(t *testing.T) {
 		{"forktree", []string{"1", "30"}},
 		{"forktree", []string{"6", "2"}},
 		{"pipes", nil},
+		{"manypipes", []string{"12"}}, // more pipes than ring slots: host pipes too
 		{"signals", nil},
 		{"sockets", nil},
 		{"prefork", []string{"4", "20"}},

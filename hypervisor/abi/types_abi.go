@@ -31,6 +31,20 @@ const (
 	MemMin       = C.UKF_MEM_MIN
 	MemMax       = C.UKF_MEM_MAX
 	PIEBase      = C.UKF_PIE_BASE
+	RingArea     = C.UKF_RING_AREA
+
+	RingSize      = C.UKF_RING_SIZE
+	RingSlots     = C.UKF_RING_SLOTS
+	RingCap       = C.UKF_RING_CAP
+	FDRingMax     = C.UKF_FD_RING_MAX
+	FDRSlot       = C.UKF_FDR_SLOT
+	FDRWrite      = C.UKF_FDR_WRITE
+	RingNoReaders = C.UKF_RING_NOREADERS
+	RingNoWriters = C.UKF_RING_NOWRITERS
+	RingRWait     = C.UKF_RING_RWAIT
+	RingWWait     = C.UKF_RING_WWAIT
+	RingRNonblock = C.UKF_RING_RNONBLOCK
+	RingWNonblock = C.UKF_RING_WNONBLOCK
 
 	RuntimeMagic  = C.UKF_RUNTIME_MAGIC
 	FaultStubSize = C.UKF_FAULT_STUB_SIZE
@@ -76,6 +90,7 @@ const (
 	HCSocket      = C.UKF_HC_SOCKET
 	HCSendfile    = C.UKF_HC_SENDFILE
 	HCUnlinkat    = C.UKF_HC_UNLINKAT
+	HCRingWake    = C.UKF_HC_RING_WAKE
 
 	SockSocket      = C.UKF_SOCK_SOCKET
 	SockSocketpair  = C.UKF_SOCK_SOCKETPAIR
@@ -112,6 +127,7 @@ const (
 
 type RuntimeHeader C.struct_ukf_runtime_header
 type Bootinfo C.struct_ukf_bootinfo
+type RingHeader C.struct_ukf_ring
 type HCExitArgs C.struct_ukf_hc_exit
 type HCForkArgs C.struct_ukf_hc_fork
 type HCWait4Args C.struct_ukf_hc_wait4

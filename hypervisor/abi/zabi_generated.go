@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x6
+	Version = 0x7
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -23,6 +23,20 @@ const (
 	MemMin       = 0x1000000
 	MemMax       = 0x100000000
 	PIEBase      = 0x400000
+	RingArea     = 0x200000
+
+	RingSize      = 0x40000
+	RingSlots     = 0x8
+	RingCap       = 0x3f000
+	FDRingMax     = 0x100
+	FDRSlot       = 0xf
+	FDRWrite      = 0x80
+	RingNoReaders = 0x1
+	RingNoWriters = 0x2
+	RingRWait     = 0x4
+	RingWWait     = 0x8
+	RingRNonblock = 0x10
+	RingWNonblock = 0x20
 
 	RuntimeMagic  = 0x4e52464b
 	FaultStubSize = 0x10
@@ -68,6 +82,7 @@ const (
 	HCSocket      = 0x26
 	HCSendfile    = 0x27
 	HCUnlinkat    = 0x28
+	HCRingWake    = 0x29
 
 	SockSocket      = 0x1
 	SockSocketpair  = 0x2
@@ -136,6 +151,15 @@ type Bootinfo struct {
 	Sig_waiting uint64
 	Sig_flags   uint64
 	Sig_info    [64]Siginfo
+	Fd_ring     [256]uint8
+}
+type RingHeader struct {
+	Lock  uint32
+	Flags uint32
+	Head  uint64
+	Tail  uint64
+	Pad   [4072]uint8
+	Data  [258048]uint8
 }
 type HCExitArgs struct {
 	Ret    int64

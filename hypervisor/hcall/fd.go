@@ -9,6 +9,7 @@ import (
 	"github.com/ukfork/ukfork/hypervisor/kernel"
 	"github.com/ukfork/ukfork/hypervisor/memory"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
+	"github.com/ukfork/ukfork/hypervisor/vm"
 )
 
 // Descriptors: pipe, dup, fcntl. The fd table and the open file
@@ -16,6 +17,7 @@ import (
 
 func init() {
 	register(abi.HCPipe, call(abi.HCPipe, pipe))
+	register(abi.HCRingWake, ringWake)
 	register(abi.HCDup, call(abi.HCDup, dup))
 	register(abi.HCFcntl, call(abi.HCFcntl, fcntl))
 }
@@ -29,11 +31,30 @@ func pipe(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) in
 	if err != nil {
 		return errRet(unix.EFAULT)
 	}
+	// A ring both VMs map when the caller's VM has a slot for it (see
+	// vfs.Ring); a host pipe otherwise.
+	if r, w, ring, e := vfs.NewRingPipe(flags); e == 0 {
+		if p.MapRing(ring) {
+			ret := installPair(p, r, w, flags&unix.O_CLOEXEC != 0, out)
+			p.DropRing(ring) // unless an fd names it now
+			return ret
+		}
+		r.File.Close()
+		w.File.Close()
+	}
 	r, w, e := vfs.NewPipe(flags)
 	if e != 0 {
 		return errRet(e)
 	}
 	return installPair(p, r, w, flags&unix.O_CLOEXEC != 0, out)
+}
+
+// ringWake: a guest changed a ring and found someone waiting on it.
+func ringWake(p *kernel.Task, _ *memory.Memory, slot uint64) *vm.Exit {
+	if r := p.Ring(slot); r != nil {
+		r.Wake()
+	}
+	return nil
 }
 
 // installPair gives two new descriptions (a pipe's ends, a socketpair) the

@@ -93,6 +93,7 @@ func (k *Kernel) allocPid() int32 {
 func (k *Kernel) Start(t *Task, v *vm.VM) {
 	k.mu.Lock()
 	t.k, t.VM = k, v
+	t.FDs.Watch = t.fdChanged
 	t.Pid = k.allocPid()
 	t.pgid, t.sid = t.Pid, t.Pid
 	t.children = map[int32]*Task{}
@@ -172,6 +173,7 @@ func (k *Kernel) exited(t *Task, exit vm.Exit) {
 	}
 	// Descriptors close at exit, before anyone can see the zombie: a
 	// parent that waited and then closes its end must leave no holder.
+	t.unlockRings()
 	t.FDs.CloseAll()
 	// No signal may touch the VM's memory from here on.
 	t.sigMu.Lock()
@@ -259,7 +261,9 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 	}
 	c := &Task{k: k, Pid: pid, parent: t, children: map[int32]*Task{}, VM: cv, name: t.name,
 		FS: t.FS, FDs: t.FDs.Fork(), Cwd: t.Cwd, Trace: t.Trace, Stderr: t.Stderr,
-		Reported: map[uint64]bool{}, stop: make(chan struct{}), intr: intr, sigCh: make(chan struct{}, 1)}
+		Reported: map[uint64]bool{}, stop: make(chan struct{}), intr: intr, sigCh: make(chan struct{}, 1),
+		rings: t.rings} // the child's memory maps the same rings at the same slots
+	c.FDs.Watch = c.fdChanged
 	// The child sees 0 from fork and its own ids.
 	m := cv.Mem()
 	if a, err := memory.Ptr[abi.HCForkArgs](m, argGPA); err == nil {

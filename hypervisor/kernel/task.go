@@ -63,6 +63,8 @@ type Task struct {
 	intr     int           // eventfd: readable while the task must not block
 	sigCh    chan struct{} // the same, for waits on channels
 
+	rings ringSlots // pipe rings mapped in the VM (rings.go)
+
 	// Signals (signal.go), guarded by sigMu.
 	sigMu      sync.Mutex
 	dead       bool // the VM is gone: its memory may not be touched

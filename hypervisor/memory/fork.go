@@ -56,10 +56,12 @@ func newSegment(size uint64) (*segment, error) {
 func (s *segment) closeFD() { unix.Close(s.fd) }
 
 // chunkRef is where one chunk's pages come from; seg nil means anonymous
-// memory (zero until written).
+// memory (zero until written). A shared chunk maps its segment MAP_SHARED:
+// every VM mapping it sees the others' writes (a pipe ring, see Shared).
 type chunkRef struct {
-	seg *segment
-	off uint64
+	seg    *segment
+	off    uint64
+	shared bool
 }
 
 func (s *segment) ref(off uint64) chunkRef {
@@ -73,7 +75,9 @@ func (c chunkRef) clone() chunkRef {
 	if c.seg == nil {
 		return c
 	}
-	return c.seg.ref(c.off)
+	r := c.seg.ref(c.off)
+	r.shared = c.shared
+	return r
 }
 
 // release drops one reference; the last one frees the slot's memory.
@@ -97,12 +101,16 @@ func (m *Memory) mapChunks(first, last int) error {
 	for i := first; i < last; {
 		c := m.chunks[i]
 		j := i + 1 // extend over chunks contiguous in the same source
-		for j < last && m.chunks[j].seg == c.seg && (c.seg == nil || m.chunks[j].off == c.off+uint64(j-i)*chunkSize) {
+		for j < last && m.chunks[j].seg == c.seg && m.chunks[j].shared == c.shared &&
+			(c.seg == nil || m.chunks[j].off == c.off+uint64(j-i)*chunkSize) {
 			j++
 		}
 		addr := unsafe.Pointer(&m.mem[uint64(i)*chunkSize])
 		length := uintptr(j-i) * chunkSize
 		flags, fd := uintptr(unix.MAP_PRIVATE|unix.MAP_FIXED), -1
+		if c.shared {
+			flags = unix.MAP_SHARED | unix.MAP_FIXED
+		}
 		if c.seg == nil {
 			flags |= unix.MAP_ANONYMOUS
 		} else {
@@ -198,7 +206,9 @@ func (m *Memory) materialize() ([]uint64, error) {
 	if m.runs()+2*countRuns(dirty) > maxRuns {
 		dirty, overlay = dirty[:0], nil
 		for c := range m.chunks {
-			dirty = append(dirty, c)
+			if !m.chunks[c].shared {
+				dirty = append(dirty, c)
+			}
 		}
 	}
 	seg, err := newSegment(uint64(len(dirty)) * chunkSize)
@@ -371,4 +381,95 @@ func (m *Memory) discardPrivate(gpa, n uint64) error {
 		return m.mapChunks(full0, full1)
 	}
 	return nil
+}
+
+// Shared is one chunk of memory that several VMs map at once, MAP_SHARED,
+// and the host too: a pipe ring. A fork keeps it shared, never copied.
+type Shared struct {
+	seg  *segment
+	host []byte
+}
+
+// NewShared makes a zeroed shared chunk and maps it in the host.
+func NewShared() (*Shared, error) {
+	seg, err := newSegment(chunkSize)
+	if err != nil {
+		return nil, err
+	}
+	host, err := unix.Mmap(seg.fd, 0, chunkSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		seg.closeFD()
+		return nil, fmt.Errorf("memory: mmap shared chunk: %w", err)
+	}
+	seg.ref(0)
+	return &Shared{seg: seg, host: host}, nil
+}
+
+// Host is the host's view of the chunk.
+func (s *Shared) Host() []byte { return s.host }
+
+// Size is the size of a shared chunk.
+const SharedSize = chunkSize
+
+// Close drops the host's mapping and reference; VMs that map the chunk
+// keep it until they unmap it.
+func (s *Shared) Close() {
+	if s.host == nil {
+		return
+	}
+	unix.Munmap(s.host)
+	s.host = nil
+	r := chunkRef{seg: s.seg}
+	r.release()
+}
+
+// MapShared maps s at guest address gpa (chunk-aligned), in place of what
+// was there.
+func (m *Memory) MapShared(gpa uint64, s *Shared) error {
+	c, err := m.chunkAt(gpa)
+	if err != nil {
+		return err
+	}
+	old := m.chunks[c]
+	m.chunks[c] = s.seg.ref(0)
+	m.chunks[c].shared = true
+	if err := m.mapChunks(c, c+1); err != nil {
+		m.chunks[c].release()
+		m.chunks[c] = old
+		return err
+	}
+	old.release()
+	return nil
+}
+
+// UnmapShared puts fresh memory back where a shared chunk was mapped.
+func (m *Memory) UnmapShared(gpa uint64) error {
+	c, err := m.chunkAt(gpa)
+	if err != nil {
+		return err
+	}
+	if !m.chunks[c].shared {
+		return nil
+	}
+	m.chunks[c].release()
+	m.chunks[c] = chunkRef{}
+	if m.shared {
+		// A never-forked VM maps its first segment everywhere else.
+		m.chunks[c] = m.chunks[0].seg.ref(uint64(c) * chunkSize)
+		addr := unsafe.Pointer(&m.mem[uint64(c)*chunkSize])
+		_, _, e := unix.Syscall6(unix.SYS_MMAP, uintptr(addr), chunkSize, unix.PROT_READ|unix.PROT_WRITE,
+			unix.MAP_SHARED|unix.MAP_FIXED, uintptr(m.chunks[c].seg.fd), uintptr(uint64(c)*chunkSize))
+		if e != 0 {
+			return fmt.Errorf("memory: remap chunk %d: %w", c, e)
+		}
+		return unix.Fallocate(m.chunks[0].seg.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(c)*chunkSize, chunkSize)
+	}
+	return m.mapChunks(c, c+1)
+}
+
+func (m *Memory) chunkAt(gpa uint64) (int, error) {
+	if gpa%chunkSize != 0 || gpa < lowest || gpa >= m.Size() {
+		return 0, unix.EINVAL
+	}
+	return int(gpa / chunkSize), nil
 }

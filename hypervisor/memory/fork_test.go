@@ -193,3 +193,45 @@ func TestForkCompacts(t *testing.T) {
 		k.Close()
 	}
 }
+
+func TestSharedChunk(t *testing.T) {
+	m, err := New(16 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s, err := NewShared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const gpa = 2 << 20
+	if err := m.MapShared(gpa, s); err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.Fork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	m.Host()[gpa+5] = 42 // through the parent: the child and the host see it
+	if c.Host()[gpa+5] != 42 || s.Host()[5] != 42 {
+		t.Fatalf("shared chunk not shared after fork: child %d host %d", c.Host()[gpa+5], s.Host()[5])
+	}
+	c.Host()[gpa+6] = 7
+	if m.Host()[gpa+6] != 7 {
+		t.Fatal("the child's write is not seen by the parent")
+	}
+	if err := m.Discard(gpa, PageSize); err == nil {
+		t.Error("Discard of a shared chunk succeeded")
+	}
+	if err := m.UnmapShared(gpa); err != nil {
+		t.Fatal(err)
+	}
+	if m.Host()[gpa+5] != 0 || c.Host()[gpa+5] != 42 {
+		t.Fatalf("after unmapping in the parent: parent %d child %d", m.Host()[gpa+5], c.Host()[gpa+5])
+	}
+	s.Close()
+	if c.Host()[gpa+6] != 7 {
+		t.Fatal("the child lost the chunk when the host closed it")
+	}
+}

@@ -164,6 +164,11 @@ func (m *Memory) Discard(gpa, n uint64) error {
 	if n == 0 {
 		return nil
 	}
+	for c := gpa / chunkSize; c*chunkSize < gpa+n; c++ {
+		if m.chunks[c].shared {
+			return unix.EINVAL // a pipe ring is not the guest's to give back
+		}
+	}
 	if m.shared {
 		return unix.Fallocate(m.chunks[0].seg.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(gpa), int64(n))
 	}

@@ -36,7 +36,11 @@ const settable = unix.O_APPEND | unix.O_NONBLOCK | unix.O_ASYNC | unix.O_DIRECT 
 func (f *OpenFile) SetFlags(v int) {
 	f.mu.Lock()
 	f.flags = f.flags&^settable | v&settable
+	flags := f.flags
 	f.mu.Unlock()
+	if w, ok := f.File.(interface{ FlagsChanged(int) }); ok {
+		w.FlagsChanged(flags)
+	}
 }
 
 // Nonblock reports O_NONBLOCK.
@@ -55,6 +59,8 @@ type fdEntry struct {
 type FDTable struct {
 	fds []fdEntry
 	max int
+	// Watch, if set, learns every change: fd now names f (nil: closed).
+	Watch func(fd int, f *OpenFile)
 }
 
 // NewFDTable makes an empty table allowing max descriptors.
@@ -87,6 +93,9 @@ func (t *FDTable) Install(f *OpenFile, cloexec bool) (int, unix.Errno) {
 func (t *FDTable) set(fd int, f *OpenFile, cloexec bool) {
 	f.refs.Add(1)
 	t.fds[fd] = fdEntry{f: f, cloexec: cloexec}
+	if t.Watch != nil {
+		t.Watch(fd, f)
+	}
 }
 
 // Release drops a reference taken outside a table (a description being
@@ -104,8 +113,20 @@ func (t *FDTable) Close(fd int) unix.Errno {
 		return err
 	}
 	t.fds[fd] = fdEntry{}
+	if t.Watch != nil {
+		t.Watch(fd, nil)
+	}
 	f.Release()
 	return 0
+}
+
+// Each calls fn for every open descriptor.
+func (t *FDTable) Each(fn func(fd int, f *OpenFile)) {
+	for fd, e := range t.fds {
+		if e.f != nil {
+			fn(fd, e.f)
+		}
+	}
 }
 
 // CloseAll closes every descriptor.

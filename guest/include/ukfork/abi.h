@@ -20,7 +20,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 6
+#define UKF_ABI_VERSION 7
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-physical address */
@@ -41,7 +41,8 @@ typedef uint64_t ukf_gptr_t; /* guest-physical address */
 #define UKF_ARGS_MAX      UKF_U64(0x3F000)  /* to 0x50000 */
 #define UKF_XSTACK_TOP    UKF_U64(0x60000)  /* ring-0 exception stack (TSS.RSP0) */
 #define UKF_RTSTACK_TOP   UKF_U64(0x100000) /* runtime stack, 640 KiB below */
-#define UKF_RUNTIME_ADDR  UKF_U64(0x100000) /* runtime image, up to UKF_USER_MIN */
+#define UKF_RUNTIME_ADDR  UKF_U64(0x100000) /* runtime image, up to UKF_RING_AREA */
+#define UKF_RING_AREA     UKF_U64(0x200000) /* pipe rings shared between VMs (below) */
 #define UKF_USER_MIN      UKF_U64(0x400000) /* lowest address a program may use */
 #define UKF_MEM_MIN       (UKF_U64(16) << 20)
 #define UKF_MEM_MAX       (UKF_U64(4) << 30) /* 4 PDs of 2 MiB pages */
@@ -97,6 +98,38 @@ struct ukf_regs {
 };
 #endif
 
+/* ---- Pipe rings ------------------------------------------------------------
+ * A pipe between VMs may be a ring that every VM holding an end maps at
+ * UKF_RING_AREA + slot * UKF_RING_SIZE: the runtime reads and writes it
+ * without an exit, the host for everything else. Both take the lock (the
+ * holder's pid) for any change; head and tail count bytes ever written and
+ * read, data[i % UKF_RING_CAP]. Nothing in a ring is trusted: another VM
+ * may have written it. */
+#define UKF_RING_SIZE  UKF_U64(0x40000) /* one memory chunk */
+#define UKF_RING_SLOTS 8
+#define UKF_RING_CAP   (UKF_RING_SIZE - 4096)
+#define UKF_FD_RING_MAX 256
+#define UKF_FDR_SLOT   0x0fu /* slot + 1 */
+#define UKF_FDR_WRITE  0x80u /* the write end (else the read end) */
+
+#define UKF_RING_NOREADERS  1u  /* every read end is closed: writes get EPIPE */
+#define UKF_RING_NOWRITERS  2u  /* every write end is closed: reads see EOF */
+#define UKF_RING_RWAIT      4u  /* someone waits to read: wake it after writing */
+#define UKF_RING_WWAIT      8u  /* someone waits to write: wake it after reading */
+#define UKF_RING_RNONBLOCK 16u  /* the read end is O_NONBLOCK */
+#define UKF_RING_WNONBLOCK 32u  /* the write end is O_NONBLOCK */
+
+#ifndef __ASSEMBLY__
+struct ukf_ring {
+	uint32_t lock;   /* 0, or the pid holding it */
+	uint32_t flags;  /* UKF_RING_* */
+	uint64_t head;   /* bytes ever written */
+	uint64_t tail;   /* bytes ever read */
+	uint8_t  pad[4096 - 24];
+	uint8_t  data[UKF_RING_CAP];
+};
+#endif
+
 /* ---- Boot information, written by the host at UKF_BOOTINFO_ADDR -------- */
 #define UKF_BOOT_MAGIC 0x544f4f42U /* "BOOT" */
 #define UKF_BOOT_TRACE   (UKF_U64(1) << 0) /* report every syscall (UKF_HC_TRACE) */
@@ -145,6 +178,9 @@ struct ukf_bootinfo {
 	/* What the host knows of each pending signal, written before its
 	 * pending bit is set; the guest clears the bit (atomically) to take it. */
 	struct ukf_siginfo sig_info[64];
+	/* Which descriptors are ends of a pipe ring, kept by the host on every
+	 * change to the fd table: 0, or UKF_FDR_* with the ring's slot + 1. */
+	uint8_t fd_ring[UKF_FD_RING_MAX];
 };
 #define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
 #define UKF_SIGF_POLLING   2u /* the runtime is polling sig_pending: no need to kick it */
@@ -194,6 +230,7 @@ struct ukf_bootinfo {
 #define UKF_HC_SOCKET          38  /* struct ukf_hc_sock: op UKF_SOCK_* */
 #define UKF_HC_SENDFILE        39  /* struct ukf_hc_fd: fd = out, arg0 = in, arg1 = offset or -1, len */
 #define UKF_HC_UNLINKAT        40  /* struct ukf_hc_path: flags AT_REMOVEDIR */
+#define UKF_HC_RING_WAKE       41  /* value = slot: wake who waits on that ring */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
 #define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */

@@ -22,6 +22,14 @@ static inline int64_t ukf_hcall(unsigned nr, void *arg)
 	return *(volatile int64_t *)arg;
 }
 
+/* ukf_hcall_value issues hypercall nr with a plain value, nothing to read
+ * back (UKF_HC_RING_WAKE). */
+static inline void ukf_hcall_value(unsigned nr, uint32_t value)
+{
+	uint16_t port = (uint16_t)(UKF_HC_PORT_BASE + nr);
+	__asm__ volatile("outl %0, %1" : : "a"(value), "Nd"(port) : "memory");
+}
+
 #define ukf_boot ((struct ukf_bootinfo *)UKF_BOOTINFO_ADDR)
 
 /* Enter the program: RSP = sp, RIP = entry, RDX = 0, other registers zero. */

@@ -1,0 +1,452 @@
+package vfs
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/memory"
+)
+
+// Ring is a pipe whose buffer every VM holding one of its ends maps (abi.h,
+// "Pipe rings"): the guests' runtimes read and write it without an exit, and
+// the host serves everything else here, on the same memory, under the same
+// lock. Nothing in the ring is trusted: any VM holding an end may have
+// scribbled on it.
+type Ring struct {
+	mem *memory.Shared
+	hdr *abi.RingHeader
+
+	mu      sync.Mutex
+	waiters map[int]struct{} // eventfds of host calls waiting on the ring
+	ends    int              // open ends (descriptions)
+	closed  bool             // both ends closed: hdr is unmapped
+}
+
+// hostLock is the lock word the host writes: no guest has this pid.
+const hostLock = ^uint32(0)
+
+// pipeBuf is PIPE_BUF: writes up to it are all or nothing.
+const pipeBuf = 4096
+
+// NewRingPipe makes a ring pipe's two ends.
+func NewRingPipe(flags int) (r, w *OpenFile, ring *Ring, e unix.Errno) {
+	mem, err := memory.NewShared()
+	if err != nil {
+		return nil, nil, nil, unix.ENFILE
+	}
+	ring = &Ring{mem: mem, hdr: (*abi.RingHeader)(unsafe.Pointer(&mem.Host()[0])), waiters: map[int]struct{}{}, ends: 2}
+	if flags&unix.O_NONBLOCK != 0 {
+		ring.hdr.Flags = abi.RingRNonblock | abi.RingWNonblock
+	}
+	keep := flags & unix.O_NONBLOCK
+	r = NewOpenFile(&RingEnd{ring: ring}, unix.O_RDONLY|keep)
+	w = NewOpenFile(&RingEnd{ring: ring, write: true}, unix.O_WRONLY|keep)
+	return r, w, ring, 0
+}
+
+// Shared is the memory the VMs map.
+func (r *Ring) Shared() *memory.Shared { return r.mem }
+
+func (r *Ring) lockWord() *uint32  { return &r.hdr.Lock }
+func (r *Ring) flagsWord() *uint32 { return &r.hdr.Flags }
+
+// lock takes the ring's lock, spinning: guests hold it for one copy. A
+// holder that keeps it past lockSteal is not playing fair (or is gone): the
+// host takes the lock anyway. That can only garble this pipe's data, which
+// any VM holding an end can do by writing the ring, never the host.
+func (r *Ring) lock() {
+	var start time.Time
+	for i := 0; ; i++ {
+		cur := atomic.LoadUint32(r.lockWord())
+		if cur == 0 && atomic.CompareAndSwapUint32(r.lockWord(), 0, hostLock) {
+			return
+		}
+		if i%64 == 63 {
+			if start.IsZero() {
+				start = time.Now()
+			} else if time.Since(start) > lockSteal && atomic.CompareAndSwapUint32(r.lockWord(), cur, hostLock) {
+				return
+			}
+			runtime.Gosched()
+		}
+	}
+}
+
+const lockSteal = 10 * time.Millisecond
+
+func (r *Ring) unlock() { atomic.StoreUint32(r.lockWord(), 0) }
+
+// Unlock releases the lock if pid holds it: that VM is gone.
+func (r *Ring) Unlock(pid int32) {
+	r.mu.Lock()
+	if !r.closed {
+		atomic.CompareAndSwapUint32(r.lockWord(), uint32(pid), 0)
+	}
+	r.mu.Unlock()
+}
+
+func (r *Ring) setFlag(f uint32, on bool) {
+	for {
+		old := atomic.LoadUint32(r.flagsWord())
+		v := old &^ f
+		if on {
+			v |= f
+		}
+		if atomic.CompareAndSwapUint32(r.flagsWord(), old, v) {
+			return
+		}
+	}
+}
+
+func (r *Ring) flag(f uint32) bool { return atomic.LoadUint32(r.flagsWord())&f != 0 }
+
+// used is how many bytes are in the ring, or -1 if a guest broke it.
+func (r *Ring) used() int {
+	h, t := atomic.LoadUint64(&r.hdr.Head), atomic.LoadUint64(&r.hdr.Tail)
+	if h-t > abi.RingCap {
+		return -1
+	}
+	return int(h - t)
+}
+
+// Wake wakes every host call waiting on the ring (a guest changed it and
+// found a wait flag set, or an end closed).
+func (r *Ring) Wake() {
+	r.mu.Lock()
+	for fd := range r.waiters {
+		unix.Write(fd, []byte{1, 0, 0, 0, 0, 0, 0, 0})
+	}
+	r.mu.Unlock()
+}
+
+// read takes up to len(dst) bytes; EAGAIN when empty, 0 at EOF.
+func (r *Ring) read(dst [][]byte) (int, unix.Errno) {
+	r.lock()
+	used := r.used()
+	if used < 0 {
+		r.unlock()
+		return 0, unix.EIO
+	}
+	if used == 0 {
+		eof := r.flag(abi.RingNoWriters)
+		r.unlock()
+		if eof {
+			return 0, 0
+		}
+		return 0, unix.EAGAIN
+	}
+	t := r.hdr.Tail
+	n := 0
+	for _, b := range dst {
+		for len(b) > 0 && n < used {
+			off := int((t + uint64(n)) % abi.RingCap)
+			k := copy(b, r.hdr.Data[off:min(int(abi.RingCap), off+used-n)])
+			b = b[k:]
+			n += k
+		}
+	}
+	atomic.StoreUint64(&r.hdr.Tail, t+uint64(n))
+	wake := r.flag(abi.RingWWait)
+	if wake {
+		r.setFlag(abi.RingWWait, false)
+	}
+	r.unlock()
+	if wake {
+		r.Wake()
+	}
+	return n, 0
+}
+
+// write adds what fits; all or nothing up to PIPE_BUF; EPIPE without
+// readers, EAGAIN when nothing fits.
+func (r *Ring) write(src [][]byte) (int, unix.Errno) {
+	total := 0
+	for _, b := range src {
+		total += len(b)
+	}
+	r.lock()
+	if r.flag(abi.RingNoReaders) {
+		r.unlock()
+		return 0, unix.EPIPE
+	}
+	used := r.used()
+	if used < 0 {
+		r.unlock()
+		return 0, unix.EIO
+	}
+	space := int(abi.RingCap) - used
+	if space == 0 || (total <= pipeBuf && space < total) {
+		r.unlock()
+		return 0, unix.EAGAIN
+	}
+	h := r.hdr.Head
+	n := 0
+	for _, b := range src {
+		for len(b) > 0 && n < space {
+			off := int((h + uint64(n)) % abi.RingCap)
+			k := copy(r.hdr.Data[off:min(int(abi.RingCap), off+space-n)], b)
+			b = b[k:]
+			n += k
+		}
+	}
+	atomic.StoreUint64(&r.hdr.Head, h+uint64(n))
+	wake := r.flag(abi.RingRWait)
+	if wake {
+		r.setFlag(abi.RingRWait, false)
+	}
+	r.unlock()
+	if wake {
+		r.Wake()
+	}
+	return n, 0
+}
+
+// ready reports whether a read (write) would not block now.
+func (r *Ring) ready(write bool) bool {
+	used := r.used()
+	if write {
+		return r.flag(abi.RingNoReaders) || used < 0 || used < int(abi.RingCap)
+	}
+	return r.flag(abi.RingNoWriters) || used != 0
+}
+
+// wait blocks until the ring may be ready for a read (write), the task is
+// interrupted (EINTR) or a signal is pending.
+func (r *Ring) wait(write bool, w Waiter) unix.Errno {
+	ev, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return unix.ENOMEM
+	}
+	defer unix.Close(ev)
+	r.mu.Lock()
+	r.waiters[ev] = struct{}{}
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.waiters, ev)
+		r.mu.Unlock()
+	}()
+	flag := uint32(abi.RingRWait)
+	if write {
+		flag = abi.RingWWait
+	}
+	r.setFlag(flag, true)
+	if r.ready(write) {
+		return 0
+	}
+	if w == nil {
+		return unix.EAGAIN
+	}
+	if e := w.PrepareBlock(); e != 0 {
+		return e
+	}
+	pfd := []unix.PollFd{{Fd: int32(ev), Events: unix.POLLIN}, {Fd: int32(w.IntrFD()), Events: unix.POLLIN}}
+	if w.IntrFD() < 0 {
+		pfd = pfd[:1]
+	}
+	for {
+		_, err := unix.Poll(pfd, -1)
+		if err == unix.EINTR {
+			continue
+		}
+		if len(pfd) > 1 && pfd[1].Revents != 0 && pfd[0].Revents == 0 {
+			return unix.EINTR
+		}
+		return 0
+	}
+}
+
+// RingEnd is one end of a ring pipe: a File and a Waitable.
+type RingEnd struct {
+	base
+	ring  *Ring
+	write bool
+}
+
+// Ring is the pipe this end belongs to.
+func (e *RingEnd) Ring() *Ring { return e.ring }
+
+// IsWrite reports the write end.
+func (e *RingEnd) IsWrite() bool { return e.write }
+
+func (e *RingEnd) Read(dst [][]byte, off int64) (int, unix.Errno) {
+	if e.write {
+		return 0, unix.EBADF
+	}
+	if off >= 0 {
+		return 0, unix.ESPIPE
+	}
+	return e.ring.read(dst)
+}
+
+func (e *RingEnd) Write(src [][]byte, off int64) (int, unix.Errno) {
+	if !e.write {
+		return 0, unix.EBADF
+	}
+	if off >= 0 {
+		return 0, unix.ESPIPE
+	}
+	return e.ring.write(src)
+}
+
+// ReadWait reads once data (or EOF) is there.
+func (e *RingEnd) ReadWait(dst [][]byte, off int64, nonblock bool, w Waiter) (int, unix.Errno) {
+	for {
+		n, err := e.Read(dst, off)
+		if err != unix.EAGAIN || nonblock {
+			return n, err
+		}
+		if err := e.ring.wait(false, w); err != 0 {
+			return 0, err
+		}
+	}
+}
+
+// WriteWait writes everything unless nonblock (as much as fits) or
+// interrupted (what was written so far, or EINTR).
+func (e *RingEnd) WriteWait(src [][]byte, off int64, nonblock bool, w Waiter) (int, unix.Errno) {
+	total := 0
+	for {
+		n, err := e.Write(src, off)
+		total += n
+		src = advance(src, n)
+		if err == 0 && len(src) == 0 {
+			return total, 0
+		}
+		if err != 0 && err != unix.EAGAIN {
+			if total > 0 && err != unix.EPIPE {
+				return total, 0
+			}
+			if total > 0 {
+				return total, 0
+			}
+			return 0, err
+		}
+		if nonblock {
+			if total > 0 {
+				return total, 0
+			}
+			return 0, unix.EAGAIN
+		}
+		if err := e.ring.wait(true, w); err != 0 {
+			if total > 0 {
+				return total, 0
+			}
+			return 0, err
+		}
+	}
+}
+
+// advance drops n bytes from the front of v.
+func advance(v [][]byte, n int) [][]byte {
+	for len(v) > 0 && n >= len(v[0]) {
+		n -= len(v[0])
+		v = v[1:]
+	}
+	if len(v) > 0 && n > 0 {
+		v = append([][]byte{v[0][n:]}, v[1:]...)
+	}
+	for len(v) > 0 && len(v[0]) == 0 {
+		v = v[1:]
+	}
+	return v
+}
+
+// PollFD has no host descriptor: poll asks Ready and Arm instead.
+func (e *RingEnd) PollFD() int { return -1 }
+
+// Ready gives the poll events that hold now.
+func (e *RingEnd) Ready(events int16) int16 {
+	r := e.ring
+	var rev int16
+	if e.write {
+		if r.flag(abi.RingNoReaders) {
+			return unix.POLLERR | (events & unix.POLLOUT)
+		}
+		if used := r.used(); used >= 0 && int(abi.RingCap)-used >= pipeBuf {
+			rev |= events & (unix.POLLOUT | 0x100)
+		}
+		return rev
+	}
+	if r.used() != 0 {
+		rev |= events & (unix.POLLIN | 0x40)
+	}
+	if r.flag(abi.RingNoWriters) {
+		rev |= unix.POLLHUP
+	}
+	return rev
+}
+
+// Arm registers ev to be woken when the ring changes for this end; Disarm
+// undoes it.
+func (e *RingEnd) Arm(ev int) {
+	r := e.ring
+	r.mu.Lock()
+	r.waiters[ev] = struct{}{}
+	r.mu.Unlock()
+	if e.write {
+		r.setFlag(abi.RingWWait, true)
+	} else {
+		r.setFlag(abi.RingRWait, true)
+	}
+}
+
+func (e *RingEnd) Disarm(ev int) {
+	r := e.ring
+	r.mu.Lock()
+	delete(r.waiters, ev)
+	r.mu.Unlock()
+}
+
+// FlagsChanged publishes O_NONBLOCK for the guests' fast path.
+func (e *RingEnd) FlagsChanged(flags int) {
+	f := uint32(abi.RingRNonblock)
+	if e.write {
+		f = abi.RingWNonblock
+	}
+	e.ring.setFlag(f, flags&unix.O_NONBLOCK != 0)
+}
+
+func (e *RingEnd) Stat(st *abi.Stat) unix.Errno {
+	*st = abi.Stat{Dev: 0xc, Ino: uint64(uintptr(unsafe.Pointer(e.ring)) >> 4), Nlink: 1,
+		Mode: unix.S_IFIFO | 0o600, Blksize: 4096}
+	return 0
+}
+
+func (e *RingEnd) Ioctl(req uint64, out []byte) unix.Errno {
+	if req != fionread || len(out) < 4 {
+		return unix.ENOTTY
+	}
+	n := e.ring.used()
+	if n < 0 {
+		n = 0
+	}
+	le.PutUint32(out, uint32(n))
+	return 0
+}
+
+// Close marks the end closed; the last end frees the host's view.
+func (e *RingEnd) Close() {
+	r := e.ring
+	if e.write {
+		r.setFlag(abi.RingNoWriters, true)
+	} else {
+		r.setFlag(abi.RingNoReaders, true)
+	}
+	r.Wake()
+	r.mu.Lock()
+	r.ends--
+	if r.ends == 0 {
+		r.closed = true
+		r.mem.Close()
+	}
+	r.mu.Unlock()
+}
+
+const fionread = 0x541b // FIONREAD

@@ -1,0 +1,154 @@
+/* Pipe rings (abi.h, "Pipe rings"): read and write a pipe that every VM
+ * holding an end maps, without an exit. Whatever this cannot finish at once
+ * (an empty or full ring after a short poll, a closed other end, a pending
+ * signal, a lock held too long) goes to the host as an ordinary read or
+ * write, which blocks, raises SIGPIPE and gives EINTR as it does for any
+ * pipe. Nothing read from the ring is trusted beyond its bounds. */
+#include "shim.h"
+
+#define RING_POLL_US 100 /* how long an empty (full) ring is polled */
+
+static volatile struct ukf_ring *ring_of(int32_t fd, int write, unsigned *slot)
+{
+	if (fd < 0 || fd >= UKF_FD_RING_MAX)
+		return 0;
+	uint8_t v = ukf_boot->fd_ring[fd];
+	if (!v || !(v & UKF_FDR_WRITE) != !write)
+		return 0;
+	*slot = (v & UKF_FDR_SLOT) - 1u;
+	if (*slot >= UKF_RING_SLOTS)
+		return 0;
+	return UKF_UPTR(volatile struct ukf_ring, UKF_RING_AREA + *slot * UKF_RING_SIZE);
+}
+
+static int ring_lock(volatile struct ukf_ring *r)
+{
+	uint32_t me = (uint32_t)ukf_boot->pid;
+	for (int i = 0; i < 100000; i++) {
+		uint32_t free = 0;
+		if (__atomic_compare_exchange_n(&r->lock, &free, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return 1;
+		__builtin_ia32_pause();
+	}
+	return 0;
+}
+
+static void ring_unlock(volatile struct ukf_ring *r)
+{
+	__atomic_store_n(&r->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* wake_if clears a wait flag found set and wakes the host's waiters. The
+ * index was stored with a full barrier first: a waiter that set its flag
+ * after our look sees the new index. */
+static void wake_if(volatile struct ukf_ring *r, uint32_t flag, unsigned slot)
+{
+	if (!(__atomic_load_n(&r->flags, __ATOMIC_SEQ_CST) & flag))
+		return;
+	__atomic_fetch_and(&r->flags, ~flag, __ATOMIC_SEQ_CST);
+	ukf_hcall_value(UKF_HC_RING_WAKE, slot);
+}
+
+/* poll_until waits a little for *word to move from seen, a flag, or a
+ * signal; 1 if it is worth trying again. */
+static int poll_until(volatile uint64_t *word, uint64_t seen, volatile uint32_t *flags,
+		      uint32_t flag, uint64_t *deadline)
+{
+	uint64_t khz = ukf_boot->tsc_khz;
+	if (!khz)
+		return 0;
+	uint64_t now = ukf_rdtsc();
+	if (!*deadline)
+		*deadline = now + RING_POLL_US * khz / 1000;
+	while (*word == seen && !(*flags & flag) && !ukf_boot->sig_pending) {
+		if (ukf_rdtsc() >= *deadline)
+			return 0;
+		__builtin_ia32_pause();
+	}
+	return !ukf_boot->sig_pending;
+}
+
+int64_t ukf_ring_read(int32_t fd, uint8_t *buf, uint64_t n)
+{
+	unsigned slot;
+	volatile struct ukf_ring *r = ring_of(fd, 0, &slot);
+	uint64_t deadline = 0;
+	if (!r || n == 0)
+		return UKF_RING_HOST;
+	for (;;) {
+		if (!ring_lock(r))
+			return UKF_RING_HOST;
+		uint64_t h = r->head, t = r->tail, used = h - t;
+		uint32_t fl = r->flags;
+		if (used > UKF_RING_CAP) {
+			ring_unlock(r);
+			return UKF_RING_HOST; /* broken: the host says EIO */
+		}
+		if (used) {
+			uint64_t k = used < n ? used : n;
+			for (uint64_t done = 0; done < k;) {
+				uint64_t off = (t + done) % UKF_RING_CAP;
+				uint64_t c = UKF_RING_CAP - off < k - done ? UKF_RING_CAP - off : k - done;
+				memcpy(buf + done, (const void *)&r->data[off], c);
+				done += c;
+			}
+			__atomic_store_n(&r->tail, t + k, __ATOMIC_SEQ_CST);
+			ring_unlock(r);
+			wake_if(r, UKF_RING_WWAIT, slot);
+			return (int64_t)k;
+		}
+		ring_unlock(r);
+		if (fl & UKF_RING_NOWRITERS)
+			return 0;
+		if (fl & UKF_RING_RNONBLOCK)
+			return -EAGAIN;
+		if (!poll_until(&r->head, h, &r->flags, UKF_RING_NOWRITERS, &deadline))
+			return UKF_RING_HOST;
+	}
+}
+
+/* ukf_ring_write writes what it can; *done says how much when it hands the
+ * rest to the host. */
+int64_t ukf_ring_write(int32_t fd, const uint8_t *buf, uint64_t n, uint64_t *done)
+{
+	unsigned slot;
+	volatile struct ukf_ring *r = ring_of(fd, 1, &slot);
+	uint64_t deadline = 0;
+	*done = 0;
+	if (!r || n == 0)
+		return UKF_RING_HOST;
+	for (;;) {
+		if (!ring_lock(r))
+			return UKF_RING_HOST;
+		uint64_t h = r->head, t = r->tail, used = h - t, rem = n - *done;
+		uint32_t fl = r->flags;
+		if (used > UKF_RING_CAP || (fl & UKF_RING_NOREADERS)) {
+			ring_unlock(r);
+			return UKF_RING_HOST; /* EIO, or EPIPE and SIGPIPE */
+		}
+		uint64_t space = UKF_RING_CAP - used;
+		if (space == 0 || (rem <= UKF_PIPE_BUF && space < rem)) {
+			ring_unlock(r);
+			if (fl & UKF_RING_WNONBLOCK)
+				return *done ? (int64_t)*done : -EAGAIN;
+			if (!poll_until(&r->tail, t, &r->flags, UKF_RING_NOREADERS, &deadline))
+				return UKF_RING_HOST;
+			continue;
+		}
+		uint64_t k = rem < space ? rem : space;
+		for (uint64_t c0 = 0; c0 < k;) {
+			uint64_t off = (h + c0) % UKF_RING_CAP;
+			uint64_t c = UKF_RING_CAP - off < k - c0 ? UKF_RING_CAP - off : k - c0;
+			memcpy((void *)&r->data[off], buf + *done + c0, c);
+			c0 += c;
+		}
+		__atomic_store_n(&r->head, h + k, __ATOMIC_SEQ_CST);
+		ring_unlock(r);
+		wake_if(r, UKF_RING_RWAIT, slot);
+		*done += k;
+		if (*done == n)
+			return (int64_t)n;
+		if (fl & UKF_RING_WNONBLOCK)
+			return (int64_t)*done;
+	}
+}
