@@ -6,7 +6,32 @@
  * pipe. Nothing read from the ring is trusted beyond its bounds. */
 #include "shim.h"
 
-#define RING_POLL_US 100 /* how long an empty (full) ring is polled */
+/* How long an empty (full) ring is polled before the host blocks the call:
+ * adapted as KVM adapts halt polling. A wait in the host that ended within
+ * RING_POLL_MAX_US would have been caught by polling that long: the budget
+ * grows; a longer one means polling was wasted: it shrinks. A process that
+ * waits long for its pipes (a parent waiting for a child) soon stops
+ * spinning, and keeps the CPU for the others; a stream keeps polling. */
+#define RING_POLL_MAX_US 200
+#define RING_POLL_MIN_US 10
+static uint64_t poll_us = RING_POLL_MIN_US;
+
+void ukf_ring_blocked(uint64_t cycles)
+{
+	uint64_t khz = ukf_boot->tsc_khz;
+	if (!khz)
+		return;
+	uint64_t us = cycles * 1000 / khz;
+	if (us <= RING_POLL_MAX_US) {
+		poll_us = poll_us ? poll_us * 2 : RING_POLL_MIN_US;
+		if (poll_us > RING_POLL_MAX_US)
+			poll_us = RING_POLL_MAX_US;
+	} else {
+		poll_us /= 2;
+		if (poll_us < RING_POLL_MIN_US)
+			poll_us = 0;
+	}
+}
 
 static volatile struct ukf_ring *ring_of(int32_t fd, int write, unsigned *slot)
 {
@@ -59,13 +84,19 @@ static int poll_until(volatile uint64_t *word, uint64_t seen, volatile uint32_t 
 		return 0;
 	uint64_t now = ukf_rdtsc();
 	if (!*deadline)
-		*deadline = now + RING_POLL_US * khz / 1000;
+		*deadline = now + poll_us * khz / 1000;
 	while (*word == seen && !(*flags & flag) && !ukf_boot->sig_pending) {
 		if (ukf_rdtsc() >= *deadline)
 			return 0;
 		__builtin_ia32_pause();
 	}
 	return !ukf_boot->sig_pending;
+}
+
+int ukf_is_ring(int32_t fd)
+{
+	unsigned slot;
+	return ring_of(fd, 0, &slot) || ring_of(fd, 1, &slot);
 }
 
 int64_t ukf_ring_read(int32_t fd, uint8_t *buf, uint64_t n)

@@ -71,6 +71,8 @@ static inline uint64_t ukf_rdtsc(void)
 #define UKF_PIPE_BUF 4096
 int64_t ukf_ring_read(int32_t fd, uint8_t *buf, uint64_t n);
 int64_t ukf_ring_write(int32_t fd, const uint8_t *buf, uint64_t n, uint64_t *done);
+void ukf_ring_blocked(uint64_t cycles); /* a ring call the host served took this long */
+int ukf_is_ring(int32_t fd);
 
 /* ---- Guest memory helpers -------------------------------------------------- */
 #define UKF_PAGE_SIZE 4096ULL

@@ -44,6 +44,12 @@ UKF_SYSCALL3(read, int32_t, fd, uint64_t, buf, uint64_t, count)
 		int64_t r = ukf_ring_read(fd, UKF_UPTR(uint8_t, buf), count);
 		if (r != UKF_RING_HOST)
 			return r;
+		if (ukf_is_ring(fd)) {
+			uint64_t t0 = ukf_rdtsc();
+			r = rw_one(UKF_HC_READV, fd, buf, count, 0, 0);
+			ukf_ring_blocked(ukf_rdtsc() - t0);
+			return r;
+		}
 	}
 	return rw_one(UKF_HC_READV, fd, buf, count, 0, 0);
 }
@@ -58,7 +64,10 @@ UKF_SYSCALL3(write, int32_t, fd, uint64_t, buf, uint64_t, count)
 		if (r != UKF_RING_HOST)
 			return r;
 	}
+	uint64_t t0 = ukf_rdtsc();
 	int64_t r = rw_one(UKF_HC_WRITEV, fd, buf + done, count - done, 0, 0);
+	if (ukf_is_ring(fd))
+		ukf_ring_blocked(ukf_rdtsc() - t0);
 	if (done)
 		return r < 0 ? (int64_t)done : (int64_t)done + r;
 	return r;
