@@ -126,9 +126,11 @@ func (k *Kernel) run(t *Task) {
 
 // runAdded runs t's VM; k.wg already counts it.
 func (k *Kernel) runAdded(t *Task) {
+	done := t.VM.Start(k.handler(t))
 	go func() {
 		defer k.wg.Done()
-		exit, err := t.VM.Run(k.handler(t))
+		r := <-done
+		exit, err := r.Exit, r.Err
 		if err != nil {
 			fmt.Fprintf(k.errs, "ukfork: %s[%d]: %v\n", t.name, t.Pid, err)
 			exit = vm.Exit{Signal: unix.SIGKILL}

@@ -46,7 +46,7 @@ func (c *VCPU) SaveState(msrs []uint32) (*State, error) {
 	if err := c.ioctlPtr(ioctlGetXSAVE, unsafe.Pointer(&s.XSAVE), "KVM_GET_XSAVE"); err != nil {
 		return nil, err
 	}
-	if err := c.ioctlPtr(ioctlGetXCRs, unsafe.Pointer(&s.XCRs), "KVM_GET_XCRS"); err != nil {
+	if err := c.getXCRs(&s.XCRs); err != nil {
 		return nil, err
 	}
 	if err := c.GetMSRs(s.MSRs); err != nil {
@@ -68,7 +68,7 @@ func (c *VCPU) RestoreState(s *State) error {
 		return err
 	}
 	if s.XCRs.Nr_xcrs > 0 {
-		if err := c.ioctlPtr(ioctlSetXCRs, unsafe.Pointer(&s.XCRs), "KVM_SET_XCRS"); err != nil {
+		if err := c.setXCRs(&s.XCRs); err != nil {
 			return err
 		}
 	}

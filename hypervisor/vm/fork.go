@@ -9,9 +9,9 @@ import (
 	"github.com/ukfork/ukfork/hypervisor/memory"
 )
 
-// forkMSRs are the MSRs a forked vCPU must carry over: the syscall entry
-// and the program's FS/GS bases.
-var forkMSRs = []uint32{msrSTAR, msrLSTAR, msrCSTAR, msrSFMASK, msrFSBase, msrGSBase, msrKGSBase}
+// forkMSRs are the MSRs a forked vCPU must carry over: the syscall entry.
+// The program's FS/GS bases travel in the segment registers (sregs).
+var forkMSRs = []uint32{msrSTAR, msrLSTAR, msrCSTAR, msrSFMASK, msrKGSBase}
 
 // Fork clones v at the exit its vCPU is stopped at: memory copy-on-write and
 // the vCPU's registers. Call it from v's Handler (the vCPU thread). The

@@ -97,13 +97,6 @@ func newShell(sys *kvm.System) (*shell, error) {
 	return s, nil
 }
 
-// do runs f on the shell's thread and waits for it.
-func (s *shell) do(f func()) {
-	done := make(chan struct{})
-	s.jobs <- func() { f(); close(done) }
-	<-done
-}
-
 func (s *shell) destroy() { close(s.jobs) }
 
 // Pool keeps up to size idle shells, refilled in the background.
