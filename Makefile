@@ -84,6 +84,7 @@ bench: bin/ukfork test-apps
 	./bin/ukfork bench compare $(APPDIR)/pipebench.img 64
 	./bin/ukfork bake --mem 64M -o $(APPDIR)/killbench.img $(APPDIR)/musl/killbench
 	./bin/ukfork bench compare $(APPDIR)/killbench.img 500
+	tests/bench/children.sh 1000
 	tests/bench/httpd.sh 2000 16
 
 # The README's demo: bake a sample program and run it.
