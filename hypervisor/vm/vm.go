@@ -240,26 +240,13 @@ func (v *VM) Stop(sig unix.Signal) {
 // Run runs the guest until it exits, faults or is stopped, on the shell's
 // thread (KVM wants vCPU ioctls from the thread that created the vCPU).
 func (v *VM) Run(h Handler) (exit Exit, err error) {
-	r := <-v.Start(h)
-	return r.Exit, r.Err
-}
-
-// Result is how a Run ended.
-type Result struct {
-	Exit Exit
-	Err  error
-}
-
-// Start is Run without waiting: the shell's thread is handed the guest
-// directly from the caller's (a fork's child starts without a goroutine
-// having to be scheduled first), and the result comes on the channel.
-func (v *VM) Start(h Handler) <-chan Result {
-	ch := make(chan Result, 1)
+	done := make(chan struct{})
 	v.shell.jobs <- func() {
-		exit, err := v.loop(h)
-		ch <- Result{exit, err}
+		exit, err = v.loop(h)
+		close(done)
 	}
-	return ch
+	<-done
+	return exit, err
 }
 
 func (v *VM) loop(h Handler) (Exit, error) {
