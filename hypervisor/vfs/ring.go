@@ -56,10 +56,12 @@ func (r *Ring) Shared() *memory.Shared { return r.mem }
 func (r *Ring) lockWord() *uint32  { return &r.hdr.Lock }
 func (r *Ring) flagsWord() *uint32 { return &r.hdr.Flags }
 
-// lock takes the ring's lock, spinning: guests hold it for one copy. A
-// holder that keeps it past lockSteal is not playing fair (or is gone): the
-// host takes the lock anyway. That can only garble this pipe's data, which
-// any VM holding an end can do by writing the ring, never the host.
+// lock takes the ring's lock: guests hold it for one copy, so it spins a
+// little, then naps. A holder that keeps it past lockSteal is not playing
+// fair: the host takes the lock anyway. That can only garble this pipe's
+// data, which any VM holding an end can do by writing the ring, never the
+// host. (A VM that ends holding it is released at once: Unlock.) The
+// limit is far above any preemption a fair holder could suffer.
 func (r *Ring) lock() {
 	var start time.Time
 	for i := 0; ; i++ {
@@ -67,18 +69,22 @@ func (r *Ring) lock() {
 		if cur == 0 && atomic.CompareAndSwapUint32(r.lockWord(), 0, hostLock) {
 			return
 		}
-		if i%64 == 63 {
-			if start.IsZero() {
-				start = time.Now()
-			} else if time.Since(start) > lockSteal && atomic.CompareAndSwapUint32(r.lockWord(), cur, hostLock) {
+		switch {
+		case i < 256:
+			runtime.Gosched()
+		case start.IsZero():
+			start = time.Now()
+		case time.Since(start) > lockSteal:
+			if atomic.CompareAndSwapUint32(r.lockWord(), cur, hostLock) {
 				return
 			}
-			runtime.Gosched()
+		default:
+			time.Sleep(20 * time.Microsecond)
 		}
 	}
 }
 
-const lockSteal = 10 * time.Millisecond
+const lockSteal = time.Second
 
 func (r *Ring) unlock() { atomic.StoreUint32(r.lockWord(), 0) }
 
