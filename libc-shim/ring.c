@@ -99,12 +99,58 @@ int ukf_is_ring(int32_t fd)
 	return ring_of(fd, 0, &slot) || ring_of(fd, 1, &slot);
 }
 
-int64_t ukf_ring_read(int32_t fd, uint8_t *buf, uint64_t n)
+/* ring_copy moves k bytes between the ring (from byte count pos on) and the
+ * iovecs (from byte skip on); to_ring says which way. */
+static void ring_copy(volatile struct ukf_ring *r, uint64_t pos, const struct ukf_iovec *iov,
+		      int cnt, uint64_t skip, uint64_t k, int to_ring)
+{
+	for (int i = 0; i < cnt && k > 0; i++) {
+		uint64_t len = iov[i].len;
+		if (skip >= len) {
+			skip -= len;
+			continue;
+		}
+		uint8_t *p = UKF_UPTR(uint8_t, iov[i].base) + skip;
+		uint64_t n = len - skip < k ? len - skip : k;
+		skip = 0;
+		for (uint64_t done = 0; done < n;) {
+			uint64_t off = pos % UKF_RING_CAP;
+			uint64_t c = UKF_RING_CAP - off < n - done ? UKF_RING_CAP - off : n - done;
+			if (to_ring)
+				memcpy((void *)&r->data[off], p + done, c);
+			else
+				memcpy(p + done, (const void *)&r->data[off], c);
+			done += c;
+			pos += c;
+		}
+		k -= n;
+	}
+}
+
+/* ring_iov checks a vector the program gave: its total, or -1 when the
+ * host should answer (a bad pointer, too much). */
+static int64_t ring_iov(const struct ukf_iovec *iov, int cnt)
+{
+	uint64_t total = 0;
+	if (cnt < 0 || cnt > UKF_UIO_MAXIOV)
+		return -1;
+	for (int i = 0; i < cnt; i++) {
+		if (!ukf_user_ok(iov[i].base, iov[i].len) || iov[i].len > UKF_MAX_RW_COUNT)
+			return -1;
+		total += iov[i].len;
+		if (total > UKF_MAX_RW_COUNT)
+			return -1;
+	}
+	return (int64_t)total;
+}
+
+int64_t ukf_ring_readv(int32_t fd, const struct ukf_iovec *iov, int cnt)
 {
 	unsigned slot;
 	volatile struct ukf_ring *r = ring_of(fd, 0, &slot);
 	uint64_t deadline = 0;
-	if (!r || n == 0)
+	int64_t n = r ? ring_iov(iov, cnt) : -1;
+	if (n <= 0)
 		return UKF_RING_HOST;
 	for (;;) {
 		if (!ring_lock(r))
@@ -116,13 +162,8 @@ int64_t ukf_ring_read(int32_t fd, uint8_t *buf, uint64_t n)
 			return UKF_RING_HOST; /* broken: the host says EIO */
 		}
 		if (used) {
-			uint64_t k = used < n ? used : n;
-			for (uint64_t done = 0; done < k;) {
-				uint64_t off = (t + done) % UKF_RING_CAP;
-				uint64_t c = UKF_RING_CAP - off < k - done ? UKF_RING_CAP - off : k - done;
-				memcpy(buf + done, (const void *)&r->data[off], c);
-				done += c;
-			}
+			uint64_t k = used < (uint64_t)n ? used : (uint64_t)n;
+			ring_copy(r, t, iov, cnt, 0, k, 0);
 			__atomic_store_n(&r->tail, t + k, __ATOMIC_SEQ_CST);
 			ring_unlock(r);
 			wake_if(r, UKF_RING_WWAIT, slot);
@@ -138,20 +179,21 @@ int64_t ukf_ring_read(int32_t fd, uint8_t *buf, uint64_t n)
 	}
 }
 
-/* ukf_ring_write writes what it can; *done says how much when it hands the
- * rest to the host. */
-int64_t ukf_ring_write(int32_t fd, const uint8_t *buf, uint64_t n, uint64_t *done)
+/* ukf_ring_writev writes what it can; *done says how much when it hands
+ * the rest to the host. */
+int64_t ukf_ring_writev(int32_t fd, const struct ukf_iovec *iov, int cnt, uint64_t *done)
 {
 	unsigned slot;
 	volatile struct ukf_ring *r = ring_of(fd, 1, &slot);
 	uint64_t deadline = 0;
 	*done = 0;
-	if (!r || n == 0)
+	int64_t n = r ? ring_iov(iov, cnt) : -1;
+	if (n <= 0)
 		return UKF_RING_HOST;
 	for (;;) {
 		if (!ring_lock(r))
 			return UKF_RING_HOST;
-		uint64_t h = r->head, t = r->tail, used = h - t, rem = n - *done;
+		uint64_t h = r->head, t = r->tail, used = h - t, rem = (uint64_t)n - *done;
 		uint32_t fl = r->flags;
 		if (used > UKF_RING_CAP || (fl & UKF_RING_NOREADERS)) {
 			ring_unlock(r);
@@ -167,18 +209,13 @@ int64_t ukf_ring_write(int32_t fd, const uint8_t *buf, uint64_t n, uint64_t *don
 			continue;
 		}
 		uint64_t k = rem < space ? rem : space;
-		for (uint64_t c0 = 0; c0 < k;) {
-			uint64_t off = (h + c0) % UKF_RING_CAP;
-			uint64_t c = UKF_RING_CAP - off < k - c0 ? UKF_RING_CAP - off : k - c0;
-			memcpy((void *)&r->data[off], buf + *done + c0, c);
-			c0 += c;
-		}
+		ring_copy(r, h, iov, cnt, *done, k, 1);
 		__atomic_store_n(&r->head, h + k, __ATOMIC_SEQ_CST);
 		ring_unlock(r);
 		wake_if(r, UKF_RING_RWAIT, slot);
 		*done += k;
-		if (*done == n)
-			return (int64_t)n;
+		if (*done == (uint64_t)n)
+			return n;
 		if (fl & UKF_RING_WNONBLOCK)
 			return (int64_t)*done;
 	}

@@ -69,8 +69,8 @@ static inline uint64_t ukf_rdtsc(void)
 /* Pipe rings (ring.c): UKF_RING_HOST means "do it through the host". */
 #define UKF_RING_HOST INT64_MIN
 #define UKF_PIPE_BUF 4096
-int64_t ukf_ring_read(int32_t fd, uint8_t *buf, uint64_t n);
-int64_t ukf_ring_write(int32_t fd, const uint8_t *buf, uint64_t n, uint64_t *done);
+int64_t ukf_ring_readv(int32_t fd, const struct ukf_iovec *iov, int cnt);
+int64_t ukf_ring_writev(int32_t fd, const struct ukf_iovec *iov, int cnt, uint64_t *done);
 void ukf_ring_blocked(uint64_t cycles); /* a ring call the host served took this long */
 int ukf_is_ring(int32_t fd);
 

@@ -36,41 +36,80 @@ static int64_t rw_vec(unsigned hc, int32_t fd, uint64_t uiov, int32_t iovcnt,
 	return ukf_hcall(hc, &rw);
 }
 
+/* Pipe rings first (ring.c): no exit when the ring can serve the call. A
+ * call the host finishes is timed, for the ring's polling budget. uiov is
+ * the program's vector, or 0 for read and write's single buffer. */
+static int64_t host_vec(unsigned hc, int32_t fd, const struct ukf_iovec *iov, int cnt, uint64_t uiov)
+{
+	if (!uiov)
+		return rw_one(hc, fd, iov[0].base, iov[0].len, 0, 0);
+	return rw_vec(hc, fd, uiov, cnt, 0, 0);
+}
+
+static int64_t read_vec(int32_t fd, const struct ukf_iovec *iov, int cnt, uint64_t uiov)
+{
+	int64_t r = ukf_ring_readv(fd, iov, cnt);
+	if (r != UKF_RING_HOST)
+		return r;
+	uint64_t t0 = ukf_rdtsc();
+	r = host_vec(UKF_HC_READV, fd, iov, cnt, uiov);
+	if (ukf_is_ring(fd))
+		ukf_ring_blocked(ukf_rdtsc() - t0);
+	return r;
+}
+
+static int64_t write_vec(int32_t fd, const struct ukf_iovec *iov, int cnt, uint64_t uiov)
+{
+	uint64_t done;
+	int64_t r = ukf_ring_writev(fd, iov, cnt, &done);
+	if (r != UKF_RING_HOST)
+		return r;
+	uint64_t t0 = ukf_rdtsc();
+	if (!done) {
+		r = host_vec(UKF_HC_WRITEV, fd, iov, cnt, uiov);
+	} else {
+		/* The rest, piece by piece, as one blocking write would. */
+		uint64_t skip = done;
+		r = 0;
+		for (int i = 0; i < cnt && r >= 0; i++) {
+			if (skip >= iov[i].len) {
+				skip -= iov[i].len;
+				continue;
+			}
+			uint64_t len = iov[i].len - skip;
+			r = rw_one(UKF_HC_WRITEV, fd, iov[i].base + skip, len, 0, 0);
+			skip = 0;
+			if (r > 0)
+				done += (uint64_t)r;
+			if (r >= 0 && (uint64_t)r < len)
+				break;
+		}
+	}
+	if (ukf_is_ring(fd))
+		ukf_ring_blocked(ukf_rdtsc() - t0);
+	if (done)
+		return (int64_t)done;
+	return r;
+}
+
 UKF_SYSCALL3(read, int32_t, fd, uint64_t, buf, uint64_t, count)
 {
 	if (count > UKF_MAX_RW_COUNT)
 		count = UKF_MAX_RW_COUNT;
-	if (ukf_user_ok(buf, count)) {
-		int64_t r = ukf_ring_read(fd, UKF_UPTR(uint8_t, buf), count);
-		if (r != UKF_RING_HOST)
-			return r;
-		if (ukf_is_ring(fd)) {
-			uint64_t t0 = ukf_rdtsc();
-			r = rw_one(UKF_HC_READV, fd, buf, count, 0, 0);
-			ukf_ring_blocked(ukf_rdtsc() - t0);
-			return r;
-		}
-	}
-	return rw_one(UKF_HC_READV, fd, buf, count, 0, 0);
+	struct ukf_iovec iov = { .base = buf, .len = count };
+	if (!ukf_user_ok(buf, count))
+		return rw_one(UKF_HC_READV, fd, buf, count, 0, 0);
+	return read_vec(fd, &iov, 1, 0);
 }
 
 UKF_SYSCALL3(write, int32_t, fd, uint64_t, buf, uint64_t, count)
 {
-	uint64_t done = 0;
 	if (count > UKF_MAX_RW_COUNT)
 		count = UKF_MAX_RW_COUNT;
-	if (ukf_user_ok(buf, count)) {
-		int64_t r = ukf_ring_write(fd, UKF_UPTR(const uint8_t, buf), count, &done);
-		if (r != UKF_RING_HOST)
-			return r;
-	}
-	uint64_t t0 = ukf_rdtsc();
-	int64_t r = rw_one(UKF_HC_WRITEV, fd, buf + done, count - done, 0, 0);
-	if (ukf_is_ring(fd))
-		ukf_ring_blocked(ukf_rdtsc() - t0);
-	if (done)
-		return r < 0 ? (int64_t)done : (int64_t)done + r;
-	return r;
+	struct ukf_iovec iov = { .base = buf, .len = count };
+	if (!ukf_user_ok(buf, count))
+		return rw_one(UKF_HC_WRITEV, fd, buf, count, 0, 0);
+	return write_vec(fd, &iov, 1, 0);
 }
 
 UKF_SYSCALL4(pread64, int32_t, fd, uint64_t, buf, uint64_t, count, int64_t, off)
@@ -89,12 +128,18 @@ UKF_SYSCALL4(pwrite64, int32_t, fd, uint64_t, buf, uint64_t, count, int64_t, off
 
 UKF_SYSCALL3(readv, int32_t, fd, uint64_t, iov, int32_t, iovcnt)
 {
-	return rw_vec(UKF_HC_READV, fd, iov, iovcnt, 0, 0);
+	if (iovcnt < 0 || iovcnt > UKF_UIO_MAXIOV ||
+	    !ukf_user_ok(iov, (uint64_t)iovcnt * sizeof(struct ukf_iovec)) || !ukf_is_ring(fd))
+		return rw_vec(UKF_HC_READV, fd, iov, iovcnt, 0, 0);
+	return read_vec(fd, UKF_UPTR(const struct ukf_iovec, iov), iovcnt, iov);
 }
 
 UKF_SYSCALL3(writev, int32_t, fd, uint64_t, iov, int32_t, iovcnt)
 {
-	return rw_vec(UKF_HC_WRITEV, fd, iov, iovcnt, 0, 0);
+	if (iovcnt < 0 || iovcnt > UKF_UIO_MAXIOV ||
+	    !ukf_user_ok(iov, (uint64_t)iovcnt * sizeof(struct ukf_iovec)) || !ukf_is_ring(fd))
+		return rw_vec(UKF_HC_WRITEV, fd, iov, iovcnt, 0, 0);
+	return write_vec(fd, UKF_UPTR(const struct ukf_iovec, iov), iovcnt, iov);
 }
 
 /* On x86_64 the whole offset is in pos_l; pos_h is for 32-bit ABIs. */

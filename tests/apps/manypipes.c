@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,17 @@ int main(int argc, char **argv)
 	int n = argc > 1 ? atoi(argv[1]) : 12;
 	if (n > MAXP)
 		n = MAXP;
+	/* Vectors through one pipe: writev gathers, readv scatters. */
+	int v[2];
+	pipe(v);
+	struct iovec out[3] = { { "ab", 2 }, { "cde", 3 }, { "f", 1 } };
+	char b1[2], b2[10] = { 0 };
+	struct iovec in[2] = { { b1, sizeof b1 }, { b2, sizeof b2 } };
+	ssize_t w = writev(v[1], out, 3), r = readv(v[0], in, 2);
+	printf("writev %zd, readv %zd: %.2s|%s\n", w, r, b1, b2);
+	close(v[0]);
+	close(v[1]);
+
 	int rd[MAXP];
 	long got[MAXP] = { 0 }, sum[MAXP] = { 0 };
 	for (int i = 0; i < n; i++) {
