@@ -326,10 +326,7 @@ func (e *RingEnd) WriteWait(src [][]byte, off int64, nonblock bool, w Waiter) (i
 			return total, 0
 		}
 		if err != 0 && err != unix.EAGAIN {
-			if total > 0 && err != unix.EPIPE {
-				return total, 0
-			}
-			if total > 0 {
+			if total > 0 { // a partial write, as Linux: no error, no SIGPIPE
 				return total, 0
 			}
 			return 0, err
