@@ -213,13 +213,17 @@ UKF_SYSCALL3(getdents64, int32_t, fd, uint64_t, buf, uint32_t, count)
 	return fd_call(UKF_HC_GETDENTS64, fd, 0, 0, buf, count);
 }
 
-/* The host answers TCGETS and TIOCGWINSZ (for isatty and terminal width)
- * and says ENOTTY to everything else. */
+/* The host answers TCGETS and TIOCGWINSZ (for isatty and terminal width),
+ * FIONREAD, and the requests Linux serves for any fd (FIONBIO, FIOCLEX,
+ * FIONCLEX); ENOTTY to everything else. */
 #define UKF_TCGETS     0x5401
 #define UKF_TIOCGWINSZ 0x5413
+#define UKF_FIONREAD   0x541b
+#define UKF_FIONBIO    0x5421
 UKF_SYSCALL3(ioctl, int32_t, fd, uint32_t, req, uint64_t, arg)
 {
-	uint64_t need = req == UKF_TCGETS ? 36 : req == UKF_TIOCGWINSZ ? 8 : 0;
+	uint64_t need = req == UKF_TCGETS ? 36 : req == UKF_TIOCGWINSZ ? 8 :
+			(req == UKF_FIONREAD || req == UKF_FIONBIO) ? 4 : 0;
 	if (!ukf_user_ok(arg, need))
 		return -EFAULT;
 	return fd_call(UKF_HC_IOCTL, fd, req, 0, arg, 0);

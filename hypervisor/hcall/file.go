@@ -365,12 +365,35 @@ func chdir(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArg
 	return 0
 }
 
+// Linux's generic ioctl requests (asm-generic/ioctls.h).
+const (
+	fionbio  = 0x5421
+	fionclex = 0x5450
+	fioclex  = 0x5451
+)
+
 func ioctl(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return errRet(e)
 	}
 	req := uint64(in.Arg0)
+	// What Linux serves for any fd, before the file's own requests.
+	switch req {
+	case fioclex, fionclex:
+		return errRet(p.FDs.SetCloexec(int(in.Fd), req == fioclex))
+	case fionbio:
+		b, err := m.Slice(in.Buf, 4)
+		if err != nil {
+			return errRet(unix.EFAULT)
+		}
+		flags := f.Flags() &^ unix.O_NONBLOCK
+		if binary.LittleEndian.Uint32(b) != 0 {
+			flags |= unix.O_NONBLOCK
+		}
+		f.SetFlags(flags)
+		return 0
+	}
 	size := vfs.IoctlSize(req)
 	if size == 0 {
 		return errRet(unix.ENOTTY)

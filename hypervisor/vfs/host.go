@@ -233,6 +233,8 @@ func IoctlSize(req uint64) int {
 		return 36 // struct termios of the kernel ABI
 	case unix.TIOCGWINSZ:
 		return 8
+	case fionread:
+		return 4
 	}
 	return 0
 }
@@ -260,6 +262,13 @@ func (f *HostFile) Ioctl(req uint64, out []byte) unix.Errno {
 		le.PutUint16(out[2:], w.Col)
 		le.PutUint16(out[4:], w.Xpixel)
 		le.PutUint16(out[6:], w.Ypixel)
+		return 0
+	case fionread:
+		n, err := unix.IoctlGetInt(f.FD, fionread)
+		if err != nil {
+			return errno(err)
+		}
+		le.PutUint32(out, uint32(n))
 		return 0
 	}
 	return unix.ENOTTY

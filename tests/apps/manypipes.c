@@ -1,7 +1,10 @@
 /* manypipes N: N pipes at once (more than ukfork maps as rings, so some are
  * host pipes), a child writing into each, the parent reading all of them
  * with poll until every child is done; prints what each pipe carried. */
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +25,20 @@ int main(int argc, char **argv)
 	struct iovec out[3] = { { "ab", 2 }, { "cde", 3 }, { "f", 1 } };
 	char b1[2], b2[10] = { 0 };
 	struct iovec in[2] = { { b1, sizeof b1 }, { b2, sizeof b2 } };
-	ssize_t w = writev(v[1], out, 3), r = readv(v[0], in, 2);
-	printf("writev %zd, readv %zd: %.2s|%s\n", w, r, b1, b2);
+	ssize_t w = writev(v[1], out, 3);
+	int avail = -1, on = 1;
+	ioctl(v[0], FIONREAD, &avail);
+	ssize_t r = readv(v[0], in, 2);
+	printf("writev %zd, FIONREAD %d, readv %zd: %.2s|%s\n", w, avail, r, b1, b2);
+	/* The ioctls Linux serves for any fd. */
+	ioctl(v[0], FIONBIO, &on);
+	errno = 0;
+	r = read(v[0], b2, 1);
+	printf("FIONBIO: read %zd errno %s\n", r, errno == EAGAIN ? "EAGAIN" : "other");
+	ioctl(v[0], FIOCLEX);
+	printf("FIOCLEX: cloexec %d\n", fcntl(v[0], F_GETFD) & FD_CLOEXEC);
+	ioctl(v[0], FIONCLEX);
+	printf("FIONCLEX: cloexec %d\n", fcntl(v[0], F_GETFD) & FD_CLOEXEC);
 	close(v[0]);
 	close(v[1]);
 
