@@ -126,18 +126,23 @@ UKF_SYSCALL4(pwrite64, int32_t, fd, uint64_t, buf, uint64_t, count, int64_t, off
 	return rw_one(UKF_HC_WRITEV, fd, buf, count, UKF_RW_OFFSET, off);
 }
 
+/* ring_vec: a vector on a ring end that the ring may serve. */
+static int ring_vec(int32_t fd, uint64_t iov, int32_t iovcnt)
+{
+	return iovcnt >= 0 && iovcnt <= UKF_UIO_MAXIOV &&
+	       ukf_user_ok(iov, (uint64_t)iovcnt * sizeof(struct ukf_iovec)) && ukf_is_ring(fd);
+}
+
 UKF_SYSCALL3(readv, int32_t, fd, uint64_t, iov, int32_t, iovcnt)
 {
-	if (iovcnt < 0 || iovcnt > UKF_UIO_MAXIOV ||
-	    !ukf_user_ok(iov, (uint64_t)iovcnt * sizeof(struct ukf_iovec)) || !ukf_is_ring(fd))
+	if (!ring_vec(fd, iov, iovcnt))
 		return rw_vec(UKF_HC_READV, fd, iov, iovcnt, 0, 0);
 	return read_vec(fd, UKF_UPTR(const struct ukf_iovec, iov), iovcnt, iov);
 }
 
 UKF_SYSCALL3(writev, int32_t, fd, uint64_t, iov, int32_t, iovcnt)
 {
-	if (iovcnt < 0 || iovcnt > UKF_UIO_MAXIOV ||
-	    !ukf_user_ok(iov, (uint64_t)iovcnt * sizeof(struct ukf_iovec)) || !ukf_is_ring(fd))
+	if (!ring_vec(fd, iov, iovcnt))
 		return rw_vec(UKF_HC_WRITEV, fd, iov, iovcnt, 0, 0);
 	return write_vec(fd, UKF_UPTR(const struct ukf_iovec, iov), iovcnt, iov);
 }

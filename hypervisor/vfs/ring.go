@@ -148,25 +148,44 @@ func (r *Ring) read(dst [][]byte) (int, unix.Errno) {
 		return 0, unix.EAGAIN
 	}
 	t := r.hdr.Tail
+	n := r.copy(t, dst, used, false)
+	atomic.StoreUint64(&r.hdr.Tail, t+uint64(n))
+	r.unlockWaking(abi.RingWWait)
+	return n, 0
+}
+
+// copy moves up to max bytes between the ring, from byte count pos on,
+// and bufs; toRing says which way. It returns how many moved.
+func (r *Ring) copy(pos uint64, bufs [][]byte, max int, toRing bool) int {
 	n := 0
-	for _, b := range dst {
-		for len(b) > 0 && n < used {
-			off := int((t + uint64(n)) % abi.RingCap)
-			k := copy(b, r.hdr.Data[off:min(int(abi.RingCap), off+used-n)])
+	for _, b := range bufs {
+		for len(b) > 0 && n < max {
+			off := int((pos + uint64(n)) % abi.RingCap)
+			ring := r.hdr.Data[off:min(int(abi.RingCap), off+max-n)]
+			var k int
+			if toRing {
+				k = copy(ring, b)
+			} else {
+				k = copy(b, ring)
+			}
 			b = b[k:]
 			n += k
 		}
 	}
-	atomic.StoreUint64(&r.hdr.Tail, t+uint64(n))
-	wake := r.flag(abi.RingWWait)
+	return n
+}
+
+// unlockWaking releases the lock and, if a waiter set flag, clears it and
+// wakes the waiters.
+func (r *Ring) unlockWaking(flag uint32) {
+	wake := r.flag(flag)
 	if wake {
-		r.setFlag(abi.RingWWait, false)
+		r.setFlag(flag, false)
 	}
 	r.unlock()
 	if wake {
 		r.Wake()
 	}
-	return n, 0
 }
 
 // write adds what fits; all or nothing up to PIPE_BUF; EPIPE without
@@ -192,24 +211,9 @@ func (r *Ring) write(src [][]byte) (int, unix.Errno) {
 		return 0, unix.EAGAIN
 	}
 	h := r.hdr.Head
-	n := 0
-	for _, b := range src {
-		for len(b) > 0 && n < space {
-			off := int((h + uint64(n)) % abi.RingCap)
-			k := copy(r.hdr.Data[off:min(int(abi.RingCap), off+space-n)], b)
-			b = b[k:]
-			n += k
-		}
-	}
+	n := r.copy(h, src, space, true)
 	atomic.StoreUint64(&r.hdr.Head, h+uint64(n))
-	wake := r.flag(abi.RingRWait)
-	if wake {
-		r.setFlag(abi.RingRWait, false)
-	}
-	r.unlock()
-	if wake {
-		r.Wake()
-	}
+	r.unlockWaking(abi.RingRWait)
 	return n, 0
 }
 
