@@ -95,8 +95,24 @@ static int poll_until(volatile uint64_t *word, uint64_t seen, volatile uint32_t 
 
 int ukf_is_ring(int32_t fd)
 {
-	unsigned slot;
-	return ring_of(fd, 0, &slot) || ring_of(fd, 1, &slot);
+	return fd >= 0 && fd < UKF_FD_RING_MAX && ukf_boot->fd_ring[fd] != 0;
+}
+
+/* ring_enter takes the lock and reads the ring's state; 0 (not locked) when
+ * the host should answer: the lock stays taken, or the indices are broken
+ * (EIO from the host). */
+static int ring_enter(volatile struct ukf_ring *r, uint64_t *h, uint64_t *t, uint32_t *fl)
+{
+	if (!ring_lock(r))
+		return 0;
+	*h = r->head;
+	*t = r->tail;
+	*fl = r->flags;
+	if (*h - *t > UKF_RING_CAP) {
+		ring_unlock(r);
+		return 0;
+	}
+	return 1;
 }
 
 /* ring_copy moves k bytes between the ring (from byte count pos on) and the
@@ -153,14 +169,11 @@ int64_t ukf_ring_readv(int32_t fd, const struct ukf_iovec *iov, int cnt)
 	if (n <= 0)
 		return UKF_RING_HOST;
 	for (;;) {
-		if (!ring_lock(r))
+		uint64_t h, t;
+		uint32_t fl;
+		if (!ring_enter(r, &h, &t, &fl))
 			return UKF_RING_HOST;
-		uint64_t h = r->head, t = r->tail, used = h - t;
-		uint32_t fl = r->flags;
-		if (used > UKF_RING_CAP) {
-			ring_unlock(r);
-			return UKF_RING_HOST; /* broken: the host says EIO */
-		}
+		uint64_t used = h - t;
 		if (used) {
 			uint64_t k = used < (uint64_t)n ? used : (uint64_t)n;
 			ring_copy(r, t, iov, cnt, 0, k, 0);
@@ -191,14 +204,15 @@ int64_t ukf_ring_writev(int32_t fd, const struct ukf_iovec *iov, int cnt, uint64
 	if (n <= 0)
 		return UKF_RING_HOST;
 	for (;;) {
-		if (!ring_lock(r))
+		uint64_t h, t;
+		uint32_t fl;
+		if (!ring_enter(r, &h, &t, &fl))
 			return UKF_RING_HOST;
-		uint64_t h = r->head, t = r->tail, used = h - t, rem = (uint64_t)n - *done;
-		uint32_t fl = r->flags;
-		if (used > UKF_RING_CAP || (fl & UKF_RING_NOREADERS)) {
+		if (fl & UKF_RING_NOREADERS) {
 			ring_unlock(r);
-			return UKF_RING_HOST; /* EIO, or EPIPE and SIGPIPE */
+			return UKF_RING_HOST; /* EPIPE and SIGPIPE */
 		}
+		uint64_t used = h - t, rem = (uint64_t)n - *done;
 		uint64_t space = UKF_RING_CAP - used;
 		if (space == 0 || (rem <= UKF_PIPE_BUF && space < rem)) {
 			ring_unlock(r);

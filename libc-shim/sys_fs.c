@@ -48,18 +48,21 @@ static int64_t host_vec(unsigned hc, int32_t fd, const struct ukf_iovec *iov, in
 
 static int64_t read_vec(int32_t fd, const struct ukf_iovec *iov, int cnt, uint64_t uiov)
 {
+	if (!ukf_is_ring(fd))
+		return host_vec(UKF_HC_READV, fd, iov, cnt, uiov);
 	int64_t r = ukf_ring_readv(fd, iov, cnt);
 	if (r != UKF_RING_HOST)
 		return r;
 	uint64_t t0 = ukf_rdtsc();
 	r = host_vec(UKF_HC_READV, fd, iov, cnt, uiov);
-	if (ukf_is_ring(fd))
-		ukf_ring_blocked(ukf_rdtsc() - t0);
+	ukf_ring_blocked(ukf_rdtsc() - t0);
 	return r;
 }
 
 static int64_t write_vec(int32_t fd, const struct ukf_iovec *iov, int cnt, uint64_t uiov)
 {
+	if (!ukf_is_ring(fd))
+		return host_vec(UKF_HC_WRITEV, fd, iov, cnt, uiov);
 	uint64_t done;
 	int64_t r = ukf_ring_writev(fd, iov, cnt, &done);
 	if (r != UKF_RING_HOST)
@@ -85,8 +88,7 @@ static int64_t write_vec(int32_t fd, const struct ukf_iovec *iov, int cnt, uint6
 				break;
 		}
 	}
-	if (ukf_is_ring(fd))
-		ukf_ring_blocked(ukf_rdtsc() - t0);
+	ukf_ring_blocked(ukf_rdtsc() - t0);
 	if (done)
 		return (int64_t)done;
 	return r;
@@ -126,23 +128,23 @@ UKF_SYSCALL4(pwrite64, int32_t, fd, uint64_t, buf, uint64_t, count, int64_t, off
 	return rw_one(UKF_HC_WRITEV, fd, buf, count, UKF_RW_OFFSET, off);
 }
 
-/* ring_vec: a vector on a ring end that the ring may serve. */
-static int ring_vec(int32_t fd, uint64_t iov, int32_t iovcnt)
+/* vec_ok: a vector the runtime may read itself (else the host says why not). */
+static int vec_ok(uint64_t iov, int32_t iovcnt)
 {
 	return iovcnt >= 0 && iovcnt <= UKF_UIO_MAXIOV &&
-	       ukf_user_ok(iov, (uint64_t)iovcnt * sizeof(struct ukf_iovec)) && ukf_is_ring(fd);
+	       ukf_user_ok(iov, (uint64_t)iovcnt * sizeof(struct ukf_iovec));
 }
 
 UKF_SYSCALL3(readv, int32_t, fd, uint64_t, iov, int32_t, iovcnt)
 {
-	if (!ring_vec(fd, iov, iovcnt))
+	if (!vec_ok(iov, iovcnt))
 		return rw_vec(UKF_HC_READV, fd, iov, iovcnt, 0, 0);
 	return read_vec(fd, UKF_UPTR(const struct ukf_iovec, iov), iovcnt, iov);
 }
 
 UKF_SYSCALL3(writev, int32_t, fd, uint64_t, iov, int32_t, iovcnt)
 {
-	if (!ring_vec(fd, iov, iovcnt))
+	if (!vec_ok(iov, iovcnt))
 		return rw_vec(UKF_HC_WRITEV, fd, iov, iovcnt, 0, 0);
 	return write_vec(fd, UKF_UPTR(const struct ukf_iovec, iov), iovcnt, iov);
 }

@@ -33,14 +33,16 @@ func pipe(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) in
 	}
 	// A ring both VMs map when the caller's VM has a slot for it (see
 	// vfs.Ring); a host pipe otherwise.
-	if r, w, ring, e := vfs.NewRingPipe(flags); e == 0 {
-		if p.MapRing(ring) {
-			ret := installPair(p, r, w, flags&unix.O_CLOEXEC != 0, out)
-			p.DropRing(ring) // unless an fd names it now
-			return ret
+	if p.CanMapRing() {
+		if r, w, ring, e := vfs.NewRingPipe(flags); e == 0 {
+			if p.MapRing(ring) {
+				ret := installPair(p, r, w, flags&unix.O_CLOEXEC != 0, out)
+				p.DropRing(ring) // unless an fd names it now
+				return ret
+			}
+			r.File.Close()
+			w.File.Close()
 		}
-		r.File.Close()
-		w.File.Close()
 	}
 	r, w, e := vfs.NewPipe(flags)
 	if e != 0 {

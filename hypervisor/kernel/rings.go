@@ -19,22 +19,31 @@ type ringSlots struct {
 
 func ringGPA(slot int) uint64 { return abi.RingArea + uint64(slot)*abi.RingSize }
 
+// freeSlot is a ring slot of t's VM with nothing mapped, or -1.
+func (t *Task) freeSlot() int {
+	if t.VM == nil {
+		return -1
+	}
+	for s, r := range t.rings.ring {
+		if r == nil {
+			return s
+		}
+	}
+	return -1
+}
+
+// CanMapRing reports a free slot: a pipe made now can be a ring.
+func (t *Task) CanMapRing() bool { return t.freeSlot() >= 0 }
+
 // MapRing maps r at a free slot of t's VM; false when none is free (the
 // pipe is then a host pipe).
 func (t *Task) MapRing(r *vfs.Ring) bool {
-	if t.VM == nil {
+	s := t.freeSlot()
+	if s < 0 || t.VM.Mem().MapShared(ringGPA(s), r.Shared()) != nil {
 		return false
 	}
-	for s := range t.rings.ring {
-		if t.rings.ring[s] == nil {
-			if t.VM.Mem().MapShared(ringGPA(s), r.Shared()) != nil {
-				return false
-			}
-			t.rings.ring[s] = r
-			return true
-		}
-	}
-	return false
+	t.rings.ring[s] = r
+	return true
 }
 
 // DropRing unmaps r if no fd of t names it any more.
@@ -72,13 +81,13 @@ func (t *Task) fdChanged(fd int, f *vfs.OpenFile) {
 	}
 	t.rings.fdr[fd] = v
 	if v != 0 {
-		t.rings.refs[v&abi.FDRSlot-1]++
+		t.rings.refs[(v&abi.FDRSlot)-1]++
 	}
 	if bi, err := memory.Ptr[abi.Bootinfo](t.VM.Mem(), abi.BootinfoAddr); err == nil {
 		bi.Fd_ring[fd] = v
 	}
 	if old != 0 {
-		s := old&abi.FDRSlot - 1
+		s := (old & abi.FDRSlot) - 1
 		if t.rings.refs[s]--; t.rings.refs[s] == 0 {
 			t.DropRing(t.rings.ring[s])
 		}

@@ -408,9 +408,6 @@ func NewShared() (*Shared, error) {
 // Host is the host's view of the chunk.
 func (s *Shared) Host() []byte { return s.host }
 
-// Size is the size of a shared chunk.
-const SharedSize = chunkSize
-
 // Close drops the host's mapping and reference; VMs that map the chunk
 // keep it until they unmap it.
 func (s *Shared) Close() {
