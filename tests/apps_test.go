@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
 )
 
 // TestApps runs each test program under ukfork and natively, with musl and
@@ -169,6 +171,23 @@ func TestSyscallRewrite(t *testing.T) {
 			same(t, off, want)
 			if !strings.Contains(off.stderr, "site rewritten: no") {
 				t.Errorf("ukfork run --no-rewrite changed the site: %s", off)
+			}
+		})
+	}
+}
+
+// TestPipeRings: a pipe is a ring both VMs map while the process has a free
+// ring slot (8), a host pipe after, and slots come back when the pipes
+// close. Told apart by what a pipe holds: the ring's data area
+// (abi.RingCap) or the 1 MiB of a host pipe.
+func TestPipeRings(t *testing.T) {
+	ring := fmt.Sprint(abi.RingCap)
+	want := strings.TrimSpace(strings.Repeat(ring+" ", abi.RingSlots) + "1048576 1048576")
+	for _, libc := range libcs {
+		t.Run(libc, func(t *testing.T) {
+			got := ukfork(t, bake(t, app(libc, "pipecap")), "10", "2")
+			if got.status != 0 || got.stdout != want+"\n"+want+"\n" {
+				t.Errorf("pipe capacities, want %q twice:\n%s", want, got)
 			}
 		})
 	}
