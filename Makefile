@@ -69,10 +69,20 @@ $(APPDIR)/pie/%: tests/apps/%.c
 
 test-apps: $(APP_BINS)
 
+# Packages tested without /dev/kvm-hungry end-to-end runs: under the race
+# detector. A race-built ukfork then runs the multi-process part of tests/.
+UNIT_PKGS := $(shell $(GO) list ./... | grep -v /tests$$)
+RACE_TESTS := TestFork$$|TestPipeRings|TestBusyboxShell|TestForkRacingExit|TestInterrupt|TestPsKill
+
+bin/ukfork-race: $(RUNTIME) $(GO_SRCS)
+	$(GO) build -race -o $@ ./cmd/ukfork
+
 # The whole suite: unit tests, native-vs-ukfork comparisons, a short fuzz run.
-test: bin/ukfork test-apps
+test: bin/ukfork bin/ukfork-race test-apps
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 $(UNIT_PKGS)
+	$(GO) test -count=1 ./tests
+	UKFORK_BIN=$(CURDIR)/bin/ukfork-race $(GO) test -count=1 -run '$(RACE_TESTS)' ./tests
 	$(GO) test -run '^$$' -fuzz FuzzDispatch -fuzztime 20s ./hypervisor/hcall
 
 bench: bin/ukfork test-apps

@@ -27,6 +27,9 @@ var (
 func TestMain(m *testing.M) {
 	root, _ := filepath.Abs("..")
 	ukforkBin = filepath.Join(root, "bin", "ukfork")
+	if b := os.Getenv("UKFORK_BIN"); b != "" {
+		ukforkBin, _ = filepath.Abs(b) // a race-built binary (make test)
+	}
 	appDir = filepath.Join(root, "tests", "apps", "build")
 	if err := kvm.Available(); err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: these tests run programs in KVM virtual machines and cannot run here: %v\n", err)

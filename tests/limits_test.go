@@ -80,3 +80,20 @@ func TestNoLeaks(t *testing.T) {
 	}
 	t.Logf("before %+v, after %+v", before, after)
 }
+
+// TestForkRacingExit: the first process returns while its children fork
+// holding a pipe; the run ends cleanly every time, with the first
+// process's status and output, as natively. It once crashed the host
+// process in about half the runs.
+func TestForkRacingExit(t *testing.T) {
+	prog := app("musl", "forkrace")
+	img := bake(t, prog)
+	want := native(t, "", prog)
+	for i := 0; i < 8; i++ {
+		got := ukfork(t, img)
+		same(t, got, want)
+		if strings.Contains(got.stderr, "panic") {
+			t.Fatalf("run %d: %s", i, got)
+		}
+	}
+}

@@ -7,9 +7,8 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
-	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
-	"github.com/ukfork/ukfork/hypervisor/vm"
 )
 
 // Descriptors: pipe, dup, fcntl. The fd table and the open file
@@ -22,7 +21,7 @@ func init() {
 	register(abi.HCFcntl, call(abi.HCFcntl, fcntl))
 }
 
-func pipe(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func pipe(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	flags := int(in.Arg0)
 	if flags&^(unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_DIRECT) != 0 {
 		return errRet(unix.EINVAL)
@@ -34,7 +33,7 @@ func pipe(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) in
 	// A ring both VMs map when the caller's VM has a slot for it (see
 	// vfs.Ring); a host pipe otherwise.
 	if p.CanMapRing() {
-		if r, w, ring, e := vfs.NewRingPipe(flags); e == 0 {
+		if r, w, ring, e := newRingPipe(p, flags); e == 0 {
 			if p.MapRing(ring) {
 				ret := installPair(p, r, w, flags&unix.O_CLOEXEC != 0, out)
 				p.DropRing(ring) // unless an fd names it now
@@ -51,8 +50,16 @@ func pipe(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) in
 	return installPair(p, r, w, flags&unix.O_CLOEXEC != 0, out)
 }
 
+func newRingPipe(p *kernel.Task, flags int) (r, w *vfs.OpenFile, ring *vfs.Ring, e unix.Errno) {
+	c, err := p.NewChunk()
+	if err != nil {
+		return nil, nil, nil, unix.ENFILE
+	}
+	return vfs.NewRingPipe(c, flags)
+}
+
 // ringWake: a guest changed a ring and found someone waiting on it.
-func ringWake(p *kernel.Task, _ *memory.Memory, slot uint64) *vm.Exit {
+func ringWake(p *kernel.Task, _ machine.Memory, slot uint64) *machine.Exit {
 	if r := p.Ring(slot); r != nil {
 		r.Wake()
 	}
@@ -80,7 +87,7 @@ func installPair(p *kernel.Task, a, b *vfs.OpenFile, cloexec bool, out []byte) i
 	return 0
 }
 
-func dup(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func dup(p *kernel.Task, _ machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	mode := uint64(in.Arg1)
 	if mode&^(abi.DupTo|abi.DupCloexec) != 0 || in.Arg0 < 0 || in.Arg0 > 1<<30 {
 		if mode&abi.DupTo != 0 {
@@ -113,7 +120,7 @@ const (
 	fdCloexec     = 1
 )
 
-func fcntl(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func fcntl(p *kernel.Task, _ machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	fd := int(in.Fd)
 	f, e := p.FDs.Get(fd)
 	if e != 0 {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
-	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
 )
 
@@ -47,7 +47,7 @@ const (
 )
 
 // guestPath reads a path the guest passed as pointer and length.
-func guestPath(m *memory.Memory, ptr, n uint64) (string, unix.Errno) {
+func guestPath(m machine.Memory, ptr, n uint64) (string, unix.Errno) {
 	if n >= abi.PathMax {
 		return "", unix.ENAMETOOLONG
 	}
@@ -78,7 +78,7 @@ func dirOf(p *kernel.Task, dirfd int32) (*vfs.Node, unix.Errno) {
 }
 
 // lookupAt resolves a *at call's (dirfd, path) to a node.
-func lookupAt(p *kernel.Task, m *memory.Memory, dirfd int32, ptr, n uint64, follow bool) (*vfs.Node, unix.Errno) {
+func lookupAt(p *kernel.Task, m machine.Memory, dirfd int32, ptr, n uint64, follow bool) (*vfs.Node, unix.Errno) {
 	path, e := guestPath(m, ptr, n)
 	if e != 0 {
 		return nil, e
@@ -95,7 +95,7 @@ func lookupAt(p *kernel.Task, m *memory.Memory, dirfd int32, ptr, n uint64, foll
 	return p.FS.Lookup(dir, path, follow)
 }
 
-func openat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func openat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
 	flags := int(in.Flags)
 	if flags&^openMask != 0 || flags&unix.O_TMPFILE == unix.O_TMPFILE {
 		if flags&unix.O_TMPFILE == unix.O_TMPFILE {
@@ -124,13 +124,13 @@ func openat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathAr
 	return int64(fd)
 }
 
-func closeFD(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func closeFD(p *kernel.Task, _ machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	return errRet(p.FDs.Close(int(in.Fd)))
 }
 
 // iovecs turns a guest iovec array into host slices of guest memory,
 // capped at maxRW bytes in all as Linux does.
-func iovecs(m *memory.Memory, iov, cnt uint64) ([][]byte, unix.Errno) {
+func iovecs(m machine.Memory, iov, cnt uint64) ([][]byte, unix.Errno) {
 	if cnt > maxIov {
 		return nil, unix.EINVAL
 	}
@@ -160,7 +160,7 @@ func iovecs(m *memory.Memory, iov, cnt uint64) ([][]byte, unix.Errno) {
 }
 
 // rwArgs validates what readv and writev share.
-func rwArgs(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [][]byte, int64, unix.Errno) {
+func rwArgs(p *kernel.Task, m machine.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [][]byte, int64, unix.Errno) {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return nil, nil, 0, e
@@ -179,7 +179,7 @@ func rwArgs(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [
 	return f, bufs, off, e
 }
 
-func readv(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
+func readv(p *kernel.Task, m machine.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
 	f, bufs, off, e := rwArgs(p, m, in)
 	if e != 0 {
 		return errRet(e)
@@ -196,7 +196,7 @@ func readv(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) i
 
 // fileRead reads from f, waiting (interruptibly) when it would block.
 func fileRead(p *kernel.Task, f *vfs.OpenFile, bufs [][]byte, off int64) (int, unix.Errno) {
-	if w, ok := f.File.(vfs.Waitable); ok {
+	if w, ok := f.File.(vfs.Blocking); ok {
 		return w.ReadWait(bufs, off, f.Nonblock(), p)
 	}
 	return f.Read(bufs, off)
@@ -205,7 +205,7 @@ func fileRead(p *kernel.Task, f *vfs.OpenFile, bufs [][]byte, off int64) (int, u
 // fileWrite writes to f, waiting when it would block; EPIPE raises
 // SIGPIPE as well, as on Linux.
 func fileWrite(p *kernel.Task, f *vfs.OpenFile, bufs [][]byte, off int64) (n int, e unix.Errno) {
-	if w, ok := f.File.(vfs.Waitable); ok {
+	if w, ok := f.File.(vfs.Blocking); ok {
 		n, e = w.WriteWait(bufs, off, f.Nonblock(), p)
 	} else {
 		n, e = f.Write(bufs, off)
@@ -216,7 +216,7 @@ func fileWrite(p *kernel.Task, f *vfs.OpenFile, bufs [][]byte, off int64) (n int
 	return n, e
 }
 
-func writev(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
+func writev(p *kernel.Task, m machine.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
 	f, bufs, off, e := rwArgs(p, m, in)
 	if e != 0 {
 		return errRet(e)
@@ -231,7 +231,7 @@ func writev(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) 
 	return int64(n)
 }
 
-func lseek(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func lseek(p *kernel.Task, _ machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return errRet(e)
@@ -246,11 +246,11 @@ func lseek(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) i
 	return n
 }
 
-func fstatat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func fstatat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
 	if in.Flags&^atFlags != 0 {
 		return errRet(unix.EINVAL)
 	}
-	out, err := memory.Ptr[abi.Stat](m, in.Buf)
+	out, err := machine.Ptr[abi.Stat](m, in.Buf)
 	if err != nil {
 		return errRet(unix.EFAULT)
 	}
@@ -280,7 +280,7 @@ func fstatat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathA
 	return 0
 }
 
-func getdents64(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func getdents64(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return errRet(e)
@@ -296,7 +296,7 @@ func getdents64(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdAr
 	return int64(n)
 }
 
-func readlinkat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func readlinkat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
 	if int64(in.Len) <= 0 {
 		return errRet(unix.EINVAL)
 	}
@@ -314,7 +314,7 @@ func readlinkat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPa
 	return int64(copy(buf, n.Target))
 }
 
-func faccessat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func faccessat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
 	mode := in.Arg0
 	if mode&^(unix.R_OK|unix.W_OK|unix.X_OK) != 0 || in.Flags&^(atFlags|unix.AT_EACCESS) != 0 {
 		return errRet(unix.EINVAL)
@@ -333,7 +333,7 @@ func faccessat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPat
 	return 0
 }
 
-func getcwd(p *kernel.Task, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
+func getcwd(p *kernel.Task, m machine.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
 	path := p.Cwd.Path()
 	if in.Len < uint64(len(path))+1 {
 		return errRet(unix.ERANGE)
@@ -347,7 +347,7 @@ func getcwd(p *kernel.Task, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs
 	return int64(len(path)) + 1
 }
 
-func chdir(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func chdir(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
 	var n *vfs.Node
 	var e unix.Errno
 	if in.Path_len == 0 && in.Dirfd != abi.AtFDCWD {
@@ -372,7 +372,7 @@ const (
 	fioclex  = 0x5451
 )
 
-func ioctl(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func ioctl(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return errRet(e)
@@ -407,7 +407,7 @@ func ioctl(p *kernel.Task, m *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) i
 
 // unlinkat: the image is read-only; the names that can go are those of
 // AF_UNIX sockets the program bound.
-func unlinkat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func unlinkat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
 	if in.Flags&^unix.AT_REMOVEDIR != 0 {
 		return errRet(unix.EINVAL)
 	}

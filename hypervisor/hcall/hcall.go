@@ -12,22 +12,25 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
-	"github.com/ukfork/ukfork/hypervisor/memory"
-	"github.com/ukfork/ukfork/hypervisor/vm"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 )
 
 // Handler serves the hypercalls of one task.
 type Handler struct{ T *kernel.Task }
 
-// Hypercall implements vm.Handler.
-func (h Handler) Hypercall(v *vm.VM, nr uint16, arg uint64) *vm.Exit {
-	return Dispatch(h.T, v.Mem(), nr, arg)
+// Hypercall implements machine.Handler.
+func (h Handler) Hypercall(m machine.Machine, nr uint16, arg uint64) *machine.Exit {
+	mem := m.Mem()
+	if mem == nil {
+		return &machine.Exit{Signal: unix.SIGKILL} // closed under it: the run is stopping
+	}
+	return Dispatch(h.T, mem, nr, arg)
 }
 
 // NewHandler is the kernel's factory of handlers.
-func NewHandler(t *kernel.Task) vm.Handler { return Handler{T: t} }
+func NewHandler(t *kernel.Task) machine.Handler { return Handler{T: t} }
 
-type handler func(p *kernel.Task, m *memory.Memory, gpa uint64) *vm.Exit
+type handler func(p *kernel.Task, m machine.Memory, gpa uint64) *machine.Exit
 
 var table [abi.HCMax]handler
 
@@ -40,23 +43,23 @@ func register(nr int, h handler) {
 }
 
 // Dispatch runs hypercall nr of task p with its argument struct at gpa.
-func Dispatch(p *kernel.Task, m *memory.Memory, nr uint16, gpa uint64) *vm.Exit {
+func Dispatch(p *kernel.Task, m machine.Memory, nr uint16, gpa uint64) *machine.Exit {
 	if int(nr) >= len(table) || table[nr] == nil {
 		return badCall(nr, gpa, "unknown hypercall")
 	}
 	return table[nr](p, m, gpa)
 }
 
-func badCall(nr uint16, gpa uint64, why string) *vm.Exit {
-	return &vm.Exit{Signal: unix.SIGSYS, Msg: fmt.Sprintf("bad hypercall %d at %#x: %s", nr, gpa, why)}
+func badCall(nr uint16, gpa uint64, why string) *machine.Exit {
+	return &machine.Exit{Signal: unix.SIGSYS, Msg: fmt.Sprintf("bad hypercall %d at %#x: %s", nr, gpa, why)}
 }
 
 // call adapts a handler over argument struct T (whose first field is the
 // int64 ret): it checks the struct's range, hands fn a copy of the input so
 // the guest cannot change a value after it was checked, and stores ret.
-func call[T any](nr uint16, fn func(p *kernel.Task, m *memory.Memory, in T, out *T) int64) handler {
-	return func(p *kernel.Task, m *memory.Memory, gpa uint64) *vm.Exit {
-		ptr, err := memory.Ptr[T](m, gpa)
+func call[T any](nr uint16, fn func(p *kernel.Task, m machine.Memory, in T, out *T) int64) handler {
+	return func(p *kernel.Task, m machine.Memory, gpa uint64) *machine.Exit {
+		ptr, err := machine.Ptr[T](m, gpa)
 		if err != nil {
 			return badCall(nr, gpa, "argument out of guest memory")
 		}
@@ -68,10 +71,3 @@ func call[T any](nr uint16, fn func(p *kernel.Task, m *memory.Memory, in T, out 
 
 // errRet turns an errno into a hypercall result.
 func errRet(e unix.Errno) int64 { return -int64(e) }
-
-func errOf(err error) unix.Errno {
-	if e, ok := err.(unix.Errno); ok {
-		return e
-	}
-	return unix.EFAULT
-}

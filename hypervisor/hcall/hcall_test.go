@@ -12,13 +12,15 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
-	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/machine"
+	"github.com/ukfork/ukfork/hypervisor/machine/machinetest"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
 	"github.com/ukfork/ukfork/toolchain/image"
 )
 
-// testProc is a process over a small in-memory tree and 16 MiB of guest RAM.
-func testProc(t testing.TB) (*kernel.Task, *memory.Memory) {
+// testProc is the first process of a run over a small in-memory tree and
+// 16 MiB of fake guest RAM (machinetest): the real process model, no KVM.
+func testProc(t testing.TB) (*kernel.Task, machine.Memory) {
 	content := []byte("0123456789abcdef")
 	files := []image.Entry{
 		{Path: "/etc", Type: image.TypeDir, Mode: 0o755},
@@ -26,25 +28,27 @@ func testProc(t testing.TB) (*kernel.Task, *memory.Memory) {
 		{Path: "/etc/l", Type: image.TypeSymlink, Target: "../../../etc/f"},
 	}
 	fs := vfs.New(files, bytes.NewReader(content))
-	m, err := memory.New(16 << 20)
-	if err != nil {
-		t.Fatal(err)
-	}
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fd := int(null.Fd())
-	task := kernel.NewTask(fs, [3]int{fd, fd, fd}, io.Discard)
-	t.Cleanup(func() { task.FDs.CloseAll(); task.Free(); m.Close(); null.Close() })
+	k := kernel.New(kernel.Config{Backend: &machinetest.Backend{}, Handler: NewHandler, Stderr: io.Discard, MaxProcs: 16})
+	task, err := k.Start(kernel.Init{Name: "test", FS: fs, Stdio: [3]int{fd, fd, fd}, Stderr: io.Discard,
+		Machine: machine.Config{MemSize: 16 << 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := task.M.(*machinetest.Machine).FakeMem()
+	t.Cleanup(func() { k.StopAll(unix.SIGKILL); k.Wait(); null.Close() })
 	return task, m
 }
 
 const argAt = 0x10000 // where tests put argument structs
 const bufAt = 0x20000
 
-func put[T any](t testing.TB, m *memory.Memory, gpa uint64, v T) *T {
-	p, err := memory.Ptr[T](m, gpa)
+func put[T any](t testing.TB, m machine.Memory, gpa uint64, v T) *T {
+	p, err := machine.Ptr[T](m, gpa)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +56,7 @@ func put[T any](t testing.TB, m *memory.Memory, gpa uint64, v T) *T {
 	return p
 }
 
-func putPath(m *memory.Memory, s string) (uint64, uint64) {
+func putPath(m machine.Memory, s string) (uint64, uint64) {
 	b, _ := m.Slice(bufAt, uint64(len(s)))
 	copy(b, s)
 	return bufAt, uint64(len(s))
@@ -196,6 +200,9 @@ func FuzzDispatch(f *testing.F) {
 	f.Add(uint16(abi.HCWritev), uint64(0xfff8), []byte{1, 2, 3})
 	f.Add(uint16(abi.HCFstatat), uint64(argAt), bytes.Repeat([]byte{0xff}, 64))
 	f.Add(uint16(abi.HCGetdents64), uint64(argAt), []byte{})
+	f.Add(uint16(abi.HCFork), uint64(argAt), make([]byte, 16))
+	f.Add(uint16(abi.HCWait4), uint64(argAt), []byte("\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff"))
+	f.Add(uint16(abi.HCKill), uint64(argAt), make([]byte, 24))
 	f.Fuzz(func(t *testing.T, nr uint16, gpa uint64, data []byte) {
 		p, m := testProc(t)
 		if len(data) > 4096 {

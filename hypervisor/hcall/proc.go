@@ -7,8 +7,7 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
-	"github.com/ukfork/ukfork/hypervisor/memory"
-	"github.com/ukfork/ukfork/hypervisor/vm"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 )
 
 // Processes: fork, wait, identity.
@@ -22,7 +21,7 @@ func init() {
 
 // execve is told when a program replaces itself (the guest loads it):
 // descriptors marked close-on-exec close, and the process takes its name.
-func execve(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func execve(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
 	path, e := guestPath(m, in.Path, in.Path_len)
 	if e != 0 {
 		return errRet(e)
@@ -34,8 +33,8 @@ func execve(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathAr
 // cloneVM is CLONE_VM: threads, which ukfork does not run (yet).
 const cloneVM = 0x100
 
-func fork(p *kernel.Task, m *memory.Memory, gpa uint64) *vm.Exit {
-	a, err := memory.Ptr[abi.HCForkArgs](m, gpa)
+func fork(p *kernel.Task, m machine.Memory, gpa uint64) *machine.Exit {
+	a, err := machine.Ptr[abi.HCForkArgs](m, gpa)
 	if err != nil {
 		return badCall(abi.HCFork, gpa, "argument out of guest memory")
 	}
@@ -55,7 +54,7 @@ func fork(p *kernel.Task, m *memory.Memory, gpa uint64) *vm.Exit {
 // sizeofRusage is struct rusage on x86-64.
 const sizeofRusage = 144
 
-func wait4(p *kernel.Task, m *memory.Memory, in abi.HCWait4Args, _ *abi.HCWait4Args) int64 {
+func wait4(p *kernel.Task, m machine.Memory, in abi.HCWait4Args, _ *abi.HCWait4Args) int64 {
 	var status, rusage []byte
 	var err error
 	if in.Status != 0 {
@@ -84,7 +83,7 @@ func wait4(p *kernel.Task, m *memory.Memory, in abi.HCWait4Args, _ *abi.HCWait4A
 	return int64(pid)
 }
 
-func procinfo(p *kernel.Task, _ *memory.Memory, _ abi.HCProcinfoArgs, out *abi.HCProcinfoArgs) int64 {
+func procinfo(p *kernel.Task, _ machine.Memory, _ abi.HCProcinfoArgs, out *abi.HCProcinfoArgs) int64 {
 	out.Pid, out.Ppid, out.Pgid, out.Sid = p.Info()
 	return 0
 }

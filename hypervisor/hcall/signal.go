@@ -7,7 +7,7 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
-	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 )
 
 // Signals and process groups: kill, taking pending signals, waiting for
@@ -23,21 +23,21 @@ func init() {
 	register(abi.HCGetsid, call(abi.HCGetsid, getsid))
 }
 
-func kill(p *kernel.Task, _ *memory.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+func kill(p *kernel.Task, _ machine.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
 	if in.Pid == -1<<31 {
 		return errRet(unix.ESRCH)
 	}
 	return errRet(p.Kill(in.Pid, int(in.Arg)))
 }
 
-func sigwait(p *kernel.Task, _ *memory.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs) int64 {
+func sigwait(p *kernel.Task, _ machine.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs) int64 {
 	return errRet(p.SigWait(in.Realtime_ns))
 }
 
 // maxTimer keeps time.Duration arithmetic away from overflow (~290 years).
 const maxTimer = int64(1) << 62
 
-func itimer(p *kernel.Task, _ *memory.Memory, in abi.HCItimerArgs, out *abi.HCItimerArgs) int64 {
+func itimer(p *kernel.Task, _ machine.Memory, in abi.HCItimerArgs, out *abi.HCItimerArgs) int64 {
 	if in.Interval_ns < 0 || in.Value_ns > maxTimer || in.Interval_ns > maxTimer {
 		return errRet(unix.EINVAL)
 	}
@@ -50,14 +50,14 @@ func itimer(p *kernel.Task, _ *memory.Memory, in abi.HCItimerArgs, out *abi.HCIt
 	return 0
 }
 
-func setpgid(p *kernel.Task, _ *memory.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+func setpgid(p *kernel.Task, _ machine.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
 	if in.Pid < 0 {
 		return errRet(unix.EINVAL)
 	}
 	return errRet(p.Setpgid(in.Pid, in.Arg))
 }
 
-func setsid(p *kernel.Task, _ *memory.Memory, _ abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+func setsid(p *kernel.Task, _ machine.Memory, _ abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
 	sid, e := p.Setsid()
 	if e != 0 {
 		return errRet(e)
@@ -65,7 +65,7 @@ func setsid(p *kernel.Task, _ *memory.Memory, _ abi.HCIdsArgs, _ *abi.HCIdsArgs)
 	return int64(sid)
 }
 
-func getpgid(p *kernel.Task, _ *memory.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+func getpgid(p *kernel.Task, _ machine.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
 	pgid, _, e := p.Ids(in.Pid)
 	if e != 0 {
 		return errRet(e)
@@ -73,7 +73,7 @@ func getpgid(p *kernel.Task, _ *memory.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArg
 	return int64(pgid)
 }
 
-func getsid(p *kernel.Task, _ *memory.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+func getsid(p *kernel.Task, _ machine.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
 	_, sid, e := p.Ids(in.Pid)
 	if e != 0 {
 		return errRet(e)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
-	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
 )
 
@@ -30,7 +30,7 @@ const (
 	sunPathLen  = 108
 )
 
-func socket(p *kernel.Task, m *memory.Memory, in abi.HCSockArgs, _ *abi.HCSockArgs) int64 {
+func socket(p *kernel.Task, m machine.Memory, in abi.HCSockArgs, _ *abi.HCSockArgs) int64 {
 	switch in.Op {
 	case abi.SockSocket, abi.SockSocketpair:
 		return newSocket(p, m, in)
@@ -94,7 +94,7 @@ func socket(p *kernel.Task, m *memory.Memory, in abi.HCSockArgs, _ *abi.HCSockAr
 	return errRet(unix.EINVAL)
 }
 
-func newSocket(p *kernel.Task, m *memory.Memory, in abi.HCSockArgs) int64 {
+func newSocket(p *kernel.Task, m machine.Memory, in abi.HCSockArgs) int64 {
 	domain, typ, proto := int(in.A[0]), int(in.A[1]), int(in.A[2])
 	switch domain {
 	case unix.AF_UNIX, unix.AF_INET, unix.AF_INET6:
@@ -138,7 +138,7 @@ func newSocket(p *kernel.Task, m *memory.Memory, in abi.HCSockArgs) int64 {
 
 // hostAddr reads a guest sockaddr and makes it a host one: AF_UNIX names
 // are mapped into this run's private places.
-func hostAddr(p *kernel.Task, m *memory.Memory, s *vfs.Socket, gpa, n uint64, bind bool) ([]byte, unix.Errno) {
+func hostAddr(p *kernel.Task, m machine.Memory, s *vfs.Socket, gpa, n uint64, bind bool) ([]byte, unix.Errno) {
 	if n < 2 || n > maxSockaddr {
 		return nil, unix.EINVAL
 	}
@@ -182,7 +182,7 @@ func hostAddr(p *kernel.Task, m *memory.Memory, s *vfs.Socket, gpa, n uint64, bi
 
 // putAddr writes a host address back as the guest knows it; lenp is the
 // guest's socklen_t pointer (in: room, out: the full length).
-func putAddr(p *kernel.Task, m *memory.Memory, s *vfs.Socket, addr []byte, gpa, lenp uint64) unix.Errno {
+func putAddr(p *kernel.Task, m machine.Memory, s *vfs.Socket, addr []byte, gpa, lenp uint64) unix.Errno {
 	lb, err := m.Slice(lenp, 4)
 	if err != nil {
 		return unix.EFAULT
@@ -241,7 +241,7 @@ var sockopts = map[[2]int]bool{
 	{unix.IPPROTO_IPV6, unix.IPV6_V6ONLY}: true,
 }
 
-func sockopt(m *memory.Memory, s *vfs.Socket, in abi.HCSockArgs) int64 {
+func sockopt(m machine.Memory, s *vfs.Socket, in abi.HCSockArgs) int64 {
 	level, name := int(in.A[0]), int(in.A[1])
 	if !sockopts[[2]int{level, name}] {
 		return errRet(unix.ENOPROTOOPT)
@@ -294,12 +294,12 @@ type guestMsghdr struct {
 const msgFlags = unix.MSG_OOB | unix.MSG_PEEK | unix.MSG_DONTROUTE | unix.MSG_DONTWAIT |
 	unix.MSG_EOR | unix.MSG_WAITALL | unix.MSG_NOSIGNAL | unix.MSG_MORE | unix.MSG_TRUNC | unix.MSG_CMSG_CLOEXEC
 
-func sockmsg(p *kernel.Task, m *memory.Memory, f *vfs.OpenFile, s *vfs.Socket, in abi.HCSockArgs) int64 {
+func sockmsg(p *kernel.Task, m machine.Memory, f *vfs.OpenFile, s *vfs.Socket, in abi.HCSockArgs) int64 {
 	flags := int(in.A[0])
 	if flags&^msgFlags != 0 {
 		return errRet(unix.EOPNOTSUPP)
 	}
-	hp, err := memory.Ptr[guestMsghdr](m, in.Buf)
+	hp, err := machine.Ptr[guestMsghdr](m, in.Buf)
 	if err != nil {
 		return errRet(unix.EFAULT)
 	}
@@ -352,7 +352,7 @@ func sockmsg(p *kernel.Task, m *memory.Memory, f *vfs.OpenFile, s *vfs.Socket, i
 
 // sendfile copies from a file to a descriptor (a socket, most often)
 // through the host, 64 KiB at a time.
-func sendfile(p *kernel.Task, _ *memory.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func sendfile(p *kernel.Task, _ machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
 	out, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return errRet(e)

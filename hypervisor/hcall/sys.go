@@ -9,22 +9,22 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
-	"github.com/ukfork/ukfork/hypervisor/memory"
-	"github.com/ukfork/ukfork/hypervisor/vm"
+	"github.com/ukfork/ukfork/hypervisor/machine"
+	"github.com/ukfork/ukfork/hypervisor/vfs"
 )
 
 // Process lifetime, clocks, randomness and memory: the calls that touch no file.
 
 func init() {
-	register(abi.HCExit, func(p *kernel.Task, m *memory.Memory, gpa uint64) *vm.Exit {
-		a, err := memory.Ptr[abi.HCExitArgs](m, gpa)
+	register(abi.HCExit, func(p *kernel.Task, m machine.Memory, gpa uint64) *machine.Exit {
+		a, err := machine.Ptr[abi.HCExitArgs](m, gpa)
 		if err != nil {
 			return badCall(abi.HCExit, gpa, "argument out of guest memory")
 		}
 		if sig := a.Signal; sig > 0 && sig < 65 {
-			return &vm.Exit{Signal: unix.Signal(sig)}
+			return &machine.Exit{Signal: unix.Signal(sig)}
 		}
-		return &vm.Exit{Code: int(a.Status) & 0xff}
+		return &machine.Exit{Code: int(a.Status) & 0xff}
 	})
 	register(abi.HCStarted, call(abi.HCStarted, started))
 	register(abi.HCUnsupported, call(abi.HCUnsupported, unsupported))
@@ -35,7 +35,7 @@ func init() {
 	register(abi.HCDiscard, call(abi.HCDiscard, discard))
 }
 
-func started(p *kernel.Task, _ *memory.Memory, _ abi.HCStartedArgs, _ *abi.HCStartedArgs) int64 {
+func started(p *kernel.Task, _ machine.Memory, _ abi.HCStartedArgs, _ *abi.HCStartedArgs) int64 {
 	if p.StartedAt.IsZero() {
 		p.StartedAt = time.Now()
 		if p.OnStarted != nil {
@@ -48,7 +48,7 @@ func started(p *kernel.Task, _ *memory.Memory, _ abi.HCStartedArgs, _ *abi.HCSta
 // maxSyscallNr bounds what we remember about a hostile guest's numbers.
 const maxSyscallNr = 4096
 
-func unsupported(p *kernel.Task, _ *memory.Memory, in abi.HCSyscallArgs, _ *abi.HCSyscallArgs) int64 {
+func unsupported(p *kernel.Task, _ machine.Memory, in abi.HCSyscallArgs, _ *abi.HCSyscallArgs) int64 {
 	nr := in.Nr
 	if nr >= maxSyscallNr {
 		nr = maxSyscallNr
@@ -67,7 +67,7 @@ func syscallName(nr uint64) string {
 	return fmt.Sprintf("%d", nr)
 }
 
-func clock(_ *kernel.Task, _ *memory.Memory, _ abi.HCClockArgs, out *abi.HCClockArgs) int64 {
+func clock(_ *kernel.Task, _ machine.Memory, _ abi.HCClockArgs, out *abi.HCClockArgs) int64 {
 	var ts unix.Timespec
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
 	out.Realtime_ns = time.Now().UnixNano()
@@ -75,44 +75,32 @@ func clock(_ *kernel.Task, _ *memory.Memory, _ abi.HCClockArgs, out *abi.HCClock
 	return 0
 }
 
-func nanosleep(p *kernel.Task, _ *memory.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs) int64 {
+func nanosleep(p *kernel.Task, _ machine.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs) int64 {
 	if in.Realtime_ns < 0 {
 		return errRet(unix.EINVAL)
 	}
-	if e := p.PrepareBlock(); e != 0 {
-		return errRet(e)
-	}
-	t := time.NewTimer(time.Duration(in.Realtime_ns))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return 0
-	case <-p.Interrupted():
-		return errRet(unix.EINTR)
-	case <-p.Signaled():
-		return errRet(unix.EINTR)
-	}
+	return errRet(p.Sleep(time.Duration(in.Realtime_ns)))
 }
 
 // maxRandom is Linux's cap on one getrandom call.
 const maxRandom = 1<<25 - 1
 
-func getrandom(_ *kernel.Task, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
+func getrandom(_ *kernel.Task, m machine.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
 	n := min(in.Len, maxRandom)
 	b, err := m.Slice(in.Buf, n)
 	if err != nil {
-		return errRet(errOf(err))
+		return errRet(vfs.Errno(err))
 	}
 	rand.Read(b)
 	return int64(n)
 }
 
-func discard(_ *kernel.Task, m *memory.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
+func discard(_ *kernel.Task, m machine.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
 	if in.Buf < abi.UserMin {
 		return errRet(unix.EINVAL)
 	}
 	if err := m.Discard(in.Buf, in.Len); err != nil {
-		return errRet(errOf(err))
+		return errRet(vfs.Errno(err))
 	}
 	return 0
 }

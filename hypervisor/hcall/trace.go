@@ -9,7 +9,7 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
-	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 )
 
 // `ukfork run --trace`: one strace-like line per syscall.
@@ -39,7 +39,7 @@ var argKinds = map[string]string{
 	"set_robust_list": "xi", "rseq": "xixx", "execve": "pxx", "kill": "ii",
 }
 
-func trace(p *kernel.Task, m *memory.Memory, in abi.HCSyscallArgs, _ *abi.HCSyscallArgs) int64 {
+func trace(p *kernel.Task, m machine.Memory, in abi.HCSyscallArgs, _ *abi.HCSyscallArgs) int64 {
 	if p.Trace == nil {
 		return 0
 	}
@@ -103,7 +103,7 @@ func trace(p *kernel.Task, m *memory.Memory, in abi.HCSyscallArgs, _ *abi.HCSysc
 }
 
 // guestString quotes a NUL-terminated guest string for display.
-func guestString(m *memory.Memory, ptr uint64, max uint64) string {
+func guestString(m machine.Memory, ptr uint64, max uint64) string {
 	for n := uint64(1); n <= max; n++ {
 		b, err := m.Slice(ptr, n)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -15,7 +16,7 @@ import (
 	"github.com/ukfork/ukfork/hypervisor/control"
 	"github.com/ukfork/ukfork/hypervisor/hcall"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
-	"github.com/ukfork/ukfork/hypervisor/kvm"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
 	"github.com/ukfork/ukfork/hypervisor/vm"
 	"github.com/ukfork/ukfork/toolchain/image"
@@ -26,16 +27,11 @@ type Program struct {
 	Image   *image.Image
 	FS      *vfs.FS
 	Runtime *vm.Runtime
-	sys     *kvm.System
-	pool    *vm.Pool
+	backend *vm.Backend
 }
 
 // Load opens an image and checks everything a run needs.
 func Load(path string) (*Program, error) {
-	sys, err := kvm.Open()
-	if err != nil {
-		return nil, err
-	}
 	img, err := image.Open(path)
 	if err != nil {
 		return nil, err
@@ -44,20 +40,25 @@ func Load(path string) (*Program, error) {
 	if err == nil {
 		var rt *vm.Runtime
 		if rt, err = vm.ParseRuntime(b); err == nil {
-			return &Program{Image: img, FS: vfs.New(img.Manifest.Files, img.File), Runtime: rt, sys: sys,
-				pool: vm.NewPool(sys, shellPool)}, nil
+			var be *vm.Backend
+			if be, err = vm.NewBackend(rt, shellPool); err == nil {
+				return &Program{Image: img, FS: vfs.New(img.Manifest.Files, img.File), Runtime: rt, backend: be}, nil
+			}
+			img.Close()
+			return nil, err
 		}
 	}
 	img.Close()
 	return nil, fmt.Errorf("%s: %w", path, err)
 }
 
-// shellPool is how many VM shells wait ready for launches and forks.
+// shellPool is how many VM shells wait ready for forks once a program has
+// forked.
 const shellPool = 8
 
 // Close closes the image and the idle VM shells.
 func (pr *Program) Close() error {
-	pr.pool.Close()
+	pr.backend.Close()
 	return pr.Image.Close()
 }
 
@@ -78,32 +79,42 @@ type Options struct {
 
 // Instance is one running program: its kernel and first process.
 type Instance struct {
-	K    *kernel.Kernel
-	Init *kernel.Task
-	VM   *vm.VM // the first process's
-	ran  bool
-	ctl  *control.Server
+	K      *kernel.Kernel
+	Init   *kernel.Task
+	waited bool
+	ctl    *control.Server
 }
 
-// controlKernel adapts the kernel to the control socket.
-type controlKernel struct{ k *kernel.Kernel }
+// controlKernel adapts a kernel to the control socket, which may be asked
+// before the kernel exists (then there is nothing to show yet).
+type controlKernel struct {
+	k *atomic.Pointer[kernel.Kernel]
+}
 
 func (c controlKernel) Procs() []control.Proc {
+	k := c.k.Load()
+	if k == nil {
+		return nil
+	}
 	var out []control.Proc
-	for _, p := range c.k.Procs() {
+	for _, p := range k.Procs() {
 		out = append(out, control.Proc{Pid: p.Pid, Ppid: p.Ppid, Pgid: p.Pgid, State: p.State, Command: p.Command, Resident: p.Resident})
 	}
 	return out
 }
 
 func (c controlKernel) Kill(pid int32, sig int) error {
-	if e := c.k.Signal(pid, sig); e != 0 {
+	k := c.k.Load()
+	if k == nil {
+		return unix.ESRCH
+	}
+	if e := k.Signal(pid, sig); e != 0 {
 		return e
 	}
 	return nil
 }
 
-// Start creates the first VM; Run runs the program.
+// Start starts the program's first process; Run waits for its end.
 func (pr *Program) Start(o Options) (*Instance, error) {
 	m := pr.Image.Manifest
 	mem := o.MemSize
@@ -116,22 +127,24 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	if o.Hostname == "" {
 		o.Hostname = "ukfork"
 	}
-	kc := kernel.Config{MaxProcs: o.MaxProcs, Handler: hcall.NewHandler, Stderr: o.Stderr}
+	kc := kernel.Config{Backend: pr.backend, MaxProcs: o.MaxProcs, Handler: hcall.NewHandler, Stderr: o.Stderr}
 	var ctl *control.Server
-	var k *kernel.Kernel
+	var kp atomic.Pointer[kernel.Kernel]
 	if o.Control {
 		var err error
-		if ctl, err = control.Reserve(pr.Image.Path, func() control.Kernel { return controlKernel{k} }); err != nil {
+		if ctl, err = control.Reserve(pr.Image.Path, func() control.Kernel { return controlKernel{&kp} }); err != nil {
 			return nil, err
 		}
-		kc.PidBase, kc.PidSpan = ctl.Base, control.BlockSize
+		kc.Pids = &kernel.PidRange{Base: ctl.Base, End: ctl.Base + control.BlockSize}
 	}
-	k = kernel.New(kc)
-	boot := vm.Boot{
+	k := kernel.New(kc)
+	kp.Store(k)
+	boot := machine.Boot{
 		Argv:      append([]string{m.Name}, o.Args...),
 		Env:       mergeEnv(m.Env, o.Env),
 		Program:   m.Program,
-		Pid:       k.NextPid(),
+		UID:       uint32(os.Getuid()),
+		GID:       uint32(os.Getgid()),
 		Hostname:  o.Hostname,
 		StackSize: 8 << 20,
 	}
@@ -145,30 +158,21 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	if o.NoRewrite {
 		boot.Flags |= abi.BootNoRewrite
 	}
-	v, err := vm.New(pr.sys, vm.Config{MemSize: mem, Runtime: pr.Runtime, Boot: boot, Pool: pr.pool})
+	t, err := k.Start(kernel.Init{Name: m.Name, FS: pr.FS, Stdio: o.Stdio, Trace: o.Trace, Stderr: o.Stderr,
+		Machine: machine.Config{MemSize: mem, Boot: boot}})
 	if err != nil {
 		if ctl != nil {
 			ctl.Close()
 		}
 		return nil, err
 	}
-	t := kernel.NewInit(pr.FS, o.Stdio, o.Stderr, m.Name)
-	if t.IntrFD() < 0 {
-		v.Close()
-		if ctl != nil {
-			ctl.Close()
-		}
-		return nil, fmt.Errorf("cannot create an eventfd: too many open files?")
-	}
-	t.Trace = o.Trace
-	return &Instance{K: k, Init: t, VM: v, ctl: ctl}, nil
+	return &Instance{K: k, Init: t, ctl: ctl}, nil
 }
 
-// Run runs the program until its first process exits; every other process
+// Run waits until the program's first process exits; every other process
 // is stopped then. The result is how the first process ended.
-func (in *Instance) Run() (vm.Exit, error) {
-	in.ran = true
-	in.K.Start(in.Init, in.VM)
+func (in *Instance) Run() (machine.Exit, error) {
+	in.waited = true
 	e := in.K.Wait()
 	if in.ctl != nil {
 		in.ctl.Close()
@@ -178,21 +182,20 @@ func (in *Instance) Run() (vm.Exit, error) {
 }
 
 // Signal sends sig to the program's first process, which may catch it.
-func (in *Instance) Signal(sig unix.Signal) { in.Init.Send(int(sig), 0) }
+func (in *Instance) Signal(sig unix.Signal) { in.K.Signal(in.Init.Pid, int(sig)) }
 
 // Stop ends every process of the program at once, as killed by sig.
 func (in *Instance) Stop(sig unix.Signal) { in.K.StopAll(sig) }
 
-// Close releases what a program that never ran still holds.
+// Close stops a program that was not waited for and frees what it holds.
 func (in *Instance) Close() {
+	if !in.waited {
+		in.K.StopAll(unix.SIGKILL)
+		in.Run()
+	}
 	if in.ctl != nil {
 		in.ctl.Close()
 		in.ctl = nil
-	}
-	if !in.ran {
-		in.VM.Close()
-		in.Init.FDs.CloseAll()
-		in.Init.Free()
 	}
 }
 

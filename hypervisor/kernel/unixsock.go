@@ -49,21 +49,18 @@ func (u *unixNames) close() {
 
 // UnixPath maps a guest socket path (absolute, or relative to t's working
 // directory) to the host path of its socket; bind makes new ones.
-func (t *Task) UnixPath(p string, bind bool) (string, unix.Errno) {
-	if t.k == nil {
-		return "", unix.EAFNOSUPPORT
+func (p *Process) UnixPath(name string, bind bool) (string, unix.Errno) {
+	if !path.IsAbs(name) {
+		name = path.Join(p.Cwd.Path(), name)
 	}
-	if !path.IsAbs(p) {
-		p = path.Join(t.Cwd.Path(), p)
-	}
-	p = path.Clean(p)
-	u := &t.k.unix
+	name = path.Clean(name)
+	u := &p.k.unix
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if err := u.init(); err != nil {
 		return "", unix.ENOMEM
 	}
-	if h, ok := u.toHost[p]; ok {
+	if h, ok := u.toHost[name]; ok {
 		if bind {
 			return "", unix.EADDRINUSE
 		}
@@ -73,27 +70,21 @@ func (t *Task) UnixPath(p string, bind bool) (string, unix.Errno) {
 		return "", unix.ENOENT
 	}
 	h := filepath.Join(u.dir, fmt.Sprint(len(u.toHost)))
-	u.toHost[p], u.toGst[h] = h, p
+	u.toHost[name], u.toGst[h] = h, name
 	return h, 0
 }
 
 // GuestUnixPath maps a host socket path back to what the guest called it.
-func (t *Task) GuestUnixPath(h string) string {
-	if t.k == nil {
-		return ""
-	}
-	u := &t.k.unix
+func (p *Process) GuestUnixPath(h string) string {
+	u := &p.k.unix
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.toGst[h]
 }
 
 // AbstractPrefix is prepended to the guest's abstract socket names.
-func (t *Task) AbstractPrefix() string {
-	if t.k == nil {
-		return "ukfork-"
-	}
-	u := &t.k.unix
+func (p *Process) AbstractPrefix() string {
+	u := &p.k.unix
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.init()
@@ -102,22 +93,19 @@ func (t *Task) AbstractPrefix() string {
 
 // UnlinkSocket removes a bound socket's name (unlink(2) of its path),
 // reporting whether there was one.
-func (t *Task) UnlinkSocket(p string) bool {
-	if t.k == nil {
-		return false
+func (p *Process) UnlinkSocket(name string) bool {
+	if !path.IsAbs(name) {
+		name = path.Join(p.Cwd.Path(), name)
 	}
-	if !path.IsAbs(p) {
-		p = path.Join(t.Cwd.Path(), p)
-	}
-	p = path.Clean(p)
-	u := &t.k.unix
+	name = path.Clean(name)
+	u := &p.k.unix
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	h, ok := u.toHost[p]
+	h, ok := u.toHost[name]
 	if !ok {
 		return false
 	}
-	delete(u.toHost, p)
+	delete(u.toHost, name)
 	delete(u.toGst, h)
 	os.Remove(h)
 	return true

@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/machine"
 )
 
 // Copy-on-write across forks. Guest RAM is cut in chunks of chunkSize; each
@@ -422,7 +424,11 @@ func (s *Shared) Close() {
 
 // MapShared maps s at guest address gpa (chunk-aligned), in place of what
 // was there.
-func (m *Memory) MapShared(gpa uint64, s *Shared) error {
+func (m *Memory) MapShared(gpa uint64, mc machine.Chunk) error {
+	s, ok := mc.(*Shared)
+	if !ok {
+		return fmt.Errorf("memory: a %T cannot be mapped in a KVM guest", mc)
+	}
 	c, err := m.chunkAt(gpa)
 	if err != nil {
 		return err
@@ -465,7 +471,7 @@ func (m *Memory) UnmapShared(gpa uint64) error {
 }
 
 func (m *Memory) chunkAt(gpa uint64) (int, error) {
-	if gpa%chunkSize != 0 || gpa < lowest || gpa >= m.Size() {
+	if gpa%chunkSize != 0 || gpa < machine.Lowest || gpa >= m.Size() {
 		return 0, unix.EINVAL
 	}
 	return int(gpa / chunkSize), nil

@@ -12,21 +12,14 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/machine"
 )
 
 // PageSize is the guest page size.
 const PageSize = 4096
 
-// Guests may name addresses from lowest up, except the exception stack:
-// below lowest are page 0 (unmapped) and the CPU's own tables, page tables
-// and TSS (UKF_BOOTINFO_ADDR and the exception stack in abi.h).
-const (
-	lowest      = 0x10000
-	xstackStart = 0x50000
-	xstackEnd   = 0x60000
-)
-
-// Memory is one VM's RAM, guest-physical [0, Size).
+// Memory is one VM's RAM, guest-physical [0, Size): a machine.Memory.
 type Memory struct {
 	mem      []byte     // the host range backing guest RAM
 	borrowed bool       // mem is the caller's range (see In): give it back, not unmap it
@@ -128,28 +121,10 @@ func (m *Memory) Slice(gpa, n uint64) ([]byte, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	if gpa < lowest || gpa >= m.Size() || n > m.Size()-gpa {
-		return nil, unix.EFAULT
-	}
-	if gpa < xstackEnd && gpa+n > xstackStart {
+	if !machine.InRange(gpa, n, m.Size()) {
 		return nil, unix.EFAULT
 	}
 	return m.mem[gpa : gpa+n : gpa+n], nil
-}
-
-// Ptr returns a pointer to a T at guest address gpa, which must be in RAM
-// and 8-byte aligned. The caller copies what it reads before trusting it.
-func Ptr[T any](m *Memory, gpa uint64) (*T, error) {
-	var zero T
-	size := uint64(unsafe.Sizeof(zero))
-	if gpa%8 != 0 {
-		return nil, unix.EFAULT
-	}
-	b, err := m.Slice(gpa, size)
-	if err != nil {
-		return nil, err
-	}
-	return (*T)(unsafe.Pointer(&b[0])), nil
 }
 
 // Discard gives guest [gpa, gpa+n) back; it reads as zero after. The range

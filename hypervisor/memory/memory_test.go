@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/machine"
 )
 
 func TestSliceBounds(t *testing.T) {
@@ -40,7 +42,7 @@ func TestSliceBounds(t *testing.T) {
 			t.Errorf("Slice(%#x, %#x) = %v, want EFAULT", tc.gpa, tc.n, err)
 		}
 	}
-	if _, err := Ptr[uint64](m, 0x10004); err == nil {
+	if _, err := machine.Ptr[uint64](m, 0x10004); err == nil {
 		t.Error("unaligned Ptr accepted")
 	}
 }

@@ -4,37 +4,32 @@ import "golang.org/x/sys/unix"
 
 // Dup installs f's description at the lowest free descriptor >= min.
 func (t *FDTable) Dup(fd, min int, cloexec bool) (int, unix.Errno) {
-	f, e := t.Get(fd)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f, e := t.get(fd)
 	if e != 0 {
 		return -1, e
 	}
 	if min < 0 || min >= t.max {
 		return -1, unix.EINVAL
 	}
-	for i := min; ; i++ {
-		if i >= t.max {
-			return -1, unix.EMFILE
-		}
-		for len(t.fds) <= i {
-			t.fds = append(t.fds, fdEntry{})
-		}
-		if t.fds[i].f == nil {
-			t.set(i, f, cloexec)
-			return i, 0
-		}
-	}
+	return t.install(f, min, cloexec)
 }
 
 // Dup2 makes newfd refer to fd's description, closing what newfd held.
 func (t *FDTable) Dup2(fd, newfd int, cloexec bool) (int, unix.Errno) {
-	f, e := t.Get(fd)
+	t.mu.Lock()
+	f, e := t.get(fd)
 	if e != 0 {
+		t.mu.Unlock()
 		return -1, e
 	}
 	if newfd < 0 || newfd >= t.max {
+		t.mu.Unlock()
 		return -1, unix.EBADF
 	}
 	if fd == newfd {
+		t.mu.Unlock()
 		return newfd, 0
 	}
 	for len(t.fds) <= newfd {
@@ -42,6 +37,7 @@ func (t *FDTable) Dup2(fd, newfd int, cloexec bool) (int, unix.Errno) {
 	}
 	old := t.fds[newfd].f
 	t.set(newfd, f, cloexec)
+	t.mu.Unlock()
 	if old != nil {
 		old.Release()
 	}
@@ -50,14 +46,18 @@ func (t *FDTable) Dup2(fd, newfd int, cloexec bool) (int, unix.Errno) {
 
 // Cloexec reports and SetCloexec sets FD_CLOEXEC of fd.
 func (t *FDTable) Cloexec(fd int) (bool, unix.Errno) {
-	if _, e := t.Get(fd); e != 0 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, e := t.get(fd); e != 0 {
 		return false, e
 	}
 	return t.fds[fd].cloexec, 0
 }
 
 func (t *FDTable) SetCloexec(fd int, on bool) unix.Errno {
-	if _, e := t.Get(fd); e != 0 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, e := t.get(fd); e != 0 {
 		return e
 	}
 	t.fds[fd].cloexec = on
@@ -65,13 +65,7 @@ func (t *FDTable) SetCloexec(fd int, on bool) unix.Errno {
 }
 
 // CloseOnExec closes every descriptor marked FD_CLOEXEC (execve).
-func (t *FDTable) CloseOnExec() {
-	for fd, e := range t.fds {
-		if e.f != nil && e.cloexec {
-			t.Close(fd)
-		}
-	}
-}
+func (t *FDTable) CloseOnExec() { t.closeIf(func(e fdEntry) bool { return e.cloexec }) }
 
 // Max is the table's limit (RLIMIT_NOFILE).
 func (t *FDTable) Max() int { return t.max }

@@ -56,10 +56,13 @@ type fdEntry struct {
 }
 
 // FDTable maps a process's descriptor numbers to open file descriptions.
+// Its lock guards the numbers; the descriptions have their own.
 type FDTable struct {
+	mu  sync.Mutex
 	fds []fdEntry
 	max int
-	// Watch, if set, learns every change: fd now names f (nil: closed).
+	// Watch, if set, learns every change, under the table's lock: fd now
+	// names f (nil: closed). It must not call back into the table.
 	Watch func(fd int, f *OpenFile)
 }
 
@@ -68,6 +71,12 @@ func NewFDTable(max int) *FDTable { return &FDTable{max: max} }
 
 // Get returns the description behind fd, or EBADF.
 func (t *FDTable) Get(fd int) (*OpenFile, unix.Errno) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.get(fd)
+}
+
+func (t *FDTable) get(fd int) (*OpenFile, unix.Errno) {
 	if fd < 0 || fd >= len(t.fds) || t.fds[fd].f == nil {
 		return nil, unix.EBADF
 	}
@@ -76,26 +85,45 @@ func (t *FDTable) Get(fd int) (*OpenFile, unix.Errno) {
 
 // Install puts f at the lowest free descriptor, or EMFILE.
 func (t *FDTable) Install(f *OpenFile, cloexec bool) (int, unix.Errno) {
-	for i := range t.fds {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.install(f, 0, cloexec)
+}
+
+// install puts f at the lowest free descriptor >= min; t.mu held.
+func (t *FDTable) install(f *OpenFile, min int, cloexec bool) (int, unix.Errno) {
+	for i := min; ; i++ {
+		if i >= t.max {
+			return -1, unix.EMFILE
+		}
+		for len(t.fds) <= i {
+			t.fds = append(t.fds, fdEntry{})
+		}
 		if t.fds[i].f == nil {
 			t.set(i, f, cloexec)
 			return i, 0
 		}
 	}
-	if len(t.fds) >= t.max {
-		return -1, unix.EMFILE
-	}
-	t.fds = append(t.fds, fdEntry{})
-	t.set(len(t.fds)-1, f, cloexec)
-	return len(t.fds) - 1, 0
 }
 
+// set makes fd name f; t.mu held.
 func (t *FDTable) set(fd int, f *OpenFile, cloexec bool) {
 	f.refs.Add(1)
 	t.fds[fd] = fdEntry{f: f, cloexec: cloexec}
 	if t.Watch != nil {
 		t.Watch(fd, f)
 	}
+}
+
+// clear empties fd and returns what it named, to Release once t.mu is
+// dropped (closing a description may wake other tasks).
+func (t *FDTable) clear(fd int) *OpenFile {
+	f := t.fds[fd].f
+	t.fds[fd] = fdEntry{}
+	if t.Watch != nil {
+		t.Watch(fd, nil)
+	}
+	return f
 }
 
 // Release drops a reference taken outside a table (a description being
@@ -108,33 +136,46 @@ func (f *OpenFile) Release() {
 
 // Close releases fd; the description closes with its last reference.
 func (t *FDTable) Close(fd int) unix.Errno {
-	f, err := t.Get(fd)
-	if err != 0 {
-		return err
+	t.mu.Lock()
+	if _, e := t.get(fd); e != 0 {
+		t.mu.Unlock()
+		return e
 	}
-	t.fds[fd] = fdEntry{}
-	if t.Watch != nil {
-		t.Watch(fd, nil)
-	}
+	f := t.clear(fd)
+	t.mu.Unlock()
 	f.Release()
 	return 0
 }
 
-// Each calls fn for every open descriptor.
+// Each calls fn for every open descriptor, on a snapshot of the table.
 func (t *FDTable) Each(fn func(fd int, f *OpenFile)) {
-	for fd, e := range t.fds {
+	t.mu.Lock()
+	snap := append([]fdEntry(nil), t.fds...)
+	t.mu.Unlock()
+	for fd, e := range snap {
 		if e.f != nil {
 			fn(fd, e.f)
 		}
 	}
 }
 
-// CloseAll closes every descriptor.
-func (t *FDTable) CloseAll() {
-	for fd := range t.fds {
-		t.Close(fd)
+// closeIf closes every descriptor for which pick holds.
+func (t *FDTable) closeIf(pick func(e fdEntry) bool) {
+	t.mu.Lock()
+	var gone []*OpenFile
+	for fd, e := range t.fds {
+		if e.f != nil && pick(e) {
+			gone = append(gone, t.clear(fd))
+		}
+	}
+	t.mu.Unlock()
+	for _, f := range gone {
+		f.Release()
 	}
 }
+
+// CloseAll closes every descriptor.
+func (t *FDTable) CloseAll() { t.closeIf(func(fdEntry) bool { return true }) }
 
 // Open opens n for a guest with open(2) flags.
 func (fs *FS) Open(n *Node, flags int) (*OpenFile, unix.Errno) {

@@ -2,10 +2,12 @@ package vfs
 
 import (
 	"errors"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/waiter"
 )
 
 // HostFile is a host descriptor handed to the guest: its stdin, stdout and
@@ -24,74 +26,38 @@ func (f *HostFile) Close() {
 	}
 }
 
-// PollFD is the host descriptor to poll.
-func (f *HostFile) PollFD() int { return f.FD }
+// PollFD, Readiness, Arm and Disarm make a host descriptor a
+// waiter.Waitable: blocked tasks poll it.
+func (f *HostFile) PollFD() int                  { return f.FD }
+func (f *HostFile) Readiness(events int16) int16 { return waiter.FD(f.FD).Readiness(events) }
+func (f *HostFile) Arm(waiter.Notifier)          {}
+func (f *HostFile) Disarm(waiter.Notifier)       {}
 
-// Waitable files block: reads and writes wait for the host descriptor and
-// for the waiter's eventfd, which becomes readable when the waiting task
-// must stop (a signal, or the program ending): then the call gives EINTR.
-type Waitable interface {
-	ReadWait(dst [][]byte, off int64, nonblock bool, w Waiter) (int, unix.Errno)
-	WriteWait(src [][]byte, off int64, nonblock bool, w Waiter) (int, unix.Errno)
-	PollFD() int
+// Blocking files may block: reads and writes wait through the calling
+// task's waiter.Blocker, which signals and the program's end interrupt
+// (EINTR).
+type Blocking interface {
+	waiter.Waitable
+	ReadWait(dst [][]byte, off int64, nonblock bool, b waiter.Blocker) (int, unix.Errno)
+	WriteWait(src [][]byte, off int64, nonblock bool, b waiter.Blocker) (int, unix.Errno)
 }
 
-// Waiter is the task on whose behalf a call blocks.
-type Waiter interface {
-	IntrFD() int
-	// PrepareBlock is called right before blocking: EINTR when a signal
-	// is already there to deliver.
-	PrepareBlock() unix.Errno
-}
-
-// wait blocks until fd has events or the waiter is interrupted; nonblock
-// only looks. A call only waits once it has found it must: a signal does
-// not cut short an operation that can complete.
-func wait(fd int, events int16, nonblock bool, w Waiter) unix.Errno {
-	intr := -1
-	if w != nil {
-		intr = w.IntrFD()
+// wait blocks until fd has events or b is interrupted; nonblock only looks.
+func wait(fd int, events int16, nonblock bool, b waiter.Blocker) unix.Errno {
+	w := []waiter.Entry{{W: waiter.FD(fd), Events: events}}
+	if waiter.Ready(w) {
+		return 0
 	}
-	pfd := []unix.PollFd{{Fd: int32(fd), Events: events}, {Fd: int32(intr), Events: unix.POLLIN}}
-	if intr < 0 {
-		pfd = pfd[:1]
+	if nonblock || b == nil {
+		return unix.EAGAIN
 	}
-	timeout := -1
-	if nonblock {
-		timeout = 0
-	} else if w != nil {
-		// Look first without blocking: only a call that would block sees
-		// a pending signal.
-		if n, err := unix.Poll(pfd[:1], 0); err == nil && n > 0 {
-			return 0
-		}
-		if e := w.PrepareBlock(); e != 0 {
-			return e
-		}
-	}
-	for {
-		n, err := unix.Poll(pfd, timeout)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return errno(err)
-		}
-		switch {
-		case n == 0:
-			return unix.EAGAIN
-		case pfd[0].Revents != 0:
-			return 0
-		default:
-			return unix.EINTR
-		}
-	}
+	return b.Block(w, time.Time{})
 }
 
 // ReadWait reads once data (or EOF) is there. Descriptors ukfork owns are
 // non-blocking on the host: try first, wait only when empty. Borrowed ones
 // (the terminal) may block in the host kernel, so they wait first.
-func (f *HostFile) ReadWait(dst [][]byte, off int64, nonblock bool, intr Waiter) (int, unix.Errno) {
+func (f *HostFile) ReadWait(dst [][]byte, off int64, nonblock bool, intr waiter.Blocker) (int, unix.Errno) {
 	if f.Owned {
 		if n, e := f.Read(dst, off); e != unix.EAGAIN || nonblock {
 			return n, e
@@ -111,7 +77,7 @@ func (f *HostFile) ReadWait(dst [][]byte, off int64, nonblock bool, intr Waiter)
 
 // WriteWait writes everything unless nonblock (as much as fits) or
 // interrupted (what was written so far, or EINTR).
-func (f *HostFile) WriteWait(src [][]byte, off int64, nonblock bool, intr Waiter) (int, unix.Errno) {
+func (f *HostFile) WriteWait(src [][]byte, off int64, nonblock bool, intr waiter.Blocker) (int, unix.Errno) {
 	total := 0
 	first := f.Owned // owned descriptors never block on the host: try first
 	for len(src) > 0 {
@@ -157,7 +123,10 @@ func (f *HostFile) WriteWait(src [][]byte, off int64, nonblock bool, intr Waiter
 	return total, 0
 }
 
-func errno(err error) unix.Errno {
+// Errno is the Linux errno for a host error: the errno itself, wrapped or
+// not, else EIO (what Linux answers for a failure it cannot name). The
+// one mapping from host errors to what a guest sees.
+func Errno(err error) unix.Errno {
 	var e unix.Errno
 	if errors.As(err, &e) {
 		return e
@@ -179,7 +148,7 @@ func (f *HostFile) Read(dst [][]byte, off int64) (int, unix.Errno) {
 		}
 	}
 	if err != nil {
-		return 0, errno(err)
+		return 0, Errno(err)
 	}
 	return n, 0
 }
@@ -198,7 +167,7 @@ func (f *HostFile) Write(src [][]byte, off int64) (int, unix.Errno) {
 		}
 	}
 	if err != nil {
-		return 0, errno(err)
+		return 0, Errno(err)
 	}
 	return n, 0
 }
@@ -206,7 +175,7 @@ func (f *HostFile) Write(src [][]byte, off int64) (int, unix.Errno) {
 func (f *HostFile) Lseek(off int64, whence int) (int64, unix.Errno) {
 	n, err := unix.Seek(f.FD, off, whence)
 	if err != nil {
-		return 0, errno(err)
+		return 0, Errno(err)
 	}
 	return n, 0
 }
@@ -214,7 +183,7 @@ func (f *HostFile) Lseek(off int64, whence int) (int64, unix.Errno) {
 func (f *HostFile) Stat(st *abi.Stat) unix.Errno {
 	var s unix.Stat_t
 	if err := unix.Fstat(f.FD, &s); err != nil {
-		return errno(err)
+		return Errno(err)
 	}
 	*st = abi.Stat{
 		Dev: s.Dev, Ino: s.Ino, Nlink: s.Nlink, Mode: s.Mode, Uid: s.Uid, Gid: s.Gid,
@@ -244,7 +213,7 @@ func (f *HostFile) Ioctl(req uint64, out []byte) unix.Errno {
 	case unix.TCGETS:
 		t, err := unix.IoctlGetTermios(f.FD, unix.TCGETS)
 		if err != nil {
-			return errno(err)
+			return Errno(err)
 		}
 		le.PutUint32(out[0:], t.Iflag)
 		le.PutUint32(out[4:], t.Oflag)
@@ -256,7 +225,7 @@ func (f *HostFile) Ioctl(req uint64, out []byte) unix.Errno {
 	case unix.TIOCGWINSZ:
 		w, err := unix.IoctlGetWinsize(f.FD, unix.TIOCGWINSZ)
 		if err != nil {
-			return errno(err)
+			return Errno(err)
 		}
 		le.PutUint16(out[0:], w.Row)
 		le.PutUint16(out[2:], w.Col)
@@ -266,7 +235,7 @@ func (f *HostFile) Ioctl(req uint64, out []byte) unix.Errno {
 	case fionread:
 		n, err := unix.IoctlGetInt(f.FD, fionread)
 		if err != nil {
-			return errno(err)
+			return Errno(err)
 		}
 		le.PutUint32(out, uint32(n))
 		return 0

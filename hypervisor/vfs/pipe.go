@@ -11,7 +11,7 @@ const pipeSize = 1 << 20
 func NewPipe(flags int) (r, w *OpenFile, e unix.Errno) {
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
-		return nil, nil, errno(err)
+		return nil, nil, Errno(err)
 	}
 	// A bigger buffer than Linux's default 64 KiB: every time a writer
 	// fills it, two VMs hand over through the host scheduler, which costs

@@ -10,7 +10,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
-	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/machine"
+	"github.com/ukfork/ukfork/hypervisor/waiter"
 )
 
 // Ring is a pipe whose buffer every VM holding one of its ends maps (abi.h,
@@ -19,13 +20,13 @@ import (
 // lock. Nothing in the ring is trusted: any VM holding an end may have
 // scribbled on it.
 type Ring struct {
-	mem *memory.Shared
+	mem machine.Chunk
 	hdr *abi.RingHeader
 
 	mu      sync.Mutex
-	waiters map[int]struct{} // eventfds of host calls waiting on the ring
-	ends    int              // open ends (descriptions)
-	closed  bool             // both ends closed: hdr is unmapped
+	waiters waiter.Queue // host calls blocked on the ring
+	ends    int          // open ends (descriptions)
+	closed  bool         // both ends closed: hdr is unmapped
 }
 
 // hostLock is the lock word the host writes: no guest has this pid.
@@ -34,13 +35,14 @@ const hostLock = ^uint32(0)
 // pipeBuf is PIPE_BUF: writes up to it are all or nothing.
 const pipeBuf = 4096
 
-// NewRingPipe makes a ring pipe's two ends.
-func NewRingPipe(flags int) (r, w *OpenFile, ring *Ring, e unix.Errno) {
-	mem, err := memory.NewShared()
-	if err != nil {
-		return nil, nil, nil, unix.ENFILE
+// NewRingPipe makes a ring pipe's two ends over mem, a zeroed chunk of at
+// least abi.RingSize bytes that the ring owns from now on.
+func NewRingPipe(mem machine.Chunk, flags int) (r, w *OpenFile, ring *Ring, e unix.Errno) {
+	if uint64(len(mem.Host())) < abi.RingSize {
+		mem.Close()
+		return nil, nil, nil, unix.EINVAL
 	}
-	ring = &Ring{mem: mem, hdr: (*abi.RingHeader)(unsafe.Pointer(&mem.Host()[0])), waiters: map[int]struct{}{}, ends: 2}
+	ring = &Ring{mem: mem, hdr: (*abi.RingHeader)(unsafe.Pointer(&mem.Host()[0])), ends: 2}
 	if flags&unix.O_NONBLOCK != 0 {
 		ring.hdr.Flags = abi.RingRNonblock | abi.RingWNonblock
 	}
@@ -51,7 +53,7 @@ func NewRingPipe(flags int) (r, w *OpenFile, ring *Ring, e unix.Errno) {
 }
 
 // Shared is the memory the VMs map.
-func (r *Ring) Shared() *memory.Shared { return r.mem }
+func (r *Ring) Shared() machine.Chunk { return r.mem }
 
 func (r *Ring) lockWord() *uint32  { return &r.hdr.Lock }
 func (r *Ring) flagsWord() *uint32 { return &r.hdr.Flags }
@@ -125,9 +127,7 @@ func (r *Ring) used() int {
 // found a wait flag set, or an end closed).
 func (r *Ring) Wake() {
 	r.mu.Lock()
-	for fd := range r.waiters {
-		unix.Write(fd, []byte{1, 0, 0, 0, 0, 0, 0, 0})
-	}
+	r.waiters.Notify()
 	r.mu.Unlock()
 }
 
@@ -217,61 +217,6 @@ func (r *Ring) write(src [][]byte) (int, unix.Errno) {
 	return n, 0
 }
 
-// ready reports whether a read (write) would not block now.
-func (r *Ring) ready(write bool) bool {
-	used := r.used()
-	if write {
-		return r.flag(abi.RingNoReaders) || used < 0 || used < int(abi.RingCap)
-	}
-	return r.flag(abi.RingNoWriters) || used != 0
-}
-
-// wait blocks until the ring may be ready for a read (write), the task is
-// interrupted (EINTR) or a signal is pending.
-func (r *Ring) wait(write bool, w Waiter) unix.Errno {
-	ev, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		return unix.ENOMEM
-	}
-	defer unix.Close(ev)
-	r.mu.Lock()
-	r.waiters[ev] = struct{}{}
-	r.mu.Unlock()
-	defer func() {
-		r.mu.Lock()
-		delete(r.waiters, ev)
-		r.mu.Unlock()
-	}()
-	flag := uint32(abi.RingRWait)
-	if write {
-		flag = abi.RingWWait
-	}
-	r.setFlag(flag, true)
-	if r.ready(write) {
-		return 0
-	}
-	if w == nil {
-		return unix.EAGAIN
-	}
-	if e := w.PrepareBlock(); e != 0 {
-		return e
-	}
-	pfd := []unix.PollFd{{Fd: int32(ev), Events: unix.POLLIN}, {Fd: int32(w.IntrFD()), Events: unix.POLLIN}}
-	if w.IntrFD() < 0 {
-		pfd = pfd[:1]
-	}
-	for {
-		_, err := unix.Poll(pfd, -1)
-		if err == unix.EINTR {
-			continue
-		}
-		if len(pfd) > 1 && pfd[1].Revents != 0 && pfd[0].Revents == 0 {
-			return unix.EINTR
-		}
-		return 0
-	}
-}
-
 // RingEnd is one end of a ring pipe: a File and a Waitable.
 type RingEnd struct {
 	base
@@ -306,13 +251,13 @@ func (e *RingEnd) Write(src [][]byte, off int64) (int, unix.Errno) {
 }
 
 // ReadWait reads once data (or EOF) is there.
-func (e *RingEnd) ReadWait(dst [][]byte, off int64, nonblock bool, w Waiter) (int, unix.Errno) {
+func (e *RingEnd) ReadWait(dst [][]byte, off int64, nonblock bool, w waiter.Blocker) (int, unix.Errno) {
 	for {
 		n, err := e.Read(dst, off)
 		if err != unix.EAGAIN || nonblock {
 			return n, err
 		}
-		if err := e.ring.wait(false, w); err != 0 {
+		if err := e.wait(w); err != 0 {
 			return 0, err
 		}
 	}
@@ -320,7 +265,7 @@ func (e *RingEnd) ReadWait(dst [][]byte, off int64, nonblock bool, w Waiter) (in
 
 // WriteWait writes everything unless nonblock (as much as fits) or
 // interrupted (what was written so far, or EINTR).
-func (e *RingEnd) WriteWait(src [][]byte, off int64, nonblock bool, w Waiter) (int, unix.Errno) {
+func (e *RingEnd) WriteWait(src [][]byte, off int64, nonblock bool, w waiter.Blocker) (int, unix.Errno) {
 	total := 0
 	for {
 		n, err := e.Write(src, off)
@@ -341,7 +286,7 @@ func (e *RingEnd) WriteWait(src [][]byte, off int64, nonblock bool, w Waiter) (i
 			}
 			return 0, unix.EAGAIN
 		}
-		if err := e.ring.wait(true, w); err != 0 {
+		if err := e.wait(w); err != 0 {
 			if total > 0 {
 				return total, 0
 			}
@@ -365,16 +310,28 @@ func advance(v [][]byte, n int) [][]byte {
 	return v
 }
 
-// PollFD has no host descriptor: poll asks Ready and Arm instead.
-func (e *RingEnd) PollFD() int { return -1 }
+// wait blocks until this end may be ready.
+func (e *RingEnd) wait(b waiter.Blocker) unix.Errno {
+	if b == nil {
+		return unix.EAGAIN
+	}
+	ev := int16(unix.POLLIN)
+	if e.write {
+		ev = unix.POLLOUT
+	}
+	return b.Block([]waiter.Entry{{W: e, Events: ev}}, time.Time{})
+}
 
-// Ready gives the poll events that hold now.
-func (e *RingEnd) Ready(events int16) int16 {
+// Readiness gives the poll events that hold now.
+func (e *RingEnd) Readiness(events int16) int16 {
 	r := e.ring
 	var rev int16
 	if e.write {
 		if r.flag(abi.RingNoReaders) {
 			return unix.POLLERR | (events & unix.POLLOUT)
+		}
+		if r.used() < 0 {
+			return unix.POLLERR // broken: a write says EIO
 		}
 		if used := r.used(); used >= 0 && int(abi.RingCap)-used >= pipeBuf {
 			rev |= events & (unix.POLLOUT | 0x100)
@@ -390,12 +347,12 @@ func (e *RingEnd) Ready(events int16) int16 {
 	return rev
 }
 
-// Arm registers ev to be woken when the ring changes for this end; Disarm
-// undoes it.
-func (e *RingEnd) Arm(ev int) {
+// Arm has n notified when the ring changes for this end; Disarm undoes it.
+// The wait flag makes a guest that changes the ring wake the host.
+func (e *RingEnd) Arm(n waiter.Notifier) {
 	r := e.ring
 	r.mu.Lock()
-	r.waiters[ev] = struct{}{}
+	r.waiters.Add(n)
 	r.mu.Unlock()
 	if e.write {
 		r.setFlag(abi.RingWWait, true)
@@ -404,10 +361,10 @@ func (e *RingEnd) Arm(ev int) {
 	}
 }
 
-func (e *RingEnd) Disarm(ev int) {
+func (e *RingEnd) Disarm(n waiter.Notifier) {
 	r := e.ring
 	r.mu.Lock()
-	delete(r.waiters, ev)
+	r.waiters.Remove(n)
 	r.mu.Unlock()
 }
 

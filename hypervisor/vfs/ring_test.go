@@ -9,10 +9,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/memory"
 )
 
 func TestRingPipe(t *testing.T) {
-	r, w, ring, e := NewRingPipe(unix.O_NONBLOCK)
+	r, w, ring, e := NewRingPipe(newChunk(t), unix.O_NONBLOCK)
 	if e != 0 {
 		t.Fatal(e)
 	}
@@ -35,7 +36,7 @@ func TestRingPipe(t *testing.T) {
 	if n, _ := r.Read([][]byte{buf}, -1); n != 10 {
 		t.Fatalf("read %d", n)
 	}
-	if got := r.File.(*RingEnd).Ready(unix.POLLIN); got&unix.POLLIN == 0 {
+	if got := r.File.(*RingEnd).Readiness(unix.POLLIN); got&unix.POLLIN == 0 {
 		t.Errorf("Ready = %#x, want POLLIN", got)
 	}
 	w.File.Close()
@@ -53,7 +54,7 @@ func TestRingPipe(t *testing.T) {
 // A guest holding an end may write anything into the ring: the host answers
 // with an errno, and a lock never released is taken back.
 func TestRingHostile(t *testing.T) {
-	r, w, ring, _ := NewRingPipe(unix.O_NONBLOCK)
+	r, w, ring, _ := NewRingPipe(newChunk(t), unix.O_NONBLOCK)
 	defer r.File.Close()
 	defer w.File.Close()
 	ring.hdr.Head, ring.hdr.Tail = 5, 1<<40 // tail past head
@@ -76,4 +77,13 @@ func TestRingHostile(t *testing.T) {
 	if n, _ := r.Read([][]byte{got}, -1); n != 2 || string(got) != "hi" {
 		t.Errorf("read %q", got[:n])
 	}
+}
+
+func newChunk(t *testing.T) *memory.Shared {
+	t.Helper()
+	c, err := memory.NewShared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

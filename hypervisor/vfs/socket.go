@@ -4,6 +4,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/waiter"
 )
 
 // Socket is a host socket handed to a guest: on the host's network for now.
@@ -19,7 +21,7 @@ type Socket struct {
 func NewSocket(domain, typ, proto int) (*OpenFile, unix.Errno) {
 	fd, err := unix.Socket(domain, typ&0xf|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
-		return nil, errno(err)
+		return nil, Errno(err)
 	}
 	return sockFile(fd, domain, typ), 0
 }
@@ -36,7 +38,7 @@ func sockFile(fd, domain, typ int) *OpenFile {
 func NewSocketpair(domain, typ, proto int) (a, b *OpenFile, e unix.Errno) {
 	fds, err := unix.Socketpair(domain, typ&0xf|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
-		return nil, nil, errno(err)
+		return nil, nil, Errno(err)
 	}
 	return sockFile(fds[0], domain, typ), sockFile(fds[1], domain, typ), 0
 }
@@ -72,7 +74,7 @@ func (s *Socket) Listen(backlog int) unix.Errno {
 }
 
 // Connect connects, waiting for the handshake unless nonblock.
-func (s *Socket) Connect(addr []byte, nonblock bool, intr Waiter) unix.Errno {
+func (s *Socket) Connect(addr []byte, nonblock bool, intr waiter.Blocker) unix.Errno {
 	_, e := raw(unix.SYS_CONNECT, uintptr(s.FD), ptr(addr), uintptr(len(addr)))
 	if e != unix.EINPROGRESS || nonblock {
 		return e
@@ -82,13 +84,13 @@ func (s *Socket) Connect(addr []byte, nonblock bool, intr Waiter) unix.Errno {
 	}
 	v, err := unix.GetsockoptInt(s.FD, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err != nil {
-		return errno(err)
+		return Errno(err)
 	}
 	return unix.Errno(v)
 }
 
 // Accept takes a connection; addr receives the peer's host address.
-func (s *Socket) Accept(addr []byte, flags int, nonblock bool, intr Waiter) (*OpenFile, int, unix.Errno) {
+func (s *Socket) Accept(addr []byte, flags int, nonblock bool, intr waiter.Blocker) (*OpenFile, int, unix.Errno) {
 	for {
 		alen := uint32(len(addr))
 		fd, e := raw(unix.SYS_ACCEPT4, uintptr(s.FD), ptr(addr), uintptr(unsafe.Pointer(&alen)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
@@ -135,7 +137,7 @@ func (s *Socket) Shutdown(how int) unix.Errno {
 
 // Sendmsg sends iov to name (nil: the connected peer), waiting for room
 // unless nonblock.
-func (s *Socket) Sendmsg(name []byte, iov [][]byte, flags int, nonblock bool, intr Waiter) (int, unix.Errno) {
+func (s *Socket) Sendmsg(name []byte, iov [][]byte, flags int, nonblock bool, intr waiter.Blocker) (int, unix.Errno) {
 	msg, keep := msghdr(name, iov)
 	for {
 		n, e := raw(unix.SYS_SENDMSG, uintptr(s.FD), uintptr(unsafe.Pointer(msg)), uintptr(flags|unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT))
@@ -151,7 +153,7 @@ func (s *Socket) Sendmsg(name []byte, iov [][]byte, flags int, nonblock bool, in
 
 // Recvmsg receives into iov; name receives the sender's host address.
 // It returns the bytes, the address length and msg_flags.
-func (s *Socket) Recvmsg(name []byte, iov [][]byte, flags int, nonblock bool, intr Waiter) (int, int, int, unix.Errno) {
+func (s *Socket) Recvmsg(name []byte, iov [][]byte, flags int, nonblock bool, intr waiter.Blocker) (int, int, int, unix.Errno) {
 	msg, keep := msghdr(name, iov)
 	for {
 		n, e := raw(unix.SYS_RECVMSG, uintptr(s.FD), uintptr(unsafe.Pointer(msg)), uintptr(flags|unix.MSG_DONTWAIT))

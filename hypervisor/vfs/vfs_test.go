@@ -727,7 +727,7 @@ func (f *countFile) Close() { f.closes++ }
 
 func TestFDTable(t *testing.T) {
 	type op struct {
-		do   string // install, close, get
+		do   string // install, close, get, dup
 		file int    // index into files (install, get)
 		fd   int
 		want int // install: fd; get: file index
@@ -762,6 +762,11 @@ func TestFDTable(t *testing.T) {
 			{do: "install", file: 0, want: 0}, {do: "install", file: 0, want: 1}, {do: "install", file: 0, want: 2},
 			{do: "close", fd: 0}, {do: "close", fd: 2}, {do: "get", fd: 1, want: 0},
 		}, []int{0}},
+		{"dup past the end of the table", 16, []op{
+			{do: "install", file: 0, want: 0}, {do: "dup", fd: 0, file: 10, want: 10},
+			{do: "get", fd: 10, want: 0}, {do: "dup", fd: 0, file: 10, want: 11}, {do: "dup", fd: 0, file: 16, err: unix.EINVAL},
+			{do: "dup", fd: 5, file: 1, err: unix.EBADF}, {do: "close", fd: 0}, {do: "close", fd: 10}, {do: "get", fd: 11, want: 0},
+		}, []int{0}},
 		{"last reference", 8, []op{
 			{do: "install", file: 0, want: 0}, {do: "install", file: 0, want: 1},
 			{do: "close", fd: 1}, {do: "close", fd: 0}, {do: "install", file: 1, want: 0},
@@ -785,6 +790,11 @@ func TestFDTable(t *testing.T) {
 					installed[o.file] = installed[o.file] || e == 0
 					if fd != o.want || e != o.err {
 						t.Fatalf("op %d: Install = %d %v, want %d %v", i, fd, e, o.want, o.err)
+					}
+				case "dup": // Dup(fd, file as the lowest number)
+					fd, e := tab.Dup(o.fd, o.file, false)
+					if e != o.err || (e == 0 && fd != o.want) {
+						t.Fatalf("op %d: Dup(%d, %d) = %d %v, want %d %v", i, o.fd, o.file, fd, e, o.want, o.err)
 					}
 				case "close":
 					if e := tab.Close(o.fd); e != o.err {

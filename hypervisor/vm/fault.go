@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/kvm"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 )
 
 // faultFrame is what the runtime's ring-0 stubs leave on the exception stack.
@@ -40,11 +41,11 @@ func vectorSignal(vec uint64) unix.Signal {
 }
 
 // fault ends the VM on a guest exception, as Linux would kill a process.
-func (v *VM) fault(c *kvm.VCPU, vec uint64) *Exit {
+func (v *VM) fault(c *kvm.VCPU, vec uint64) *machine.Exit {
 	var regs kvm.Regs
 	var sregs kvm.Sregs
 	if c.GetRegs(&regs) != nil || c.GetSregs(&sregs) != nil {
-		return &Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("fault (vector %d); registers unreadable", vec)}
+		return &machine.Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("fault (vector %d); registers unreadable", vec)}
 	}
 	// The frame is on the exception stack, which guests may not name:
 	// read it from the VMM's own view, bounds-checked here.
@@ -54,7 +55,7 @@ func (v *VM) fault(c *kvm.VCPU, vec uint64) *Exit {
 		f = *(*faultFrame)(unsafe.Pointer(&host[regs.Rsp]))
 	}
 	if f.Vector != vec || vec >= 32 {
-		return &Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("fault (vector %d) with a corrupt exception frame", vec)}
+		return &machine.Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("fault (vector %d) with a corrupt exception frame", vec)}
 	}
 	sig := vectorSignal(vec)
 	name := vectorNames[vec]
@@ -66,14 +67,14 @@ func (v *VM) fault(c *kvm.VCPU, vec uint64) *Exit {
 		msg += fmt.Sprintf(" addr=%#x", sregs.Cr2)
 	}
 	msg += fmt.Sprintf(" (vector %d, error %#x)", vec, f.Error)
-	return &Exit{Signal: sig, Msg: msg}
+	return &machine.Exit{Signal: sig, Msg: msg}
 }
 
 // crash ends the VM on an exit that no healthy guest causes.
-func (v *VM) crash(c *kvm.VCPU, what string) *Exit {
+func (v *VM) crash(c *kvm.VCPU, what string) *machine.Exit {
 	var regs kvm.Regs
 	var sregs kvm.Sregs
 	c.GetRegs(&regs)
 	c.GetSregs(&sregs)
-	return &Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("SIGSEGV: %s at rip=%#x addr=%#x", what, regs.Rip, sregs.Cr2)}
+	return &machine.Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("SIGSEGV: %s at rip=%#x addr=%#x", what, regs.Rip, sregs.Cr2)}
 }

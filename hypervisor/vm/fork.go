@@ -2,11 +2,10 @@ package vm
 
 import (
 	"fmt"
-	"unsafe"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kvm"
-	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 )
 
 // forkMSRs are the MSRs a forked vCPU must carry over: the syscall entry.
@@ -16,7 +15,7 @@ var forkMSRs = []uint32{msrSTAR, msrLSTAR, msrCSTAR, msrSFMASK, msrKGSBase}
 // Fork clones v at the exit its vCPU is stopped at: memory copy-on-write and
 // the vCPU's registers. Call it from v's Handler (the vCPU thread). The
 // child's Run resumes right after the hypercall, in a new VM.
-func (v *VM) Fork() (*VM, error) {
+func (v *VM) Fork() (machine.Machine, error) {
 	if v.vcpu == nil {
 		return nil, fmt.Errorf("fork: the VM is not running")
 	}
@@ -31,15 +30,15 @@ func (v *VM) Fork() (*VM, error) {
 	}
 	// The child keeps its parent's TSC where KVM allows it, and then its
 	// clock calibration: no clock hypercall in the child.
-	flags, err := memory.Ptr[uint64](c.mem, abi.BootinfoAddr+uint64(unsafe.Offsetof(abi.Bootinfo{}.Flags)))
-	if err != nil {
+	bi := machine.BootPage(c.mem)
+	if bi == nil {
 		c.Close()
-		return nil, fmt.Errorf("fork: %w", err)
+		return nil, fmt.Errorf("fork: boot page outside guest memory")
 	}
 	if st.HasTSC {
-		*flags |= abi.BootSameTSC
+		bi.Flags |= abi.BootSameTSC
 	} else {
-		*flags &^= abi.BootSameTSC
+		bi.Flags &^= abi.BootSameTSC
 	}
 	return c, nil
 }

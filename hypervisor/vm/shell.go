@@ -99,21 +99,28 @@ func newShell(sys *kvm.System) (*shell, error) {
 
 func (s *shell) destroy() { close(s.jobs) }
 
-// Pool keeps up to size idle shells, refilled in the background.
+// Pool keeps up to size idle shells, refilled in the background once warm
+// (Warm): before that it only keeps the shells guests give back.
 type Pool struct {
 	sys       *kvm.System
 	idle      chan *shell
+	warm      atomic.Bool
 	refilling atomic.Bool
 	closeOnce sync.Once
 	closed    atomic.Bool
 	ramSize   atomic.Uint64 // the last guest's: new shells get a slot this size
 }
 
-// NewPool makes a pool of up to size shells and starts filling it.
+// NewPool makes an empty pool of up to size shells.
 func NewPool(sys *kvm.System, size int) *Pool {
-	p := &Pool{sys: sys, idle: make(chan *shell, size)}
-	p.refill()
-	return p
+	return &Pool{sys: sys, idle: make(chan *shell, size)}
+}
+
+// Warm starts keeping shells ready ahead of need.
+func (p *Pool) Warm() {
+	if !p.warm.Swap(true) {
+		p.refill()
+	}
 }
 
 // get takes an idle shell, or makes one when none is ready.
@@ -148,7 +155,7 @@ func (p *Pool) put(s *shell) {
 }
 
 func (p *Pool) refill() {
-	if p.closed.Load() || !p.refilling.CompareAndSwap(false, true) {
+	if !p.warm.Load() || p.closed.Load() || !p.refilling.CompareAndSwap(false, true) {
 		return
 	}
 	go func() {

@@ -3,13 +3,12 @@ package vm
 import (
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kvm"
-	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 )
 
 // Kick makes a running guest take its pending signals: its vCPU leaves
@@ -55,7 +54,7 @@ func (v *VM) inject(c *kvm.VCPU) {
 		})
 		return
 	}
-	f, err := memory.Ptr[abi.Regs](v.mem, abi.RegsAt)
+	f, err := machine.Ptr[abi.Regs](v.mem, abi.RegsAt)
 	if err != nil {
 		return
 	}
@@ -74,9 +73,6 @@ func (v *VM) inject(c *kvm.VCPU) {
 
 // deliverable reports a pending signal the guest does not block.
 func (v *VM) deliverable() bool {
-	b := v.mem.Host()
-	word := func(off uintptr) uint64 {
-		return atomic.LoadUint64((*uint64)(unsafe.Pointer(&b[uintptr(abi.BootinfoAddr)+off])))
-	}
-	return word(unsafe.Offsetof(abi.Bootinfo{}.Sig_pending))&^word(unsafe.Offsetof(abi.Bootinfo{}.Sig_blocked)) != 0
+	bi := machine.BootPage(v.mem)
+	return bi != nil && atomic.LoadUint64(&bi.Sig_pending)&^atomic.LoadUint64(&bi.Sig_blocked) != 0
 }

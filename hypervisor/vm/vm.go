@@ -12,54 +12,21 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kvm"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 	"github.com/ukfork/ukfork/hypervisor/memory"
 )
 
-// Boot is what the guest runtime is told at start.
-type Boot struct {
-	Argv      []string
-	Env       []string
-	Program   string // path of the program in the image
-	Flags     uint64 // abi.Boot*
-	Pid, Ppid int32
-	UID, GID  uint32
-	Hostname  string
-	StackSize uint64
-	Random    [16]byte
-}
-
-// Config describes a VM to create.
-type Config struct {
-	MemSize uint64
+// config is what a VM is made from.
+type config struct {
+	machine.Config
 	Runtime *Runtime
-	Boot    Boot
 	Pool    *Pool // where VM shells come from; nil: made for this VM alone
 }
 
-// Exit says how a guest ended, as a process would.
-type Exit struct {
-	Code   int         // exit status, when Signal is 0
-	Signal unix.Signal // terminating signal
-	Msg    string      // one line for the user, if any
-}
-
-// Status is the exit status a shell would show: 0-255, or 128+signal.
-func (e Exit) Status() int {
-	if e.Signal != 0 {
-		return 128 + int(e.Signal)
-	}
-	return e.Code & 0xff
-}
-
-// Handler serves a VM's hypercalls. A non-nil Exit ends the VM.
-type Handler interface {
-	Hypercall(v *VM, nr uint16, arg uint64) *Exit
-}
-
-// VM is one guest.
+// VM is one guest: a machine.Machine on KVM.
 type VM struct {
 	sys   *kvm.System
-	cfg   Config
+	cfg   config
 	mem   *memory.Memory
 	shell *shell
 	kvm   *kvm.VM   // the shell's
@@ -77,13 +44,9 @@ type VM struct {
 // ErrArgs says the arguments do not fit the guest's argument area.
 var ErrArgs = errors.New("arguments and environment too large")
 
-// New creates a VM with its memory laid out and the runtime loaded; Run
+// newVM creates a VM with its memory laid out and the runtime loaded; Run
 // starts it.
-func New(sys *kvm.System, cfg Config) (*VM, error) {
-	if cfg.MemSize < abi.MemMin || cfg.MemSize > abi.MemMax || cfg.MemSize%(2<<20) != 0 {
-		return nil, fmt.Errorf("memory size %d MiB: must be a multiple of 2 MiB between %d MiB and %d MiB",
-			cfg.MemSize>>20, abi.MemMin>>20, uint64(abi.MemMax)>>20)
-	}
+func newVM(sys *kvm.System, cfg config) (*VM, error) {
 	v := &VM{sys: sys, cfg: cfg}
 	err := v.attach(cfg.MemSize, func(at []byte) (*memory.Memory, error) { return memory.NewIn(cfg.MemSize, at) })
 	if err != nil {
@@ -103,8 +66,13 @@ func New(sys *kvm.System, cfg Config) (*VM, error) {
 	return v, nil
 }
 
-// Mem is the guest's RAM.
-func (v *VM) Mem() *memory.Memory { return v.mem }
+// Mem is the guest's RAM; nil once closed.
+func (v *VM) Mem() machine.Memory {
+	if v.mem == nil {
+		return nil
+	}
+	return v.mem
+}
 
 // Close frees everything the VM holds. Safe to call twice.
 func (v *VM) Close() {
@@ -159,9 +127,9 @@ func (v *VM) writeBoot() error {
 		args[n] = 0
 		n++
 	}
-	bi, err := memory.Ptr[abi.Bootinfo](v.mem, abi.BootinfoAddr)
-	if err != nil {
-		return err
+	bi := machine.BootPage(v.mem)
+	if bi == nil {
+		return fmt.Errorf("boot page outside guest memory")
 	}
 	*bi = abi.Bootinfo{
 		Magic: abi.BootMagic, Abi_version: abi.Version,
@@ -239,7 +207,7 @@ func (v *VM) Stop(sig unix.Signal) {
 
 // Run runs the guest until it exits, faults or is stopped, on the shell's
 // thread (KVM wants vCPU ioctls from the thread that created the vCPU).
-func (v *VM) Run(h Handler) (exit Exit, err error) {
+func (v *VM) Run(h machine.Handler) (exit machine.Exit, err error) {
 	done := make(chan struct{})
 	v.shell.jobs <- func() {
 		exit, err = v.loop(h)
@@ -249,7 +217,7 @@ func (v *VM) Run(h Handler) (exit Exit, err error) {
 	return exit, err
 }
 
-func (v *VM) loop(h Handler) (Exit, error) {
+func (v *VM) loop(h machine.Handler) (machine.Exit, error) {
 	c := v.vcpu
 	c.SetImmediateExit(false)
 	setup := v.setupVCPU
@@ -257,7 +225,7 @@ func (v *VM) loop(h Handler) (Exit, error) {
 		setup = v.restoreVCPU
 	}
 	if err := setup(c); err != nil {
-		return Exit{}, err
+		return machine.Exit{}, err
 	}
 	v.resume = nil
 	v.tid.Store(v.shell.tid)
@@ -272,7 +240,7 @@ func (v *VM) loop(h Handler) (Exit, error) {
 	afterHC := false
 	for {
 		if sig := v.stopSig.Load(); sig != 0 {
-			return Exit{Signal: unix.Signal(sig)}, nil
+			return machine.Exit{Signal: unix.Signal(sig)}, nil
 		}
 		// inRun before kick, as Kick stores kick before it reads inRun:
 		// one of the two sees the other.
@@ -299,7 +267,7 @@ func (v *VM) loop(h Handler) (Exit, error) {
 				}
 				continue
 			}
-			return Exit{}, fmt.Errorf("KVM_RUN: %w", err)
+			return machine.Exit{}, fmt.Errorf("KVM_RUN: %w", err)
 		}
 		if e := v.handleExit(c, h); e != nil {
 			return *e, nil
@@ -309,13 +277,13 @@ func (v *VM) loop(h Handler) (Exit, error) {
 }
 
 // handleExit decodes one exit; nil means run on.
-func (v *VM) handleExit(c *kvm.VCPU, h Handler) *Exit {
+func (v *VM) handleExit(c *kvm.VCPU, h machine.Handler) *machine.Exit {
 	switch r := c.ExitReason(); r {
 	case kvm.ExitIO:
 		io := c.IO()
 		nr := io.Port - abi.HCPortBase
 		if io.Direction != kvm.IODirOut || io.Size != 4 || io.Count != 1 || io.Port < abi.HCPortBase || nr >= abi.HCMax {
-			return &Exit{Signal: unix.SIGSYS, Msg: fmt.Sprintf("bad hypercall: port %#x size %d", io.Port, io.Size)}
+			return &machine.Exit{Signal: unix.SIGSYS, Msg: fmt.Sprintf("bad hypercall: port %#x size %d", io.Port, io.Size)}
 		}
 		if nr == abi.HCFault {
 			return v.fault(c, io.Data)

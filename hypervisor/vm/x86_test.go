@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
-	"fmt"
 	"math"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kvm"
@@ -468,30 +465,6 @@ func TestParseRuntime(t *testing.T) {
 				if !bytes.Equal(mem[s.vaddr:s.vaddr+uint64(len(s.data))], s.data) {
 					t.Errorf("segment at %#x not loaded", s.vaddr)
 				}
-			}
-		})
-	}
-}
-
-func TestExitStatus(t *testing.T) {
-	tests := []struct {
-		e    Exit
-		want int
-	}{
-		{Exit{}, 0},
-		{Exit{Code: 1}, 1},
-		{Exit{Code: 255}, 255},
-		{Exit{Code: 256}, 0}, // exit(256) is 0 to the parent
-		{Exit{Code: 257}, 1},
-		{Exit{Code: -1}, 255},
-		{Exit{Signal: unix.SIGKILL}, 137},
-		{Exit{Signal: unix.SIGSEGV, Code: 3}, 139},
-		{Exit{Signal: unix.SIGSYS}, 128 + 31},
-	}
-	for _, tc := range tests {
-		t.Run(fmt.Sprintf("%d/%d", tc.e.Code, tc.e.Signal), func(t *testing.T) {
-			if got := tc.e.Status(); got != tc.want {
-				t.Errorf("Status() = %d, want %d", got, tc.want)
 			}
 		})
 	}

@@ -1,0 +1,101 @@
+// Package waiter is the one way a task blocks: objects report their
+// readiness and notify a task's notifier when it may have changed, and a
+// task blocks through one call (Blocker.Block) on a set of them with a
+// deadline, woken as well by signals and by its own end.
+package waiter
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Notifier is told that something a task waits on may have changed.
+type Notifier interface{ Notify() }
+
+// Waitable is an object a task can block on: a pipe ring, a host
+// descriptor, the process table's changes.
+type Waitable interface {
+	// Readiness reports which of events (poll(2) bits) hold now.
+	Readiness(events int16) int16
+	// Arm has n notified whenever readiness may change, until Disarm.
+	Arm(n Notifier)
+	Disarm(n Notifier)
+}
+
+// Poller is a Waitable whose readiness is a host descriptor's: a blocked
+// task polls it directly rather than arming it.
+type Poller interface {
+	PollFD() int
+}
+
+// Entry is one thing to wait for and the events that end the wait.
+type Entry struct {
+	W      Waitable
+	Events int16
+}
+
+// Blocker is the task on whose behalf a call blocks.
+type Blocker interface {
+	// Block returns 0 once one of ws may have one of its events (the
+	// caller looks again), ETIMEDOUT at deadline (zero: none), or EINTR
+	// when a signal is to be delivered or the task must end. A call only
+	// blocks once it has found it must: a signal does not cut short an
+	// operation that can complete.
+	Block(ws []Entry, deadline time.Time) unix.Errno
+}
+
+// Ready reports whether any entry holds one of its events now.
+func Ready(ws []Entry) bool {
+	for _, e := range ws {
+		if e.W.Readiness(e.Events) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// FD is a host descriptor as a Waitable (a Poller).
+type FD int
+
+func (fd FD) PollFD() int { return int(fd) }
+
+// Readiness polls the descriptor without waiting.
+func (fd FD) Readiness(events int16) int16 {
+	p := []unix.PollFd{{Fd: int32(fd), Events: events}}
+	for {
+		n, err := unix.Poll(p, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n == 0 {
+			return 0
+		}
+		return p[0].Revents
+	}
+}
+
+func (FD) Arm(Notifier)    {}
+func (FD) Disarm(Notifier) {}
+
+// Queue is a set of armed notifiers, for objects that wake waiters.
+type Queue struct {
+	m map[Notifier]struct{}
+}
+
+// Add and Remove arm and disarm n; Notify tells every armed notifier.
+// The owner serializes them.
+func (q *Queue) Add(n Notifier) {
+	if q.m == nil {
+		q.m = map[Notifier]struct{}{}
+	}
+	q.m[n] = struct{}{}
+}
+
+func (q *Queue) Remove(n Notifier) { delete(q.m, n) }
+
+func (q *Queue) Notify() {
+	for n := range q.m {
+		n.Notify()
+	}
+}
