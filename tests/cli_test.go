@@ -2,14 +2,19 @@ package tests
 
 import (
 	"bufio"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/toolchain/image"
 )
 
 // TestUnsupportedSyscall: ENOSYS to the program, the name once on stderr, and
@@ -161,6 +166,60 @@ func TestPsKill(t *testing.T) {
 		r := runCmd(t, exec.Command(ukforkBin, tc.args...))
 		if r.status == 0 || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v: want one line and a failure, got %s", tc.args, r)
+		}
+	}
+}
+
+// craft rewrites a baked image with its manifest edited and moved to off,
+// the file left sparse up to there.
+func craft(t *testing.T, good string, off int64, edit func(m *image.Manifest)) string {
+	t.Helper()
+	data, err := os.ReadFile(good)
+	must(t, err)
+	manOff, manLen := binary.LittleEndian.Uint64(data[16:]), binary.LittleEndian.Uint64(data[24:])
+	var m image.Manifest
+	must(t, json.Unmarshal(data[manOff:manOff+manLen], &m))
+	edit(&m)
+	js, err := json.Marshal(&m)
+	must(t, err)
+	p := filepath.Join(t.TempDir(), "crafted.img")
+	f, err := os.Create(p)
+	must(t, err)
+	defer f.Close()
+	binary.LittleEndian.PutUint64(data[16:], uint64(off))
+	binary.LittleEndian.PutUint64(data[24:], uint64(len(js)))
+	_, err = f.Write(data[:manOff])
+	must(t, err)
+	_, err = f.WriteAt(js, off)
+	must(t, err)
+	return p
+}
+
+// TestCraftedImages: images whose sizes claim more than the format allows
+// (sparse files of 64 GiB) get one line naming the image and what is wrong,
+// and status 125, from run and inspect: nothing is allocated for them.
+func TestCraftedImages(t *testing.T) {
+	good := bake(t, app("musl", "hello"))
+	const huge = 64 << 30
+	cases := []struct {
+		name string
+		off  int64
+		edit func(m *image.Manifest)
+		want string
+	}{
+		{"runtime of 64 GiB", huge + 1<<20, func(m *image.Manifest) { m.Runtime.Size = huge }, "runtime of 68719476736 bytes, more than the 8 MiB"},
+		{"file past the manifest", huge, func(m *image.Manifest) { m.Files[len(m.Files)-1].Data = image.Blob{Off: 4096, Size: huge + 1} }, "beyond the end"},
+		{"guest memory of 1 TiB", 1 << 20, func(m *image.Manifest) { m.MemSize = 1 << 40 }, "memory size 1099511627776"},
+	}
+	for _, tc := range cases {
+		img := craft(t, good, tc.off, tc.edit)
+		for _, cmd := range []string{"run", "inspect"} {
+			t.Run(tc.name+"/"+cmd, func(t *testing.T) {
+				r := runCmd(t, exec.Command(ukforkBin, cmd, img))
+				if r.status != 125 || !strings.Contains(r.stderr, img) || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+					t.Errorf("want status 125 and one line naming %s and %q, got %s", img, tc.want, r)
+				}
+			})
 		}
 	}
 }

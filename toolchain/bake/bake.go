@@ -62,8 +62,8 @@ func Bake(o Options) (*image.Manifest, error) {
 		return nil, err
 	}
 	for _, e := range o.Env {
-		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
-			return nil, fmt.Errorf("--env %q: want KEY=VALUE", e)
+		if err := image.CheckEnv(e); err != nil {
+			return nil, fmt.Errorf("--env %w", err)
 		}
 	}
 	entries := map[string]*pending{}

@@ -48,7 +48,7 @@ func (w *Writer) Commit() error {
 	if err != nil {
 		return err
 	}
-	if err := w.M.check(w.off + uint64(len(js))); err != nil {
+	if err := w.M.check(w.off); err != nil {
 		return fmt.Errorf("internal: image would be invalid: %w", err)
 	}
 	h := header{Version: Version, ManifestOff: w.off, ManifestLen: uint64(len(js))}
