@@ -223,3 +223,59 @@ func TestCraftedImages(t *testing.T) {
 		}
 	}
 }
+
+// TestBakeConflicts: arguments that put two things at one guest path, or
+// something else where a directory must be, get one line naming both, and
+// no image; run refuses an --env that bake refuses.
+func TestBakeConflicts(t *testing.T) {
+	dir := t.TempDir()
+	f, d := filepath.Join(dir, "f"), filepath.Join(dir, "d")
+	must(t, os.MkdirAll(filepath.Join(d, "sub"), 0o755))
+	must(t, os.WriteFile(f, []byte("file\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(d, "sub", "y"), []byte("y\n"), 0o644))
+	hello := app("musl", "hello")
+	prog := "the program " + hello
+	cases := []struct {
+		name  string
+		args  []string
+		names []string // both arguments that conflict, as given
+	}{
+		{"link at the program's directory", []string{"--link", "/bin"}, []string{"--link /bin", prog}},
+		{"file at the program's directory", []string{"--file", f + ":/bin"}, []string{"--file " + f + ":/bin", prog}},
+		{"file at the program", []string{"--file", f + ":/bin/hello"}, []string{"--file " + f + ":/bin/hello", "the program"}},
+		{"file where a tree needs a directory", []string{"--file", f + ":/data", "--file", d + ":/data/x"},
+			[]string{"--file " + f + ":/data", "--file " + d + ":/data/x"}},
+		{"file deep under a file", []string{"--file", f + ":/data", "--file", f + ":/data/a/b"},
+			[]string{"--file " + f + ":/data", "--file " + f + ":/data/a/b"}},
+		{"file over a tree's directory", []string{"--file", d + ":/data", "--file", f + ":/data/sub"},
+			[]string{"--file " + d + ":/data", "--file " + f + ":/data/sub"}},
+		{"two files at one path", []string{"--file", f + ":/etc/f", "--file", d + "/sub/y:/etc/f"},
+			[]string{"--file " + f + ":/etc/f", "--file " + d + "/sub/y:/etc/f"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			img := filepath.Join(dir, "out.img")
+			r := runCmd(t, exec.Command(ukforkBin, append(append([]string{"bake", "-o", img}, tc.args...), hello)...))
+			if r.status != 125 || strings.Count(r.stderr, "\n") != 1 || strings.Contains(r.stderr, "internal") {
+				t.Errorf("want status 125 and one line, got %s", r)
+			}
+			for _, n := range tc.names {
+				if !strings.Contains(r.stderr, n) {
+					t.Errorf("the error does not name %q: %s", n, r.stderr)
+				}
+			}
+			if _, err := os.Stat(img); err == nil {
+				t.Errorf("an image was written despite the error")
+				os.Remove(img)
+			}
+		})
+	}
+	t.Run("run --env without =", func(t *testing.T) {
+		img := bake(t, hello)
+		bk := runCmd(t, exec.Command(ukforkBin, "bake", "--env", "NOEQ", "-o", filepath.Join(dir, "env.img"), hello))
+		r := runCmd(t, exec.Command(ukforkBin, "run", "--env", "NOEQ", img))
+		if r.status != 125 || r.stdout != "" || r.stderr != bk.stderr || !strings.Contains(r.stderr, "KEY=VALUE") {
+			t.Errorf("want run to refuse --env NOEQ as bake does (%q), got %s", bk.stderr, r)
+		}
+	})
+}
