@@ -27,21 +27,6 @@ const (
 	maxBlocks = 1023
 )
 
-// Dir is where runs put their sockets: $UKFORK_RUN_DIR, else /run/ukfork
-// for root, else $XDG_RUNTIME_DIR/ukfork, else /tmp/ukfork-UID.
-func Dir() string {
-	if d := os.Getenv("UKFORK_RUN_DIR"); d != "" {
-		return d
-	}
-	if os.Geteuid() == 0 {
-		return "/run/ukfork"
-	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "ukfork")
-	}
-	return fmt.Sprintf("/tmp/ukfork-%d", os.Getuid())
-}
-
 // Proc is one process as `ukfork ps` shows it.
 type Proc struct {
 	Pid      int32  `json:"pid"`
@@ -86,9 +71,9 @@ type Server struct {
 
 // Reserve takes a free pid block and starts serving k on its socket.
 func Reserve(image string, k func() Kernel) (*Server, error) {
-	dir := Dir()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("control: %w", err)
+	dir, err := openDir(true)
+	if err != nil {
+		return nil, err
 	}
 	for b := 1; b <= maxBlocks; b++ {
 		lock, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("%d.lock", b)), os.O_CREATE|os.O_RDWR, 0o600)
@@ -170,7 +155,14 @@ func ask(path string, req request) (*reply, error) {
 
 // List asks every run on this host for its processes.
 func List() ([]Run, error) {
-	socks, _ := filepath.Glob(filepath.Join(Dir(), "*.sock"))
+	dir, err := openDir(false)
+	if err == errNoDir {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	socks, _ := filepath.Glob(filepath.Join(dir, "*.sock"))
 	sort.Slice(socks, func(i, j int) bool { return blockOf(socks[i]) < blockOf(socks[j]) })
 	var runs []Run
 	for _, s := range socks {
@@ -193,9 +185,13 @@ func Kill(pid int32, sig syscall.Signal) error {
 	if pid <= 0 {
 		return fmt.Errorf("pid %d: give the pid `ukfork ps` shows", pid)
 	}
+	dir, err := openDir(false)
+	if err != nil && err != errNoDir {
+		return err
+	}
 	b := int(pid) / BlockSize
-	path := filepath.Join(Dir(), fmt.Sprintf("%d.sock", b))
-	if _, err := os.Stat(path); b < 1 || b > maxBlocks || err != nil {
+	path := filepath.Join(dir, fmt.Sprintf("%d.sock", b))
+	if _, err := os.Stat(path); dir == "" || b < 1 || b > maxBlocks || err != nil {
 		return fmt.Errorf("no running ukfork program has pid %d (see `ukfork ps`)", pid)
 	}
 	rep, err := ask(path, request{Op: "kill", Pid: pid, Sig: int(sig)})
