@@ -11,6 +11,7 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/memory"
+	"github.com/ukfork/ukfork/hypervisor/unixname"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
 	"github.com/ukfork/ukfork/hypervisor/vm"
 )
@@ -36,7 +37,7 @@ type Kernel struct {
 
 	handler func(*Task) vm.Handler
 	errs    io.Writer
-	unix    unixNames
+	unix    *unixname.Space
 }
 
 // Config sets a kernel up.
@@ -72,7 +73,8 @@ func New(c Config) *Kernel {
 	}
 	c.MaxProcs = min(c.MaxProcs, int(c.PidSpan)-1)
 	return &Kernel{tasks: map[int32]*Task{}, nextPid: c.PidBase, pidBase: c.PidBase, pidEnd: c.PidBase + c.PidSpan, maxProcs: c.MaxProcs,
-		changed: make(chan struct{}), done: make(chan struct{}), handler: c.Handler, errs: c.Stderr}
+		changed: make(chan struct{}), done: make(chan struct{}), handler: c.Handler, errs: c.Stderr,
+		unix: unixname.New("")}
 }
 
 // allocPid returns a free pid; k.mu held.
@@ -146,7 +148,7 @@ func (k *Kernel) Wait() vm.Exit {
 	<-k.done
 	k.StopAll(unix.SIGKILL)
 	k.wg.Wait()
-	k.unix.close()
+	k.unix.Close()
 	return k.initExit
 }
 

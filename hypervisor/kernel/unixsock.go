@@ -1,103 +1,41 @@
 package kernel
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
-	"os"
 	"path"
-	"path/filepath"
-	"sync"
+	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/unixname"
 )
 
-// AF_UNIX addresses name host objects: a path in the host's file system, or
-// a name in the host's abstract namespace. A guest must reach neither: its
-// paths map to sockets in a directory private to this run, and its abstract
-// names get a prefix private to this run.
-type unixNames struct {
-	mu     sync.Mutex
-	dir    string
-	prefix string
-	toHost map[string]string
-	toGst  map[string]string
-}
+// AF_UNIX names: package unixname maps them between the guests of this run
+// and the host; here they are resolved against a task's working directory
+// and file tree.
 
-func (u *unixNames) init() error {
-	if u.dir != "" {
-		return nil
-	}
-	dir, err := os.MkdirTemp("", "ukfork-sock-")
-	if err != nil {
-		return err
-	}
-	var r [6]byte
-	rand.Read(r[:])
-	u.dir, u.prefix = dir, "ukfork-"+hex.EncodeToString(r[:])+"-"
-	u.toHost, u.toGst = map[string]string{}, map[string]string{}
-	return nil
-}
-
-func (u *unixNames) close() {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.dir != "" {
-		os.RemoveAll(u.dir)
-	}
-}
-
-// UnixPath maps a guest socket path (absolute, or relative to t's working
-// directory) to the host path of its socket; bind makes new ones.
-func (t *Task) UnixPath(p string, bind bool) (string, unix.Errno) {
+// UnixBind binds s to the guest sockaddr_un addr (addrlen bytes).
+func (t *Task) UnixBind(s unixname.Socket, addr []byte) unix.Errno {
 	if t.k == nil {
-		return "", unix.EAFNOSUPPORT
+		return unix.EAFNOSUPPORT
 	}
-	if !path.IsAbs(p) {
-		p = path.Join(t.Cwd.Path(), p)
-	}
-	p = path.Clean(p)
-	u := &t.k.unix
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if err := u.init(); err != nil {
-		return "", unix.ENOMEM
-	}
-	if h, ok := u.toHost[p]; ok {
-		if bind {
-			return "", unix.EADDRINUSE
-		}
-		return h, 0
-	}
-	if !bind {
-		return "", unix.ENOENT
-	}
-	h := filepath.Join(u.dir, fmt.Sprint(len(u.toHost)))
-	u.toHost[p], u.toGst[h] = h, p
-	return h, 0
+	return t.k.unix.Bind(s, addr, t.resolveSocket)
 }
 
-// GuestUnixPath maps a host socket path back to what the guest called it.
-func (t *Task) GuestUnixPath(h string) string {
+// UnixHostAddr maps the guest sockaddr_un of a connect or sendto to the
+// host address to use.
+func (t *Task) UnixHostAddr(addr []byte) ([]byte, unix.Errno) {
 	if t.k == nil {
-		return ""
+		return nil, unix.EAFNOSUPPORT
 	}
-	u := &t.k.unix
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.toGst[h]
+	return t.k.unix.Connect(addr, t.resolveSocket)
 }
 
-// AbstractPrefix is prepended to the guest's abstract socket names.
-func (t *Task) AbstractPrefix() string {
+// UnixGuestAddr maps a host sockaddr_un to what the guest calls it.
+func (t *Task) UnixGuestAddr(host []byte) []byte {
 	if t.k == nil {
-		return "ukfork-"
+		return host[:min(len(host), 2)]
 	}
-	u := &t.k.unix
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.init()
-	return u.prefix
+	return t.k.unix.GuestAddr(host)
 }
 
 // UnlinkSocket removes a bound socket's name (unlink(2) of its path),
@@ -106,19 +44,25 @@ func (t *Task) UnlinkSocket(p string) bool {
 	if t.k == nil {
 		return false
 	}
-	if !path.IsAbs(p) {
-		p = path.Join(t.Cwd.Path(), p)
+	r, e := t.resolveSocket(p)
+	return e == 0 && t.k.unix.Unlink(r.Key)
+}
+
+// resolveSocket resolves a socket's path name: its directories in the tree
+// (from the working directory if relative), and what the tree has there.
+func (t *Task) resolveSocket(name string) (unixname.Path, unix.Errno) {
+	dir := t.Cwd
+	i := strings.LastIndexByte(name, '/')
+	if i >= 0 {
+		var e unix.Errno
+		if dir, e = t.FS.Lookup(dir, name[:i+1], true); e != 0 {
+			return unixname.Path{}, e
+		}
 	}
-	p = path.Clean(p)
-	u := &t.k.unix
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	h, ok := u.toHost[p]
-	if !ok {
-		return false
+	base := name[i+1:]
+	if base == "" { // the root
+		return unixname.Path{Key: dir.Path(), Exists: true, Dir: true}, 0
 	}
-	delete(u.toHost, p)
-	delete(u.toGst, h)
-	os.Remove(h)
-	return true
+	n, e := t.FS.Lookup(dir, base, false)
+	return unixname.Path{Key: path.Join(dir.Path(), base), Exists: e == 0, Dir: e == 0 && n.IsDir()}, 0
 }
