@@ -279,3 +279,81 @@ func TestBakeConflicts(t *testing.T) {
 		}
 	})
 }
+
+// TestKill9Leftovers: a `ukfork run` killed with SIGKILL leaves its control
+// socket and AF_UNIX socket directory behind; the next run reclaims them
+// (a block whose lock is free is stale), and ps and kill still work.
+func TestKill9Leftovers(t *testing.T) {
+	runDir := filepath.Join(t.TempDir(), "run")
+	env := append(os.Environ(), "UKFORK_RUN_DIR="+runDir)
+	img := bake(t, app("musl", "unixnames"))
+	start := func(name string) *exec.Cmd {
+		cmd := exec.Command(ukforkBin, "run", img, "wait", name)
+		cmd.Env = env
+		_, err := cmd.StdinPipe() // open until killed
+		must(t, err)
+		out, err := cmd.StdoutPipe()
+		must(t, err)
+		must(t, cmd.Start())
+		t.Cleanup(func() { cmd.Process.Kill() })
+		if line, _ := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
+			t.Fatalf("run %s did not bind its socket: %q", name, line)
+		}
+		return cmd
+	}
+	ls := func() string {
+		ents, err := os.ReadDir(runDir)
+		must(t, err)
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		return strings.Join(names, " ")
+	}
+	ctl := func(args ...string) result {
+		cmd := exec.Command(ukforkBin, args...)
+		cmd.Env = env
+		return runCmd(t, cmd)
+	}
+	a, b := start("a"), start("b") // blocks 1 and 2
+	if got, want := ls(), "1.lock 1.sock 1.unix 2.lock 2.sock 2.unix"; got != want {
+		t.Fatalf("two runs made %q, want %q", got, want)
+	}
+	for _, c := range []*exec.Cmd{a, b} {
+		c.Process.Kill()
+		c.Wait()
+	}
+	if r := ctl("ps"); r.status != 0 || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("ps with only dead runs: %s", r)
+	}
+	c := start("c") // takes block 1, reclaims block 2
+	if got, want := ls(), "1.lock 1.sock 1.unix 2.lock"; got != want {
+		t.Errorf("after a start, the directory holds %q, want %q: stale files left", got, want)
+	}
+	if socks, _ := os.ReadDir(filepath.Join(runDir, "1.unix")); len(socks) != 1 {
+		t.Errorf("1.unix holds %d sockets, want only the new run's one", len(socks))
+	}
+	r := ctl("ps")
+	var pids []string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(line); len(f) == 7 && f[0] != "RUN" {
+			if f[0] != fmt.Sprint(c.Process.Pid) {
+				t.Errorf("ps lists a run that is gone: %s", line)
+			}
+			pids = append(pids, f[1])
+		}
+	}
+	if len(pids) != 1 {
+		t.Fatalf("ps does not list the new run's process:\n%s", r)
+	}
+	if r := ctl("kill", pids[0]); r.status != 0 {
+		t.Fatalf("kill %s: %s", pids[0], r)
+	}
+	c.Wait()
+	if got := c.ProcessState.ExitCode(); got != 128+int(syscall.SIGTERM) {
+		t.Errorf("the killed run exited %d, want %d", got, 128+int(syscall.SIGTERM))
+	}
+	if got, want := ls(), "1.lock 2.lock"; got != want {
+		t.Errorf("after the run ended, the directory holds %q, want %q", got, want)
+	}
+}

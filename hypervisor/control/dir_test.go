@@ -97,3 +97,48 @@ func TestOpenDir(t *testing.T) {
 		}
 	}
 }
+
+// TestReclaim: a block whose lock is free is stale: Reserve removes its
+// control socket and socket directory; a live block's are left alone.
+func TestReclaim(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ukfork")
+	t.Setenv("UKFORK_RUN_DIR", dir)
+	if _, err := openDir(true); err != nil {
+		t.Fatal(err)
+	}
+	live, err := lockBlock(dir, 1) // a run holding block 1
+	if err != nil || live == nil {
+		t.Fatalf("lockBlock: %v", err)
+	}
+	defer live.Close()
+	for b := 1; b <= 3; b++ {
+		if b > 1 {
+			lock, _ := lockBlock(dir, b)
+			lock.Close() // a lock file left free: the run is gone
+		}
+		if err := os.WriteFile(sockPath(dir, b), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(sockDir(dir, b), "sub"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Reserve("x.img", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Base != 2*BlockSize || s.SockDir != sockDir(dir, 2) {
+		t.Errorf("took block %d, socket directory %s; want block 2, %s", s.Base/BlockSize, s.SockDir, sockDir(dir, 2))
+	}
+	for _, p := range []string{sockPath(dir, 1), sockDir(dir, 1), sockPath(dir, 2)} {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s: %v, want it kept", p, err)
+		}
+	}
+	for _, p := range []string{sockDir(dir, 2), sockPath(dir, 3), sockDir(dir, 3)} {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Errorf("%s: %v, want it reclaimed", p, err)
+		}
+	}
+}

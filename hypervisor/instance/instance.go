@@ -124,7 +124,7 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 		if ctl, err = control.Reserve(pr.Image.Path, func() control.Kernel { return controlKernel{k} }); err != nil {
 			return nil, err
 		}
-		kc.PidBase, kc.PidSpan = ctl.Base, control.BlockSize
+		kc.PidBase, kc.PidSpan, kc.SockDir = ctl.Base, control.BlockSize, ctl.SockDir
 	}
 	k = kernel.New(kc)
 	boot := vm.Boot{

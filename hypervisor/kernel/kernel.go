@@ -47,6 +47,7 @@ type Config struct {
 	MaxProcs int                    // fork fails with EAGAIN beyond it
 	Handler  func(*Task) vm.Handler // serves a task's hypercalls
 	Stderr   io.Writer              // ukfork's own messages
+	SockDir  string                 // for the AF_UNIX path names the program binds ("": a temporary directory)
 }
 
 // DefaultMaxProcs sizes the process limit for this machine: a VM costs the
@@ -74,7 +75,7 @@ func New(c Config) *Kernel {
 	c.MaxProcs = min(c.MaxProcs, int(c.PidSpan)-1)
 	return &Kernel{tasks: map[int32]*Task{}, nextPid: c.PidBase, pidBase: c.PidBase, pidEnd: c.PidBase + c.PidSpan, maxProcs: c.MaxProcs,
 		changed: make(chan struct{}), done: make(chan struct{}), handler: c.Handler, errs: c.Stderr,
-		unix: unixname.New("")}
+		unix: unixname.New(c.SockDir)}
 }
 
 // allocPid returns a free pid; k.mu held.
