@@ -232,14 +232,18 @@ func Kill(pid int32, sig syscall.Signal) error {
 	if pid <= 0 {
 		return fmt.Errorf("pid %d: give the pid `ukfork ps` shows", pid)
 	}
+	none := fmt.Errorf("no running ukfork program has pid %d (see `ukfork ps`)", pid)
 	dir, err := openDir(false)
-	if err != nil && err != errNoDir {
+	if err == errNoDir {
+		return none
+	}
+	if err != nil {
 		return err
 	}
 	b := int(pid) / BlockSize
 	path := sockPath(dir, b)
-	if _, err := os.Stat(path); dir == "" || b < 1 || b > maxBlocks || err != nil {
-		return fmt.Errorf("no running ukfork program has pid %d (see `ukfork ps`)", pid)
+	if _, err := os.Stat(path); b < 1 || b > maxBlocks || err != nil {
+		return none
 	}
 	rep, err := ask(path, request{Op: "kill", Pid: pid, Sig: int(sig)})
 	if err != nil {

@@ -110,6 +110,10 @@ func (f *Files) UnmarshalJSON(b []byte) (err error) {
 	return err
 }
 
+func tooMany(max int, what string) error {
+	return fmt.Errorf("more than %d %s, the most an image may hold", max, what)
+}
+
 // decodeList decodes a JSON array (or null) one element at a time, refusing
 // more than max elements before allocating them.
 func decodeList[T any](b []byte, max int, what string) ([]T, error) {
@@ -124,7 +128,7 @@ func decodeList[T any](b []byte, max int, what string) ([]T, error) {
 	var out []T
 	for d.More() {
 		if len(out) == max {
-			return nil, fmt.Errorf("more than %d %s, the most an image may hold", max, what)
+			return nil, tooMany(max, what)
 		}
 		var v T
 		if err := d.Decode(&v); err != nil {
@@ -240,6 +244,12 @@ func (m *Manifest) check(dataEnd uint64) error {
 	}
 	if !ValidMemSize(m.MemSize) {
 		return fmt.Errorf("memory size %d: want a multiple of 2 MiB between %d MiB and %d GiB", m.MemSize, abi.MemMin>>20, uint64(abi.MemMax)>>30)
+	}
+	if len(m.Env) > maxEnv {
+		return tooMany(maxEnv, "environment variables")
+	}
+	if len(m.Files) > maxFiles {
+		return tooMany(maxFiles, "files")
 	}
 	envBytes := 0
 	for _, e := range m.Env {

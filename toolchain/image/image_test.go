@@ -371,3 +371,36 @@ func TestValidPath(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitLimits: Commit refuses what Open would refuse, saying which
+// limit, so bake never writes an image that cannot run.
+func TestCommitLimits(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(m *image.Manifest)
+		want string
+	}{
+		{"too many env entries", func(m *image.Manifest) { m.Env = make(image.Env, 4097) }, "more than 4096 environment variables"},
+		{"env too large", func(m *image.Manifest) { m.Env = image.Env{"K=" + strings.Repeat("v", 200<<10)} }, "environment of"},
+		{"too many files", func(m *image.Manifest) {
+			for i := len(m.Files); i <= 1<<18; i++ {
+				m.Files = append(m.Files, image.Entry{Path: fmt.Sprintf("/%d", i), Type: image.TypeDir})
+			}
+		}, "more than 262144 files"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := image.Create(filepath.Join(t.TempDir(), "x.img"))
+			must(t, err)
+			defer w.Abort()
+			rb, _ := w.AddBlob(strings.NewReader(runtimeB))
+			pb, _ := w.AddBlob(strings.NewReader(progB))
+			w.M = goodManifest()
+			w.M.Runtime, w.M.Files[1].Data = rb, pb
+			tc.edit(&w.M)
+			if err := w.Commit(); err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "internal") {
+				t.Errorf("Commit: %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -49,7 +49,7 @@ func (w *Writer) Commit() error {
 		return err
 	}
 	if err := w.M.check(w.off); err != nil {
-		return fmt.Errorf("internal: image would be invalid: %w", err)
+		return fmt.Errorf("the image would be invalid: %w", err)
 	}
 	h := header{Version: Version, ManifestOff: w.off, ManifestLen: uint64(len(js))}
 	copy(h.Magic[:], Magic)
