@@ -80,7 +80,7 @@ func lockPath(dir string, b int) string { return filepath.Join(dir, fmt.Sprintf(
 func sockPath(dir string, b int) string { return filepath.Join(dir, fmt.Sprintf("%d.sock", b)) }
 func sockDir(dir string, b int) string  { return filepath.Join(dir, fmt.Sprintf("%d.unix", b)) }
 
-// lockBlock takes block b's lock if it is free.
+// lockBlock takes block b's lock; nil, and no error, if another run holds it.
 func lockBlock(dir string, b int) (*os.File, error) {
 	lock, err := os.OpenFile(lockPath(dir, b), os.O_CREATE|os.O_RDWR|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
