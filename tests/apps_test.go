@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -191,4 +192,38 @@ func TestPipeRings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestUnixNames: AF_UNIX names bound, connected, unlinked and reported
+// back (getsockname, getpeername, accept, recvfrom) as on Linux: relative
+// and abstract names of up to 107 bytes, autobind, names freed by unlink or
+// close and not by a failed bind, ENOENT vs ECONNREFUSED vs EADDRINUSE.
+func TestUnixNames(t *testing.T) {
+	for _, libc := range libcs {
+		t.Run(libc, func(t *testing.T) {
+			prog := app(libc, "unixnames")
+			same(t, ukfork(t, bake(t, prog)), native(t, t.TempDir(), prog))
+		})
+	}
+}
+
+// TestUnixNamesApart: the names one run binds, path or abstract, are not
+// there for another run.
+func TestUnixNamesApart(t *testing.T) {
+	img := bake(t, app("musl", "unixnames"))
+	first := exec.Command(ukforkBin, "run", img, "wait", "shared")
+	in, err := first.StdinPipe()
+	must(t, err)
+	out, err := first.StdoutPipe()
+	must(t, err)
+	must(t, first.Start())
+	defer first.Process.Kill()
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
+		t.Fatalf("the first run did not bind its names: %q", line)
+	}
+	if r := ukfork(t, img, "probe", "shared"); r.stdout != "path ENOENT, abstract ECONNREFUSED\n" {
+		t.Errorf("another run reaches the first run's names: %s", r)
+	}
+	in.Close()
+	must(t, first.Wait())
 }

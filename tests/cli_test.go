@@ -2,14 +2,19 @@ package tests
 
 import (
 	"bufio"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/toolchain/image"
 )
 
 // TestUnsupportedSyscall: ENOSYS to the program, the name once on stderr, and
@@ -162,5 +167,193 @@ func TestPsKill(t *testing.T) {
 		if r.status == 0 || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%v: want one line and a failure, got %s", tc.args, r)
 		}
+	}
+}
+
+// craft rewrites a baked image with its manifest edited and moved to off,
+// the file left sparse up to there.
+func craft(t *testing.T, good string, off int64, edit func(m *image.Manifest)) string {
+	t.Helper()
+	data, err := os.ReadFile(good)
+	must(t, err)
+	manOff, manLen := binary.LittleEndian.Uint64(data[16:]), binary.LittleEndian.Uint64(data[24:])
+	var m image.Manifest
+	must(t, json.Unmarshal(data[manOff:manOff+manLen], &m))
+	edit(&m)
+	js, err := json.Marshal(&m)
+	must(t, err)
+	p := filepath.Join(t.TempDir(), "crafted.img")
+	f, err := os.Create(p)
+	must(t, err)
+	defer f.Close()
+	binary.LittleEndian.PutUint64(data[16:], uint64(off))
+	binary.LittleEndian.PutUint64(data[24:], uint64(len(js)))
+	_, err = f.Write(data[:manOff])
+	must(t, err)
+	_, err = f.WriteAt(js, off)
+	must(t, err)
+	return p
+}
+
+// TestCraftedImages: images whose sizes claim more than the format allows
+// (sparse files of 64 GiB) get one line naming the image and what is wrong,
+// and status 125, from run and inspect: nothing is allocated for them.
+func TestCraftedImages(t *testing.T) {
+	good := bake(t, app("musl", "hello"))
+	const huge = 64 << 30
+	cases := []struct {
+		name string
+		off  int64
+		edit func(m *image.Manifest)
+		want string
+	}{
+		{"runtime of 64 GiB", huge + 1<<20, func(m *image.Manifest) { m.Runtime.Size = huge }, "runtime of 68719476736 bytes, more than the 8 MiB"},
+		{"file past the manifest", huge, func(m *image.Manifest) { m.Files[len(m.Files)-1].Data = image.Blob{Off: 4096, Size: huge + 1} }, "beyond the end"},
+		{"guest memory of 1 TiB", 1 << 20, func(m *image.Manifest) { m.MemSize = 1 << 40 }, "memory size 1099511627776"},
+	}
+	for _, tc := range cases {
+		img := craft(t, good, tc.off, tc.edit)
+		for _, cmd := range []string{"run", "inspect"} {
+			t.Run(tc.name+"/"+cmd, func(t *testing.T) {
+				r := runCmd(t, exec.Command(ukforkBin, cmd, img))
+				if r.status != 125 || !strings.Contains(r.stderr, img) || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 {
+					t.Errorf("want status 125 and one line naming %s and %q, got %s", img, tc.want, r)
+				}
+			})
+		}
+	}
+}
+
+// TestBakeConflicts: arguments that put two things at one guest path, or
+// something else where a directory must be, get one line naming both, and
+// no image; run refuses an --env that bake refuses.
+func TestBakeConflicts(t *testing.T) {
+	dir := t.TempDir()
+	f, d := filepath.Join(dir, "f"), filepath.Join(dir, "d")
+	must(t, os.MkdirAll(filepath.Join(d, "sub"), 0o755))
+	must(t, os.WriteFile(f, []byte("file\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(d, "sub", "y"), []byte("y\n"), 0o644))
+	hello := app("musl", "hello")
+	prog := "the program " + hello
+	cases := []struct {
+		name  string
+		args  []string
+		names []string // both arguments that conflict, as given
+	}{
+		{"link at the program's directory", []string{"--link", "/bin"}, []string{"--link /bin", prog}},
+		{"file at the program's directory", []string{"--file", f + ":/bin"}, []string{"--file " + f + ":/bin", prog}},
+		{"file at the program", []string{"--file", f + ":/bin/hello"}, []string{"--file " + f + ":/bin/hello", "the program"}},
+		{"file where a tree needs a directory", []string{"--file", f + ":/data", "--file", d + ":/data/x"},
+			[]string{"--file " + f + ":/data", "--file " + d + ":/data/x"}},
+		{"file deep under a file", []string{"--file", f + ":/data", "--file", f + ":/data/a/b"},
+			[]string{"--file " + f + ":/data", "--file " + f + ":/data/a/b"}},
+		{"file over a tree's directory", []string{"--file", d + ":/data", "--file", f + ":/data/sub"},
+			[]string{"--file " + d + ":/data", "--file " + f + ":/data/sub"}},
+		{"two files at one path", []string{"--file", f + ":/etc/f", "--file", d + "/sub/y:/etc/f"},
+			[]string{"--file " + f + ":/etc/f", "--file " + d + "/sub/y:/etc/f"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			img := filepath.Join(dir, "out.img")
+			r := runCmd(t, exec.Command(ukforkBin, append(append([]string{"bake", "-o", img}, tc.args...), hello)...))
+			if r.status != 125 || strings.Count(r.stderr, "\n") != 1 || strings.Contains(r.stderr, "internal") {
+				t.Errorf("want status 125 and one line, got %s", r)
+			}
+			for _, n := range tc.names {
+				if !strings.Contains(r.stderr, n) {
+					t.Errorf("the error does not name %q: %s", n, r.stderr)
+				}
+			}
+			if _, err := os.Stat(img); err == nil {
+				t.Errorf("an image was written despite the error")
+				os.Remove(img)
+			}
+		})
+	}
+	t.Run("run --env without =", func(t *testing.T) {
+		img := bake(t, hello)
+		bk := runCmd(t, exec.Command(ukforkBin, "bake", "--env", "NOEQ", "-o", filepath.Join(dir, "env.img"), hello))
+		r := runCmd(t, exec.Command(ukforkBin, "run", "--env", "NOEQ", img))
+		if r.status != 125 || r.stdout != "" || r.stderr != bk.stderr || !strings.Contains(r.stderr, "KEY=VALUE") {
+			t.Errorf("want run to refuse --env NOEQ as bake does (%q), got %s", bk.stderr, r)
+		}
+	})
+}
+
+// TestKill9Leftovers: a `ukfork run` killed with SIGKILL leaves its control
+// socket and AF_UNIX socket directory behind; the next run reclaims them
+// (a block whose lock is free is stale), and ps and kill still work.
+func TestKill9Leftovers(t *testing.T) {
+	runDir := filepath.Join(t.TempDir(), "run")
+	env := append(os.Environ(), "UKFORK_RUN_DIR="+runDir)
+	img := bake(t, app("musl", "unixnames"))
+	start := func(name string) *exec.Cmd {
+		cmd := exec.Command(ukforkBin, "run", img, "wait", name)
+		cmd.Env = env
+		_, err := cmd.StdinPipe() // open until killed
+		must(t, err)
+		out, err := cmd.StdoutPipe()
+		must(t, err)
+		must(t, cmd.Start())
+		t.Cleanup(func() { cmd.Process.Kill() })
+		if line, _ := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
+			t.Fatalf("run %s did not bind its socket: %q", name, line)
+		}
+		return cmd
+	}
+	ls := func() string {
+		ents, err := os.ReadDir(runDir)
+		must(t, err)
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		return strings.Join(names, " ")
+	}
+	ctl := func(args ...string) result {
+		cmd := exec.Command(ukforkBin, args...)
+		cmd.Env = env
+		return runCmd(t, cmd)
+	}
+	a, b := start("a"), start("b") // blocks 1 and 2
+	if got, want := ls(), "1.lock 1.sock 1.unix 2.lock 2.sock 2.unix"; got != want {
+		t.Fatalf("two runs made %q, want %q", got, want)
+	}
+	for _, c := range []*exec.Cmd{a, b} {
+		c.Process.Kill()
+		c.Wait()
+	}
+	if r := ctl("ps"); r.status != 0 || strings.Count(r.stdout, "\n") != 1 {
+		t.Errorf("ps with only dead runs: %s", r)
+	}
+	c := start("c") // takes block 1, reclaims block 2
+	if got, want := ls(), "1.lock 1.sock 1.unix 2.lock"; got != want {
+		t.Errorf("after a start, the directory holds %q, want %q: stale files left", got, want)
+	}
+	if socks, _ := os.ReadDir(filepath.Join(runDir, "1.unix")); len(socks) != 1 {
+		t.Errorf("1.unix holds %d sockets, want only the new run's one", len(socks))
+	}
+	r := ctl("ps")
+	var pids []string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if f := strings.Fields(line); len(f) == 7 && f[0] != "RUN" {
+			if f[0] != fmt.Sprint(c.Process.Pid) {
+				t.Errorf("ps lists a run that is gone: %s", line)
+			}
+			pids = append(pids, f[1])
+		}
+	}
+	if len(pids) != 1 {
+		t.Fatalf("ps does not list the new run's process:\n%s", r)
+	}
+	if r := ctl("kill", pids[0]); r.status != 0 {
+		t.Fatalf("kill %s: %s", pids[0], r)
+	}
+	c.Wait()
+	if got := c.ProcessState.ExitCode(); got != 128+int(syscall.SIGTERM) {
+		t.Errorf("the killed run exited %d, want %d", got, 128+int(syscall.SIGTERM))
+	}
+	if got, want := ls(), "1.lock 2.lock"; got != want {
+		t.Errorf("after the run ended, the directory holds %q, want %q", got, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/ukfork/ukfork/guest"
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/toolchain/bake"
+	"github.com/ukfork/ukfork/toolchain/image"
 )
 
 const defaultMem = "128M"
@@ -83,7 +84,7 @@ Dynamic executables are refused: relink them with -static.`,
 }
 
 func checkMem(size uint64) error {
-	if size < abi.MemMin || size > abi.MemMax || size%(2<<20) != 0 {
+	if !image.ValidMemSize(size) {
 		return fmt.Errorf("--mem %dM: must be a multiple of 2M between %dM and %dG", size>>20, abi.MemMin>>20, uint64(abi.MemMax)>>30)
 	}
 	return nil

@@ -34,6 +34,8 @@ func benchBootCmd() *cobra.Command {
 		Long: `Boot IMAGE again and again and report medians of:
   - launch to the program's first instruction and to its exit;
   - the paper's experiment: N instances launched at once, time until all started;
+  - the whole run as a user sees it: a new "ukfork run IMAGE" process, alone
+    and N at once, until it exits;
   - host memory a VM holds at exit;
 and, in the same run, the native baseline: the same program (taken from the
 image) spawned and waited for by this process, one at a time and N at once.
@@ -163,6 +165,13 @@ func benchBoot(w io.Writer, path string, args []string, runs, parallel int, nati
 		return s, err
 	}
 	natLaunch := func() (bootSample, error) { return spawnOnce(nativeProg, args) }
+	// The whole run as a user starts it: a new `ukfork run` process.
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	runArgs := append([]string{"run", path}, args...)
+	outLaunch := func() (bootSample, error) { return spawnOnce(self, runArgs) }
 
 	// Warm up both paths (page cache, KVM module state) before measuring.
 	for i := 0; i < 5; i++ {
@@ -188,8 +197,16 @@ func benchBoot(w io.Writer, path string, args []string, runs, parallel int, nati
 		}
 		natExit = append(natExit, n.exited)
 	}
+	var outExit []time.Duration
+	for i := 0; i < max(runs/4, 10); i++ {
+		s, err := outLaunch()
+		if err != nil {
+			return err
+		}
+		outExit = append(outExit, s.exited)
+	}
 	rounds := max(runs/parallel, 5)
-	var parStart, parExit, natParExit []time.Duration
+	var parStart, parExit, natParExit, outParExit []time.Duration
 	for i := 0; i < rounds; i++ {
 		s, e, err := concurrently(parallel, ukLaunch)
 		if err != nil {
@@ -201,6 +218,11 @@ func benchBoot(w io.Writer, path string, args []string, runs, parallel int, nati
 			return err
 		}
 		natParExit = append(natParExit, e)
+		_, e, err = concurrently(parallel, outLaunch)
+		if err != nil {
+			return err
+		}
+		outParExit = append(outParExit, e)
 	}
 
 	fmt.Fprintf(w, "ukfork bench boot: %s (%s, %d MiB guest), %d runs, %d rounds of %d at once; medians\n\n",
@@ -211,6 +233,8 @@ func benchBoot(w io.Writer, path string, args []string, runs, parallel int, nati
 	fmt.Fprintf(tw, "launch -> exit\t%s\t%s\t%.2fx\n", ms(median(ukExit)), ms(median(natExit)), ratio(ukExit, natExit))
 	fmt.Fprintf(tw, "%d at once -> all started\t%s\t-\t-\n", parallel, ms(median(parStart)))
 	fmt.Fprintf(tw, "%d at once -> all exited\t%s\t%s\t%.2fx\n", parallel, ms(median(parExit)), ms(median(natParExit)), ratio(parExit, natParExit))
+	fmt.Fprintf(tw, "whole `ukfork run`, from outside\t%s\t%s\t%.2fx\n", ms(median(outExit)), ms(median(natExit)), ratio(outExit, natExit))
+	fmt.Fprintf(tw, "%d `ukfork run` at once -> all exited\t%s\t%s\t%.2fx\n", parallel, ms(median(outParExit)), ms(median(natParExit)), ratio(outParExit, natParExit))
 	fmt.Fprintf(tw, "host memory per VM at exit\t%d KiB\t-\t-\n", resident>>10)
 	tw.Flush()
 	fmt.Fprintf(w, "\nnative spawn: Go os/exec (clone(CLONE_VFORK) + execve + wait) of %s, output discarded.\n", nativeProg)

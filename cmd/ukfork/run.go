@@ -12,6 +12,7 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/instance"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
+	"github.com/ukfork/ukfork/toolchain/image"
 )
 
 // stopGrace is how long a program may take to end after SIGINT or SIGTERM
@@ -57,6 +58,11 @@ ukfork's own failures exit with 125.`,
 			var tw io.Writer
 			if trace {
 				tw = os.Stderr
+			}
+			for _, e := range env {
+				if err := image.CheckEnv(e); err != nil {
+					return fmt.Errorf("--env %w", err)
+				}
 			}
 			if maxProcs < 0 {
 				return fmt.Errorf("--max-procs %d: want a positive number of processes", maxProcs)

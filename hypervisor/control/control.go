@@ -27,21 +27,6 @@ const (
 	maxBlocks = 1023
 )
 
-// Dir is where runs put their sockets: $UKFORK_RUN_DIR, else /run/ukfork
-// for root, else $XDG_RUNTIME_DIR/ukfork, else /tmp/ukfork-UID.
-func Dir() string {
-	if d := os.Getenv("UKFORK_RUN_DIR"); d != "" {
-		return d
-	}
-	if os.Geteuid() == 0 {
-		return "/run/ukfork"
-	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "ukfork")
-	}
-	return fmt.Sprintf("/tmp/ukfork-%d", os.Getuid())
-}
-
 // Proc is one process as `ukfork ps` shows it.
 type Proc struct {
 	Pid      int32  `json:"pid"`
@@ -79,30 +64,76 @@ type reply struct {
 // Server is a run's control socket.
 type Server struct {
 	Base int32 // first pid of the block
-	path string
-	lock *os.File
-	ln   net.Listener
+	// SockDir is the run's private directory for the AF_UNIX sockets its
+	// program binds: named after the block, so a run killed before it could
+	// remove it leaves it to be reclaimed with the block.
+	SockDir string
+	path    string
+	lock    *os.File
+	ln      net.Listener
 }
 
-// Reserve takes a free pid block and starts serving k on its socket.
-func Reserve(image string, k func() Kernel) (*Server, error) {
-	dir := Dir()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// The files of block b in the control directory: its lock, held by the
+// run for its whole life (a crashed run's block comes free by itself), its
+// control socket and its socket directory.
+func lockPath(dir string, b int) string { return filepath.Join(dir, fmt.Sprintf("%d.lock", b)) }
+func sockPath(dir string, b int) string { return filepath.Join(dir, fmt.Sprintf("%d.sock", b)) }
+func sockDir(dir string, b int) string  { return filepath.Join(dir, fmt.Sprintf("%d.unix", b)) }
+
+// lockBlock takes block b's lock; nil, and no error, if another run holds it.
+func lockBlock(dir string, b int) (*os.File, error) {
+	lock, err := os.OpenFile(lockPath(dir, b), os.O_CREATE|os.O_RDWR|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
 		return nil, fmt.Errorf("control: %w", err)
 	}
-	for b := 1; b <= maxBlocks; b++ {
-		lock, err := os.OpenFile(filepath.Join(dir, fmt.Sprintf("%d.lock", b)), os.O_CREATE|os.O_RDWR, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("control: %w", err)
-		}
-		// A run holds its block's lock for its whole life: a crashed run's
-		// block comes free by itself.
-		if unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
-			lock.Close()
+	if unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		lock.Close()
+		return nil, nil
+	}
+	return lock, nil
+}
+
+// clean removes what a run of block b left behind; its lock held.
+func clean(dir string, b int) {
+	os.Remove(sockPath(dir, b))
+	os.RemoveAll(sockDir(dir, b))
+}
+
+// reclaim cleans every block whose lock is free: what runs killed with
+// SIGKILL left. The lock files stay: removing one while another run opens
+// it would let two runs hold the same block.
+func reclaim(dir string) {
+	locks, _ := filepath.Glob(filepath.Join(dir, "*.lock"))
+	for _, l := range locks {
+		b, err := strconv.Atoi(strings.TrimSuffix(filepath.Base(l), ".lock"))
+		if err != nil || b < 1 || b > maxBlocks {
 			continue
 		}
-		s := &Server{Base: int32(b * BlockSize), lock: lock, path: filepath.Join(dir, fmt.Sprintf("%d.sock", b))}
-		os.Remove(s.path)
+		if lock, _ := lockBlock(dir, b); lock != nil {
+			clean(dir, b)
+			lock.Close()
+		}
+	}
+}
+
+// Reserve takes a free pid block and starts serving k on its socket, after
+// reclaiming the blocks of runs that died without cleaning up.
+func Reserve(image string, k func() Kernel) (*Server, error) {
+	dir, err := openDir(true)
+	if err != nil {
+		return nil, err
+	}
+	reclaim(dir)
+	for b := 1; b <= maxBlocks; b++ {
+		lock, err := lockBlock(dir, b)
+		if err != nil {
+			return nil, err
+		}
+		if lock == nil {
+			continue
+		}
+		clean(dir, b) // a run that died after reclaim looked
+		s := &Server{Base: int32(b * BlockSize), SockDir: sockDir(dir, b), lock: lock, path: sockPath(dir, b)}
 		ln, err := net.Listen("unix", s.path)
 		if err != nil {
 			lock.Close()
@@ -115,7 +146,8 @@ func Reserve(image string, k func() Kernel) (*Server, error) {
 	return nil, errors.New("control: every pid block is taken: too many ukfork runs on this host")
 }
 
-// Close stops serving and frees the block.
+// Close stops serving and frees the block. The socket directory is the
+// program's to remove (it removes it when it ends).
 func (s *Server) Close() {
 	s.ln.Close()
 	os.Remove(s.path)
@@ -170,7 +202,14 @@ func ask(path string, req request) (*reply, error) {
 
 // List asks every run on this host for its processes.
 func List() ([]Run, error) {
-	socks, _ := filepath.Glob(filepath.Join(Dir(), "*.sock"))
+	dir, err := openDir(false)
+	if err == errNoDir {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	socks, _ := filepath.Glob(filepath.Join(dir, "*.sock"))
 	sort.Slice(socks, func(i, j int) bool { return blockOf(socks[i]) < blockOf(socks[j]) })
 	var runs []Run
 	for _, s := range socks {
@@ -193,10 +232,18 @@ func Kill(pid int32, sig syscall.Signal) error {
 	if pid <= 0 {
 		return fmt.Errorf("pid %d: give the pid `ukfork ps` shows", pid)
 	}
+	none := fmt.Errorf("no running ukfork program has pid %d (see `ukfork ps`)", pid)
+	dir, err := openDir(false)
+	if err == errNoDir {
+		return none
+	}
+	if err != nil {
+		return err
+	}
 	b := int(pid) / BlockSize
-	path := filepath.Join(Dir(), fmt.Sprintf("%d.sock", b))
+	path := sockPath(dir, b)
 	if _, err := os.Stat(path); b < 1 || b > maxBlocks || err != nil {
-		return fmt.Errorf("no running ukfork program has pid %d (see `ukfork ps`)", pid)
+		return none
 	}
 	rep, err := ask(path, request{Op: "kill", Pid: pid, Sig: int(sig)})
 	if err != nil {

@@ -1,7 +1,6 @@
 package hcall
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math"
 	"unsafe"
@@ -15,7 +14,7 @@ import (
 )
 
 // Sockets: host sockets on the host's network (AF_INET, AF_INET6) and
-// AF_UNIX ones confined to this run (see kernel/unixsock.go), shared across
+// AF_UNIX ones confined to this run (see package unixname), shared across
 // fork like every other descriptor.
 
 func init() {
@@ -27,7 +26,6 @@ const (
 	maxSockaddr = 128 // sizeof(struct sockaddr_storage)
 	maxOptlen   = 256
 	sunPathOff  = 2
-	sunPathLen  = 108
 )
 
 func socket(p *kernel.Task, m machine.Memory, in abi.HCSockArgs, _ *abi.HCSockArgs) int64 {
@@ -49,6 +47,9 @@ func socket(p *kernel.Task, m machine.Memory, in abi.HCSockArgs, _ *abi.HCSockAr
 		addr, e := hostAddr(p, m, s, in.Addr, in.Addrlen, in.Op == abi.SockBind)
 		if e != 0 {
 			return errRet(e)
+		}
+		if in.Op == abi.SockBind && s.Domain == unix.AF_UNIX {
+			return errRet(p.UnixBind(s, addr))
 		}
 		if in.Op == abi.SockBind {
 			return errRet(s.Bind(addr))
@@ -137,7 +138,7 @@ func newSocket(p *kernel.Task, m machine.Memory, in abi.HCSockArgs) int64 {
 }
 
 // hostAddr reads a guest sockaddr and makes it a host one: AF_UNIX names
-// are mapped into this run's private places.
+// are mapped into this run's private places (package unixname).
 func hostAddr(p *kernel.Task, m machine.Memory, s *vfs.Socket, gpa, n uint64, bind bool) ([]byte, unix.Errno) {
 	if n < 2 || n > maxSockaddr {
 		return nil, unix.EINVAL
@@ -151,33 +152,10 @@ func hostAddr(p *kernel.Task, m machine.Memory, s *vfs.Socket, gpa, n uint64, bi
 	if family != s.Domain && !(s.Domain == unix.AF_INET6 && family == unix.AF_INET) {
 		return nil, unix.EAFNOSUPPORT
 	}
-	if family != unix.AF_UNIX {
-		return addr, 0
+	if family != unix.AF_UNIX || bind {
+		return addr, 0 // an AF_UNIX name to bind is the guest's: UnixBind maps it
 	}
-	name := addr[sunPathOff:]
-	if len(name) > 0 && name[0] == 0 { // abstract
-		hostName := append([]byte{0}, p.AbstractPrefix()...)
-		hostName = append(hostName, name[1:]...)
-		if len(hostName) > sunPathLen {
-			return nil, unix.EINVAL
-		}
-		return append(addr[:sunPathOff:sunPathOff], hostName...), 0
-	}
-	if i := bytes.IndexByte(name, 0); i >= 0 {
-		name = name[:i]
-	}
-	if len(name) == 0 {
-		return nil, unix.EINVAL
-	}
-	h, e := p.UnixPath(string(name), bind)
-	if e != 0 {
-		if e == unix.ENOENT && !bind {
-			return nil, unix.ENOENT
-		}
-		return nil, e
-	}
-	out := append(addr[:sunPathOff:sunPathOff], h...)
-	return append(out, 0), 0
+	return p.UnixHostAddr(addr)
 }
 
 // putAddr writes a host address back as the guest knows it; lenp is the
@@ -192,7 +170,7 @@ func putAddr(p *kernel.Task, m machine.Memory, s *vfs.Socket, addr []byte, gpa, 
 		return unix.EINVAL
 	}
 	if len(addr) >= sunPathOff && binary.LittleEndian.Uint16(addr) == unix.AF_UNIX {
-		addr = guestUnixAddr(p, addr)
+		addr = p.UnixGuestAddr(addr)
 	}
 	n := min(uint64(room), uint64(len(addr)))
 	dst, err := m.Slice(gpa, n)
@@ -202,24 +180,6 @@ func putAddr(p *kernel.Task, m machine.Memory, s *vfs.Socket, addr []byte, gpa, 
 	copy(dst, addr)
 	binary.LittleEndian.PutUint32(lb, uint32(len(addr)))
 	return 0
-}
-
-func guestUnixAddr(p *kernel.Task, addr []byte) []byte {
-	name := addr[sunPathOff:]
-	out := append([]byte(nil), addr[:sunPathOff]...)
-	if len(name) > 0 && name[0] == 0 {
-		prefix := p.AbstractPrefix()
-		rest := bytes.TrimPrefix(name[1:], []byte(prefix))
-		return append(append(out, 0), rest...)
-	}
-	if i := bytes.IndexByte(name, 0); i >= 0 {
-		name = name[:i]
-	}
-	if len(name) == 0 {
-		return out
-	}
-	g := p.GuestUnixPath(string(name))
-	return append(append(out, g...), 0)
 }
 
 // Socket options a guest may use: the ones that touch only its socket.

@@ -136,6 +136,7 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 			return nil, err
 		}
 		kc.Pids = &kernel.PidRange{Base: ctl.Base, End: ctl.Base + control.BlockSize}
+		kc.SockDir = ctl.SockDir
 	}
 	k := kernel.New(kc)
 	kp.Store(k)

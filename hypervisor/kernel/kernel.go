@@ -18,6 +18,7 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/machine"
+	"github.com/ukfork/ukfork/hypervisor/unixname"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
 	"github.com/ukfork/ukfork/hypervisor/waiter"
 )
@@ -31,7 +32,7 @@ type Kernel struct {
 	backend machine.Backend
 	handler func(*Task) machine.Handler
 	errs    io.Writer
-	unix    unixNames
+	unix    *unixname.Space
 	wg      sync.WaitGroup // running machines
 	forked  sync.Once
 }
@@ -43,6 +44,7 @@ type Config struct {
 	MaxProcs int                         // fork fails with EAGAIN beyond it
 	Handler  func(*Task) machine.Handler // serves a task's hypercalls
 	Stderr   io.Writer                   // ukfork's own messages
+	SockDir  string                      // for the AF_UNIX path names the program binds ("": a temporary directory)
 }
 
 // DefaultMaxProcs sizes the process limit for this machine: a VM costs the
@@ -67,7 +69,8 @@ func New(c Config) *Kernel {
 	if c.Pids == nil {
 		c.Pids = &PidRange{Base: 1, End: maxPid}
 	}
-	return &Kernel{table: NewTable(c.Pids, c.MaxProcs), backend: c.Backend, handler: c.Handler, errs: c.Stderr}
+	return &Kernel{table: NewTable(c.Pids, c.MaxProcs), backend: c.Backend, handler: c.Handler, errs: c.Stderr,
+		unix: unixname.New(c.SockDir)}
 }
 
 // Table is the run's process table.
@@ -144,7 +147,7 @@ func (k *Kernel) Wait() machine.Exit {
 	<-k.table.Done()
 	k.StopAll(unix.SIGKILL)
 	k.wg.Wait()
-	k.unix.close()
+	k.unix.Close()
 	return k.table.InitExit()
 }
 

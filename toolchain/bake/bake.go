@@ -62,8 +62,8 @@ func Bake(o Options) (*image.Manifest, error) {
 		return nil, err
 	}
 	for _, e := range o.Env {
-		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
-			return nil, fmt.Errorf("--env %q: want KEY=VALUE", e)
+		if err := image.CheckEnv(e); err != nil {
+			return nil, fmt.Errorf("--env %w", err)
 		}
 	}
 	entries := map[string]*pending{}
@@ -75,13 +75,14 @@ func Bake(o Options) (*image.Manifest, error) {
 		}
 	}
 	if e, ok := entries[progPath]; ok {
-		return nil, fmt.Errorf("--file %s puts a file at %s, where the program goes: choose another guest path", e.host, progPath)
+		return nil, fmt.Errorf("%s puts a %s at %s, where the program goes: choose another guest path", e.arg, e.e.Type, progPath)
 	}
 	st, err := os.Stat(o.Program)
 	if err != nil {
 		return nil, err
 	}
-	entries[progPath] = &pending{e: image.Entry{Path: progPath, Type: image.TypeFile, Mode: 0o755, MTime: st.ModTime().Unix()}, host: o.Program}
+	entries[progPath] = &pending{e: image.Entry{Path: progPath, Type: image.TypeFile, Mode: 0o755, MTime: st.ModTime().Unix()},
+		host: o.Program, arg: "the program " + o.Program}
 	for _, l := range o.Links {
 		if !image.ValidPath(l) || l == "/" {
 			return nil, fmt.Errorf("--link %q: want an absolute guest path such as /bin/sh", l)
@@ -89,9 +90,12 @@ func Bake(o Options) (*image.Manifest, error) {
 		if _, taken := entries[l]; taken {
 			continue // a file given with --file wins
 		}
-		entries[l] = &pending{e: image.Entry{Path: l, Type: image.TypeSymlink, Mode: 0o777, Target: progPath}}
+		entries[l] = &pending{e: image.Entry{Path: l, Type: image.TypeSymlink, Mode: 0o777, Target: progPath}, arg: "--link " + l}
 	}
 	addParents(entries)
+	if err := checkParents(entries); err != nil {
+		return nil, err
+	}
 
 	w, err := image.Create(o.Output)
 	if err != nil {
@@ -106,12 +110,7 @@ func Bake(o Options) (*image.Manifest, error) {
 	if w.M.Runtime, err = w.AddBlob(bytes.NewReader(o.Runtime)); err != nil {
 		return nil, err
 	}
-	paths := make([]string, 0, len(entries))
-	for p := range entries {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths) // parents sort before their children
-	for _, p := range paths {
+	for _, p := range sortedPaths(entries) {
 		pe := entries[p]
 		if pe.e.Type == image.TypeFile {
 			f, err := os.Open(pe.host)
@@ -141,6 +140,7 @@ func Bake(o Options) (*image.Manifest, error) {
 type pending struct {
 	e    image.Entry
 	host string
+	arg  string // what put it there: "--file HOST:GUEST", "--link PATH", the program
 }
 
 func hasKey(env []string, k string) bool {
@@ -155,12 +155,13 @@ func hasKey(env []string, k string) bool {
 // addTree adds a host file or directory (recursively, symlinks kept as
 // symlinks: they resolve inside the image at run time) under m.Guest.
 func addTree(entries map[string]*pending, m Mapping) error {
+	arg := fmt.Sprintf("--file %s:%s", m.Host, m.Guest)
 	st, err := os.Lstat(m.Host)
 	if err != nil {
-		return fmt.Errorf("--file %s:%s: %w", m.Host, m.Guest, err)
+		return fmt.Errorf("%s: %w", arg, err)
 	}
 	if !st.IsDir() {
-		return addOne(entries, m.Host, m.Guest, st)
+		return addOne(entries, m.Host, m.Guest, st, arg)
 	}
 	return filepath.WalkDir(m.Host, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -171,13 +172,14 @@ func addTree(entries map[string]*pending, m Mapping) error {
 		if err != nil {
 			return err
 		}
-		return addOne(entries, p, path.Join(m.Guest, filepath.ToSlash(rel)), info)
+		return addOne(entries, p, path.Join(m.Guest, filepath.ToSlash(rel)), info, arg)
 	})
 }
 
-func addOne(entries map[string]*pending, host, guest string, st fs.FileInfo) error {
-	if prev, dup := entries[guest]; dup && prev.e.Type != image.TypeDir {
-		return fmt.Errorf("two --file arguments put something at %s (%s and %s)", guest, prev.host, host)
+func addOne(entries map[string]*pending, host, guest string, st fs.FileInfo, arg string) error {
+	prev, dup := entries[guest]
+	if dup && (prev.e.Type != image.TypeDir || !st.IsDir()) {
+		return fmt.Errorf("%s and %s both put something at %s: give them different guest paths", prev.arg, arg, guest)
 	}
 	e := image.Entry{Path: guest, Mode: uint32(st.Mode().Perm()), MTime: st.ModTime().Unix()}
 	switch {
@@ -194,17 +196,42 @@ func addOne(entries map[string]*pending, host, guest string, st fs.FileInfo) err
 	default:
 		return fmt.Errorf("--file %s: %s is not a regular file, directory or symlink", host, host)
 	}
-	entries[guest] = &pending{e: e, host: host}
+	entries[guest] = &pending{e: e, host: host, arg: arg}
 	return nil
 }
 
-// addParents creates the directories that mapped paths need.
+// addParents creates the directories that mapped paths need, each on behalf
+// of the argument that needs it.
 func addParents(entries map[string]*pending) {
-	for p := range entries {
+	for p, pe := range entries {
 		for d := path.Dir(p); d != "/"; d = path.Dir(d) {
 			if _, ok := entries[d]; !ok {
-				entries[d] = &pending{e: image.Entry{Path: d, Type: image.TypeDir, Mode: 0o755}}
+				entries[d] = &pending{e: image.Entry{Path: d, Type: image.TypeDir, Mode: 0o755}, arg: pe.arg}
 			}
 		}
 	}
+}
+
+// sortedPaths lists the guest paths in order: parents before their children.
+func sortedPaths(entries map[string]*pending) []string {
+	paths := make([]string, 0, len(entries))
+	for p := range entries {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+// checkParents finds a path whose parent is not a directory and names the
+// two arguments that conflict: the one that put something else there and
+// the one that needs a directory.
+func checkParents(entries map[string]*pending) error {
+	for _, p := range sortedPaths(entries) {
+		d := path.Dir(p)
+		if parent, ok := entries[d]; ok && parent.e.Type != image.TypeDir {
+			return fmt.Errorf("%s puts a %s at %s, where %s needs a directory (for %s): give one of them another guest path",
+				parent.arg, parent.e.Type, d, entries[p].arg, p)
+		}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@
 package image
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,8 @@ import (
 	"os"
 	"path"
 	"strings"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
 )
 
 // Magic starts every image; Version is bumped on any incompatible change.
@@ -22,8 +25,25 @@ const (
 	Version    = 1
 	headerSize = 64
 	blobAlign  = 4096
-	// maxManifest bounds what a hostile or corrupt image can make us read.
+)
+
+// Limits of the format: what a hostile or corrupt image can make a reader
+// allocate, all checked before anything is allocated.
+const (
+	// MaxRuntime bounds the runtime blob: the runtime is loaded into the
+	// 3 MiB below abi.UserMin, and its stripped ELF file is ~60 KiB.
+	MaxRuntime = 8 << 20
+	// maxManifest bounds the manifest: ~150 bytes a file, so room for
+	// maxFiles and their paths.
 	maxManifest = 64 << 20
+	// maxFiles bounds the entries of the file tree.
+	maxFiles = 1 << 18
+	// maxEnv bounds the environment: it must fit the guest's argument
+	// area (abi.ArgsMax) beside argv.
+	maxEnv      = 4096
+	maxEnvBytes = abi.ArgsMax / 2
+	// maxName bounds argv[0], a file name.
+	maxName = 255
 )
 
 // File types in a manifest.
@@ -61,14 +81,62 @@ type Entry struct {
 
 // Manifest describes an image.
 type Manifest struct {
-	Version int      `json:"version"`
-	Creator string   `json:"creator"`
-	Program string   `json:"program"` // path in the tree of the program to run
-	Name    string   `json:"name"`    // argv[0]
-	MemSize uint64   `json:"mem_size"`
-	Env     []string `json:"env"`
-	Runtime Blob     `json:"runtime"`
-	Files   []Entry  `json:"files"`
+	Version int    `json:"version"`
+	Creator string `json:"creator"`
+	Program string `json:"program"` // path in the tree of the program to run
+	Name    string `json:"name"`    // argv[0]
+	MemSize uint64 `json:"mem_size"`
+	Env     Env    `json:"env"`
+	Runtime Blob   `json:"runtime"`
+	Files   Files  `json:"files"`
+}
+
+// Env is the program's environment, KEY=VALUE each; at most maxEnv of them
+// are decoded.
+type Env []string
+
+// Files is the file tree, parents first; at most maxFiles are decoded.
+type Files []Entry
+
+// UnmarshalJSON decodes at most maxEnv strings.
+func (e *Env) UnmarshalJSON(b []byte) (err error) {
+	*e, err = decodeList[string](b, maxEnv, "environment variables")
+	return err
+}
+
+// UnmarshalJSON decodes at most maxFiles entries.
+func (f *Files) UnmarshalJSON(b []byte) (err error) {
+	*f, err = decodeList[Entry](b, maxFiles, "files")
+	return err
+}
+
+func tooMany(max int, what string) error {
+	return fmt.Errorf("more than %d %s, the most an image may hold", max, what)
+}
+
+// decodeList decodes a JSON array (or null) one element at a time, refusing
+// more than max elements before allocating them.
+func decodeList[T any](b []byte, max int, what string) ([]T, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	tok, err := d.Token()
+	if err != nil || tok == nil {
+		return nil, err
+	}
+	if tok != json.Delim('[') {
+		return nil, fmt.Errorf("%s: want a list", what)
+	}
+	var out []T
+	for d.More() {
+		if len(out) == max {
+			return nil, tooMany(max, what)
+		}
+		var v T
+		if err := d.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // Image is an open image file.
@@ -122,8 +190,11 @@ func read(p string, f *os.File) (*Image, error) {
 		return nil, formatErr(p, "image version %d, this ukfork reads version %d; rebake it with this ukfork", h.Version, Version)
 	}
 	size := uint64(st.Size())
-	if h.ManifestLen == 0 || h.ManifestLen > maxManifest || h.ManifestOff > size || h.ManifestLen > size-h.ManifestOff {
+	if h.ManifestLen == 0 || h.ManifestOff < headerSize || h.ManifestOff > size || h.ManifestLen > size-h.ManifestOff {
 		return nil, formatErr(p, "truncated or corrupt (manifest at %d+%d, file is %d bytes); rebake it", h.ManifestOff, h.ManifestLen, size)
+	}
+	if h.ManifestLen > maxManifest {
+		return nil, formatErr(p, "manifest of %d bytes, more than the %d MiB an image may have; rebake it", h.ManifestLen, maxManifest>>20)
 	}
 	buf := make([]byte, h.ManifestLen)
 	if _, err := f.ReadAt(buf, int64(h.ManifestOff)); err != nil {
@@ -133,7 +204,7 @@ func read(p string, f *os.File) (*Image, error) {
 	if err := json.Unmarshal(buf, &img.Manifest); err != nil {
 		return nil, formatErr(p, "corrupt manifest: %v; rebake it", err)
 	}
-	if err := img.Manifest.check(size); err != nil {
+	if err := img.Manifest.check(h.ManifestOff); err != nil {
 		return nil, formatErr(p, "%v; rebake it", err)
 	}
 	return img, nil
@@ -151,14 +222,44 @@ func (img *Image) Runtime() ([]byte, error) {
 	return b, nil
 }
 
-// check validates a manifest against the image size: every blob inside the
-// file, every path absolute and clean, parents present, no duplicates.
-func (m *Manifest) check(size uint64) error {
+// check validates a manifest whose blobs end by dataEnd (where the
+// manifest starts): every blob aligned between the header and the manifest,
+// every size within the format's limits, every path absolute and clean,
+// parents present, no duplicates.
+func (m *Manifest) check(dataEnd uint64) error {
 	if m.Version != Version {
 		return fmt.Errorf("manifest version %d, want %d", m.Version, Version)
 	}
-	if err := m.Runtime.check(size); err != nil || m.Runtime.Size == 0 {
-		return fmt.Errorf("runtime blob out of range")
+	if m.Runtime.Size == 0 {
+		return fmt.Errorf("no runtime")
+	}
+	if m.Runtime.Size > MaxRuntime {
+		return fmt.Errorf("runtime of %d bytes, more than the %d MiB a runtime may have", m.Runtime.Size, MaxRuntime>>20)
+	}
+	if err := m.Runtime.check(dataEnd); err != nil {
+		return fmt.Errorf("runtime: %v", err)
+	}
+	if m.Name == "" || len(m.Name) > maxName || strings.ContainsAny(m.Name, "/\x00") {
+		return fmt.Errorf("program name %.40q: want a file name of 1 to %d bytes", m.Name, maxName)
+	}
+	if !ValidMemSize(m.MemSize) {
+		return fmt.Errorf("memory size %d: want a multiple of 2 MiB between %d MiB and %d GiB", m.MemSize, abi.MemMin>>20, uint64(abi.MemMax)>>30)
+	}
+	if len(m.Env) > maxEnv {
+		return tooMany(maxEnv, "environment variables")
+	}
+	if len(m.Files) > maxFiles {
+		return tooMany(maxFiles, "files")
+	}
+	envBytes := 0
+	for _, e := range m.Env {
+		if err := CheckEnv(e); err != nil {
+			return fmt.Errorf("environment: %v", err)
+		}
+		envBytes += len(e) + 1
+	}
+	if envBytes > maxEnvBytes {
+		return fmt.Errorf("environment of %d bytes, more than the %d KiB an image may have", envBytes, maxEnvBytes>>10)
 	}
 	seen := make(map[string]string, len(m.Files))
 	seen["/"] = TypeDir
@@ -174,7 +275,7 @@ func (m *Manifest) check(size uint64) error {
 		}
 		switch e.Type {
 		case TypeFile:
-			if err := e.Data.check(size); err != nil {
+			if err := e.Data.check(dataEnd); err != nil {
 				return fmt.Errorf("file %q: %v", e.Path, err)
 			}
 		case TypeDir:
@@ -190,15 +291,30 @@ func (m *Manifest) check(size uint64) error {
 	if seen[m.Program] != TypeFile {
 		return fmt.Errorf("program %q is not a file in the image", m.Program)
 	}
-	if m.MemSize == 0 {
-		return fmt.Errorf("no memory size")
+	return nil
+}
+
+// check validates a blob: 4 KiB aligned after the header, ending by dataEnd.
+func (b Blob) check(dataEnd uint64) error {
+	if b.Off > dataEnd || b.Size > dataEnd-b.Off {
+		return fmt.Errorf("data at %d+%d beyond the end of the image's data (%d bytes; truncated?)", b.Off, b.Size, dataEnd)
+	}
+	if b.Off < blobAlign || b.Off%blobAlign != 0 {
+		return fmt.Errorf("data at %d not 4 KiB aligned after the header", b.Off)
 	}
 	return nil
 }
 
-func (b Blob) check(size uint64) error {
-	if b.Off > size || b.Size > size-b.Off {
-		return fmt.Errorf("data at %d+%d beyond the end of the image (%d bytes; truncated?)", b.Off, b.Size, size)
+// ValidMemSize reports whether size is a guest memory size ukfork can run:
+// a multiple of 2 MiB between abi.MemMin and abi.MemMax.
+func ValidMemSize(size uint64) bool {
+	return size >= abi.MemMin && size <= abi.MemMax && size%(2<<20) == 0
+}
+
+// CheckEnv checks one environment entry: KEY=VALUE, KEY not empty, no NUL.
+func CheckEnv(e string) error {
+	if k, _, ok := strings.Cut(e, "="); !ok || k == "" || strings.IndexByte(e, 0) >= 0 {
+		return fmt.Errorf("%.40q: want KEY=VALUE, e.g. LANG=C", e)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -117,7 +118,8 @@ func TestAbort(t *testing.T) {
 }
 
 // Raw images, written byte by byte: a 64-byte header (magic, version, flags,
-// manifest offset and length, little-endian), blobs at 4096, the manifest.
+// manifest offset and length, little-endian), blobs at 4096 and 8192, the
+// manifest.
 const (
 	blobOff  = 4096
 	runtimeB = "RUNTIME!"
@@ -139,7 +141,7 @@ func goodManifest() image.Manifest {
 		Runtime: image.Blob{Off: blobOff, Size: uint64(len(runtimeB))},
 		Files: []image.Entry{
 			{Path: "/bin", Type: image.TypeDir, Mode: 0o755},
-			{Path: "/bin/prog", Type: image.TypeFile, Mode: 0o755, Data: image.Blob{Off: blobOff + 8, Size: uint64(len(progB))}},
+			{Path: "/bin/prog", Type: image.TypeFile, Mode: 0o755, Data: image.Blob{Off: 2 * blobOff, Size: uint64(len(progB))}},
 			{Path: "/bin/sh", Type: image.TypeSymlink, Target: "prog"},
 		},
 	}
@@ -147,8 +149,10 @@ func goodManifest() image.Manifest {
 
 // rawImage lays out an image with manifest js (JSON) after the blobs.
 func rawImage(js []byte) []byte {
-	b := make([]byte, blobOff)
-	b = append(b, runtimeB+progB...)
+	b := make([]byte, 3*blobOff)
+	copy(b[blobOff:], runtimeB)
+	copy(b[2*blobOff:], progB)
+	b = b[:2*blobOff+len(progB)]
 	off := uint64(len(b))
 	b = append(b, js...)
 	copy(b, rawHeader(image.Magic, image.Version, off, uint64(len(js))))
@@ -215,8 +219,22 @@ func TestOpenCorrupt(t *testing.T) {
 		{"blob beyond the end", withManifest(func(m *image.Manifest) { m.Files[1].Data.Size = 1 << 20 }), "beyond the end", "rebake"},
 		{"blob offset wraps", withManifest(func(m *image.Manifest) { m.Files[1].Data = image.Blob{Off: 8, Size: math.MaxUint64} }),
 			"beyond the end", "rebake"},
+		{"blob over the manifest", withManifest(func(m *image.Manifest) { m.Files[1].Data.Size = blobOff }), "beyond the end", "rebake"},
+		{"blob in the header", withManifest(func(m *image.Manifest) { m.Files[1].Data.Off = 0 }), "not 4 KiB aligned", "rebake"},
+		{"blob not aligned", withManifest(func(m *image.Manifest) { m.Files[1].Data.Off = blobOff + 8 }), "not 4 KiB aligned", "rebake"},
+		{"manifest in the header", withHeader(func(h []byte, _ int) { u64(h[16:], 8) }), "truncated", "rebake"},
 		{"runtime beyond the end", withManifest(func(m *image.Manifest) { m.Runtime.Off = 1 << 30 }), "runtime", "rebake"},
+		{"runtime too large", withManifest(func(m *image.Manifest) { m.Runtime.Size = image.MaxRuntime + 1 }), "more than the 8 MiB", "rebake"},
 		{"no runtime", withManifest(func(m *image.Manifest) { m.Runtime = image.Blob{} }), "runtime", "rebake"},
+		{"no program name", withManifest(func(m *image.Manifest) { m.Name = "" }), "program name", "rebake"},
+		{"program name too long", withManifest(func(m *image.Manifest) { m.Name = strings.Repeat("n", 256) }), "program name", "rebake"},
+		{"program name with a slash", withManifest(func(m *image.Manifest) { m.Name = "a/b" }), "program name", "rebake"},
+		{"memory too large", withManifest(func(m *image.Manifest) { m.MemSize = 64 << 30 }), "memory size", "rebake"},
+		{"memory not 2 MiB aligned", withManifest(func(m *image.Manifest) { m.MemSize = 65 << 20 }), "memory size", "rebake"},
+		{"env without =", withManifest(func(m *image.Manifest) { m.Env = []string{"NOEQ"} }), "KEY=VALUE", "rebake"},
+		{"env too large", withManifest(func(m *image.Manifest) { m.Env = []string{"K=" + strings.Repeat("v", 200<<10)} }),
+			"environment of", "rebake"},
+		{"env not a list", rawImage([]byte(`{"version": 1, "env": "PATH=/"}`)), "want a list", "rebake"},
 		{"unknown type", withManifest(func(m *image.Manifest) { m.Files[2].Type = "fifo" }), `unknown type "fifo"`, "rebake"},
 		{"symlink without target", withManifest(func(m *image.Manifest) { m.Files[2].Target = "" }), `symlink "/bin/sh"`, "rebake"},
 		{"symlink target with NUL", withManifest(func(m *image.Manifest) { m.Files[2].Target = "a\x00b" }), `symlink "/bin/sh"`, "rebake"},
@@ -224,6 +242,16 @@ func TestOpenCorrupt(t *testing.T) {
 		{"program is a directory", withManifest(func(m *image.Manifest) { m.Program = "/bin" }), "not a file", "rebake"},
 		{"program is a symlink", withManifest(func(m *image.Manifest) { m.Program = "/bin/sh" }), "not a file", "rebake"},
 		{"no memory size", withManifest(func(m *image.Manifest) { m.MemSize = 0 }), "memory size", "rebake"},
+		{"too many files", withManifest(func(m *image.Manifest) {
+			for i := len(m.Files); i <= 1<<18; i++ {
+				m.Files = append(m.Files, image.Entry{Path: fmt.Sprintf("/bin/%d", i), Type: image.TypeDir})
+			}
+		}), "more than 262144 files", "rebake"},
+		{"too many env entries", withManifest(func(m *image.Manifest) {
+			for i := 0; i <= 4096; i++ {
+				m.Env = append(m.Env, "K=")
+			}
+		}), "more than 4096 environment variables", "rebake"},
 	}
 	dir := t.TempDir()
 	for _, tc := range tests {
@@ -259,6 +287,63 @@ func TestOpenCorrupt(t *testing.T) {
 	img.Close()
 }
 
+// TestOpenHuge: sizes and offsets of sparse images, which claim more than a
+// reader could allocate, are refused by Open before anything is allocated,
+// and Runtime reads no more than MaxRuntime.
+func TestOpenHuge(t *testing.T) {
+	const huge = 64 << 30
+	tests := []struct {
+		name    string
+		runtime image.Blob // of the manifest
+		manLen  uint64     // claimed in the header (0: the real length)
+		manOff  uint64     // where the manifest is written
+		what    string
+	}{
+		{"runtime of 64 GiB", image.Blob{Off: blobOff, Size: huge}, 0, blobOff + huge, "runtime of 68719476736 bytes, more than the 8 MiB"},
+		{"runtime of MaxRuntime+1", image.Blob{Off: blobOff, Size: image.MaxRuntime + 1}, 0, 2*blobOff + image.MaxRuntime, "more than the 8 MiB"},
+		{"manifest of 64 GiB", image.Blob{Off: blobOff, Size: 8}, huge, 2 * blobOff, "manifest of 68719476736 bytes"},
+	}
+	dir := t.TempDir()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := goodManifest()
+			m.Runtime = tc.runtime
+			m.Files = m.Files[:1]
+			m.Program = "/bin"
+			js, err := json.Marshal(&m)
+			must(t, err)
+			n := tc.manLen
+			if n == 0 {
+				n = uint64(len(js))
+			}
+			p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".img")
+			f, err := os.Create(p)
+			must(t, err)
+			_, err = f.WriteAt(rawHeader(image.Magic, image.Version, tc.manOff, n), 0)
+			must(t, err)
+			_, err = f.WriteAt(js, int64(tc.manOff))
+			must(t, err)
+			must(t, f.Truncate(int64(tc.manOff+max(n, uint64(len(js))))))
+			must(t, f.Close())
+			img, err := image.Open(p)
+			if err == nil {
+				img.Close()
+				t.Fatal("Open succeeded")
+			}
+			if msg := err.Error(); !errors.Is(err, image.ErrFormat) || !strings.Contains(msg, p) || !strings.Contains(msg, tc.what) {
+				t.Errorf("error %q: want ErrFormat, the path and %q", msg, tc.what)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestOpenNotAFile(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := image.Open(filepath.Join(dir, "missing.img")); !errors.Is(err, fs.ErrNotExist) || errors.Is(err, image.ErrFormat) {
@@ -284,5 +369,38 @@ func TestValidPath(t *testing.T) {
 		if got := image.ValidPath(tc.p); got != tc.ok {
 			t.Errorf("ValidPath(%.20q) = %v, want %v", tc.p, got, tc.ok)
 		}
+	}
+}
+
+// TestCommitLimits: Commit refuses what Open would refuse, saying which
+// limit, so bake never writes an image that cannot run.
+func TestCommitLimits(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(m *image.Manifest)
+		want string
+	}{
+		{"too many env entries", func(m *image.Manifest) { m.Env = make(image.Env, 4097) }, "more than 4096 environment variables"},
+		{"env too large", func(m *image.Manifest) { m.Env = image.Env{"K=" + strings.Repeat("v", 200<<10)} }, "environment of"},
+		{"too many files", func(m *image.Manifest) {
+			for i := len(m.Files); i <= 1<<18; i++ {
+				m.Files = append(m.Files, image.Entry{Path: fmt.Sprintf("/%d", i), Type: image.TypeDir})
+			}
+		}, "more than 262144 files"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := image.Create(filepath.Join(t.TempDir(), "x.img"))
+			must(t, err)
+			defer w.Abort()
+			rb, _ := w.AddBlob(strings.NewReader(runtimeB))
+			pb, _ := w.AddBlob(strings.NewReader(progB))
+			w.M = goodManifest()
+			w.M.Runtime, w.M.Files[1].Data = rb, pb
+			tc.edit(&w.M)
+			if err := w.Commit(); err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "internal") {
+				t.Errorf("Commit: %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

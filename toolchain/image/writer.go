@@ -48,8 +48,8 @@ func (w *Writer) Commit() error {
 	if err != nil {
 		return err
 	}
-	if err := w.M.check(w.off + uint64(len(js))); err != nil {
-		return fmt.Errorf("internal: image would be invalid: %w", err)
+	if err := w.M.check(w.off); err != nil {
+		return fmt.Errorf("the image would be invalid: %w", err)
 	}
 	h := header{Version: Version, ManifestOff: w.off, ManifestLen: uint64(len(js))}
 	copy(h.Magic[:], Magic)
