@@ -72,7 +72,7 @@ test-apps: $(APP_BINS)
 # Packages tested without /dev/kvm-hungry end-to-end runs: under the race
 # detector. A race-built ukfork then runs the multi-process part of tests/.
 UNIT_PKGS := $(shell $(GO) list ./... | grep -v /tests$$)
-RACE_TESTS := TestFork$$|TestPipeRings|TestBusyboxShell|TestForkRacingExit|TestInterrupt|TestPsKill
+RACE_TESTS := TestFork$$|TestPipeRings|TestBusyboxShell|TestForkRacingExit|TestInterrupt|TestPsKill|TestStartRaces|TestFDBudget
 
 bin/ukfork-race: $(RUNTIME) $(GO_SRCS)
 	$(GO) build -race -o $@ ./cmd/ukfork

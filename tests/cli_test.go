@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -131,7 +132,8 @@ func TestPsKill(t *testing.T) {
 		t.Fatalf("busybox-static is not installed: %v", err)
 	}
 	img := bake(t, bb, "--applets")
-	cmd := exec.Command(ukforkBin, "run", img, "sh", "-c", "sleep 30 & sleep 31 & wait; echo waited")
+	// A pipeline: each sleep holds one end of a pipe ring.
+	cmd := exec.Command(ukforkBin, "run", img, "sh", "-c", "sleep 30 | sleep 31 & wait; echo waited")
 	out, err := cmd.StdoutPipe()
 	must(t, err)
 	must(t, cmd.Start())
@@ -144,8 +146,11 @@ func TestPsKill(t *testing.T) {
 		ps, sleeps = r.stdout, nil
 		for _, line := range strings.Split(ps, "\n") {
 			f := strings.Fields(line)
-			if len(f) == 7 && f[6] == "sleep" && f[0] == fmt.Sprint(cmd.Process.Pid) {
+			if len(f) == 8 && f[7] == "sleep" && f[0] == fmt.Sprint(cmd.Process.Pid) {
 				sleeps = append(sleeps, f[1])
+				if want := fmt.Sprintf("%dK", abi.RingSize>>10); f[6] != want {
+					t.Errorf("HOSTMEM of a sleep holding a pipe end: %s, want %s\n%s", f[6], want, r.stdout)
+				}
 			}
 		}
 	}
@@ -336,7 +341,7 @@ func TestKill9Leftovers(t *testing.T) {
 	r := ctl("ps")
 	var pids []string
 	for _, line := range strings.Split(r.stdout, "\n") {
-		if f := strings.Fields(line); len(f) == 7 && f[0] != "RUN" {
+		if f := strings.Fields(line); len(f) == 8 && f[0] != "RUN" {
 			if f[0] != fmt.Sprint(c.Process.Pid) {
 				t.Errorf("ps lists a run that is gone: %s", line)
 			}
@@ -356,4 +361,52 @@ func TestKill9Leftovers(t *testing.T) {
 	if got, want := ls(), "1.lock 2.lock"; got != want {
 		t.Errorf("after the run ended, the directory holds %q, want %q", got, want)
 	}
+}
+
+// TestStartRaces: `ukfork ps` asked while runs start, and SIGINT or SIGTERM
+// sent at any moment of a run's start, never crash it: each run prints and
+// exits as its program did, or ends with the signal's status.
+func TestStartRaces(t *testing.T) {
+	img := bake(t, app("musl", "hello"))
+	want := native(t, "", app("musl", "hello"))
+	stop := make(chan struct{})
+	psDone := make(chan struct{})
+	go func() {
+		defer close(psDone)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			exec.Command(ukforkBin, "ps").Run()
+		}
+	}()
+	for i := 0; i < 30; i++ {
+		cmd := exec.Command(ukforkBin, "run", img)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		must(t, cmd.Start())
+		sig := syscall.SIGINT
+		if i%2 == 1 {
+			sig = syscall.SIGTERM
+		}
+		if i%3 != 0 { // a third run to their end, the rest are signalled
+			time.Sleep(time.Duration(i%7) * 300 * time.Microsecond)
+			cmd.Process.Signal(sig)
+		}
+		cmd.Wait()
+		status := cmd.ProcessState.ExitCode()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			status = 128 + int(ws.Signal())
+		}
+		switch {
+		case status == want.status && out.String() == want.stdout:
+		case i%3 != 0 && status == 128+int(sig):
+		default:
+			t.Errorf("run %d: status %d, stdout %q, stderr %q", i, status, out.String(), errb.String())
+		}
+	}
+	close(stop)
+	<-psDone
 }

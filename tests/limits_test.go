@@ -97,3 +97,12 @@ func TestForkRacingExit(t *testing.T) {
 		}
 	}
 }
+
+// TestFDBudget: 25 processes each hold every pipe they can make. A run's
+// host descriptors are bounded, so some get ENFILE instead of EMFILE, but
+// no process sees anything else, and poll and read go on working for all,
+// as natively.
+func TestFDBudget(t *testing.T) {
+	prog := app("musl", "fdhog")
+	same(t, ukfork(t, bake(t, prog, "--mem", "16M"), "25"), native(t, "", prog, "25"))
+}

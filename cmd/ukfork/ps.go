@@ -19,7 +19,10 @@ func psCmd() *cobra.Command {
 		Short: "List the processes (VMs) of running programs",
 		Long: `List every process of every program that ukfork runs on this host: one
 line per process, each its own VM. RUN is the host pid of the ukfork run
-command; PID is the program's pid, unique on this host.`,
+command; PID is the program's pid, unique on this host. MEM is the guest
+memory the host holds for the process (what it touched, less what it shares
+copy-on-write with its parent); HOSTMEM is the host memory its descriptors
+hold (pipe buffers and pipe rings).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			runs, err := control.List()
@@ -27,10 +30,10 @@ command; PID is the program's pid, unique on this host.`,
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "RUN\tPID\tPPID\tPGID\tSTATE\tMEM\tCOMMAND")
+			fmt.Fprintln(w, "RUN\tPID\tPPID\tPGID\tSTATE\tMEM\tHOSTMEM\tCOMMAND")
 			for _, r := range runs {
 				for _, p := range r.Procs {
-					fmt.Fprintf(w, "%d\t%d\t%d\t%d\t%s\t%dK\t%s\n", r.HostPid, p.Pid, p.Ppid, p.Pgid, p.State, p.Resident>>10, p.Command)
+					fmt.Fprintf(w, "%d\t%d\t%d\t%d\t%s\t%dK\t%dK\t%s\n", r.HostPid, p.Pid, p.Ppid, p.Pgid, p.State, p.Resident>>10, p.HostMem>>10, p.Command)
 				}
 			}
 			return w.Flush()

@@ -80,6 +80,12 @@ ukfork's own failures exit with 125.`,
 }
 
 func run(path string, args []string, o instance.Options) error {
+	// Caught from the start: a signal that comes while the VM is made goes
+	// to the program once its first process exists, as one sent right after
+	// exec would.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
+	defer signal.Stop(sigs)
 	prog, err := instance.Load(path)
 	if err != nil {
 		return err
@@ -93,9 +99,6 @@ func run(path string, args []string, o instance.Options) error {
 	}
 	defer inst.Close()
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT)
-	defer signal.Stop(sigs)
 	done := make(chan struct{})
 	defer close(done)
 	go func() {

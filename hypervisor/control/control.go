@@ -35,6 +35,7 @@ type Proc struct {
 	State    string `json:"state"`
 	Command  string `json:"command"`
 	Resident uint64 `json:"resident"`
+	HostMem  uint64 `json:"host_mem"` // pipe buffers and rings its descriptors hold
 }
 
 // Run is what a running program answers.

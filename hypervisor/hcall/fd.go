@@ -43,7 +43,7 @@ func pipe(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) in
 			w.File.Close()
 		}
 	}
-	r, w, e := vfs.NewPipe(flags)
+	r, w, e := vfs.NewPipe(p.Budget(), flags)
 	if e != 0 {
 		return errRet(e)
 	}
@@ -51,11 +51,7 @@ func pipe(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) in
 }
 
 func newRingPipe(p *kernel.Task, flags int) (r, w *vfs.OpenFile, ring *vfs.Ring, e unix.Errno) {
-	c, err := p.NewChunk()
-	if err != nil {
-		return nil, nil, nil, unix.ENFILE
-	}
-	return vfs.NewRingPipe(c, flags)
+	return vfs.NewRingPipe(p.Budget(), p.NewChunk, flags)
 }
 
 // ringWake: a guest changed a ring and found someone waiting on it.

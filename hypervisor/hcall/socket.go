@@ -112,7 +112,7 @@ func newSocket(p *kernel.Task, m machine.Memory, in abi.HCSockArgs) int64 {
 	}
 	cloexec := typ&unix.SOCK_CLOEXEC != 0
 	if in.Op == abi.SockSocket {
-		f, e := vfs.NewSocket(domain, typ, proto)
+		f, e := vfs.NewSocket(p.Budget(), domain, typ, proto)
 		if e != 0 {
 			return errRet(e)
 		}
@@ -130,7 +130,7 @@ func newSocket(p *kernel.Task, m machine.Memory, in abi.HCSockArgs) int64 {
 	if domain != unix.AF_UNIX {
 		return errRet(unix.EOPNOTSUPP)
 	}
-	a, b, e := vfs.NewSocketpair(domain, typ, proto)
+	a, b, e := vfs.NewSocketpair(p.Budget(), domain, typ, proto)
 	if e != 0 {
 		return errRet(e)
 	}

@@ -98,7 +98,8 @@ func (c controlKernel) Procs() []control.Proc {
 	}
 	var out []control.Proc
 	for _, p := range k.Procs() {
-		out = append(out, control.Proc{Pid: p.Pid, Ppid: p.Ppid, Pgid: p.Pgid, State: p.State, Command: p.Command, Resident: p.Resident})
+		out = append(out, control.Proc{Pid: p.Pid, Ppid: p.Ppid, Pgid: p.Pgid, State: p.State, Command: p.Command,
+			Resident: p.Resident, HostMem: p.HostMem})
 	}
 	return out
 }

@@ -14,8 +14,12 @@ import (
 // task's end. Block polls that eventfd together with the host descriptors
 // it waits on.
 
-// Notify wakes the task if it is blocked (waiter.Notifier).
+// Notify wakes the task if it is blocked (waiter.Notifier). From any
+// goroutine, also once the task is gone: its eventfd number is never
+// written after it was closed (it could name another file by then).
 func (t *Task) Notify() {
+	t.intrMu.Lock()
+	defer t.intrMu.Unlock()
 	if t.intr >= 0 {
 		unix.Write(t.intr, []byte{1, 0, 0, 0, 0, 0, 0, 0})
 	}

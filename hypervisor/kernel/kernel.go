@@ -33,6 +33,7 @@ type Kernel struct {
 	handler func(*Task) machine.Handler
 	errs    io.Writer
 	unix    *unixname.Space
+	budget  *vfs.Budget    // host resources of the run's objects
 	wg      sync.WaitGroup // running machines
 	forked  sync.Once
 }
@@ -45,6 +46,7 @@ type Config struct {
 	Handler  func(*Task) machine.Handler // serves a task's hypercalls
 	Stderr   io.Writer                   // ukfork's own messages
 	SockDir  string                      // for the AF_UNIX path names the program binds ("": a temporary directory)
+	Budget   *vfs.Budget                 // nil: vfs.DefaultBudget
 }
 
 // DefaultMaxProcs sizes the process limit for this machine: a VM costs the
@@ -69,8 +71,11 @@ func New(c Config) *Kernel {
 	if c.Pids == nil {
 		c.Pids = &PidRange{Base: 1, End: maxPid}
 	}
+	if c.Budget == nil {
+		c.Budget = vfs.DefaultBudget()
+	}
 	return &Kernel{table: NewTable(c.Pids, c.MaxProcs), backend: c.Backend, handler: c.Handler, errs: c.Stderr,
-		unix: unixname.New(c.SockDir)}
+		unix: unixname.New(c.SockDir), budget: c.Budget}
 }
 
 // Table is the run's process table.
@@ -290,9 +295,24 @@ func (k *Kernel) Procs() []ProcInfo {
 	for i, v := range views {
 		if p, ok := v.(*Process); ok {
 			out[i].Resident = p.resident()
+			out[i].HostMem = p.hostMemory()
 		}
 	}
 	return out
+}
+
+// hostMemory is the host memory p's descriptors hold (pipe buffers,
+// rings), each open file description counted once.
+func (p *Process) hostMemory() uint64 {
+	var n int64
+	seen := map[*vfs.OpenFile]bool{}
+	p.FDs.Each(func(_ int, f *vfs.OpenFile) {
+		if h, ok := f.File.(vfs.HostMemory); ok && !seen[f] {
+			seen[f] = true
+			n += h.HostMemory()
+		}
+	})
+	return uint64(n)
 }
 
 // resident is the host memory p's machine holds, 0 once it is gone.
@@ -325,3 +345,6 @@ func (k *Kernel) Signal(pid int32, sig int) unix.Errno {
 
 // NewChunk makes memory guests can share (a pipe ring's).
 func (p *Process) NewChunk() (machine.Chunk, error) { return p.k.backend.NewChunk() }
+
+// Budget bounds the host resources of the run's objects.
+func (p *Process) Budget() *vfs.Budget { return p.k.budget }

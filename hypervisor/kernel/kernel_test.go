@@ -422,11 +422,7 @@ func TestStopAll(t *testing.T) {
 // crashed the host on a nil memory.
 func TestForkRacingStop(t *testing.T) {
 	r := newRun(t, 16)
-	c, err := r.be.NewChunk()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rd, wr, ring, e := vfs.NewRingPipe(c, 0)
+	rd, wr, ring, e := vfs.NewRingPipe(r.init.Budget(), r.be.NewChunk, 0)
 	if e != 0 || !r.init.MapRing(ring) {
 		t.Fatal("no ring")
 	}

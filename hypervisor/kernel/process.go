@@ -57,6 +57,7 @@ type Task struct {
 
 	stopOnce sync.Once
 	stop     chan struct{} // closed when the task must stop blocking
+	intrMu   sync.Mutex    // guards intr against free while others notify
 	intr     int           // eventfd: its notifier (block.go)
 }
 
@@ -72,6 +73,8 @@ func newTask(p *Process) (*Task, error) {
 
 // free releases what the task holds.
 func (t *Task) free() {
+	t.intrMu.Lock()
+	defer t.intrMu.Unlock()
 	if t.intr >= 0 {
 		unix.Close(t.intr)
 		t.intr = -1

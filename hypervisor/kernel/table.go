@@ -413,7 +413,8 @@ type ProcInfo struct {
 	Pid, Ppid, Pgid int32
 	State           string
 	Command         string
-	Resident        uint64
+	Resident        uint64 // guest memory the host holds for it
+	HostMem         uint64 // host memory its descriptors hold (pipe buffers, rings)
 }
 
 // list is every process but reserved ones, by pid, with their views.

@@ -17,14 +17,22 @@ type HostFile struct {
 	base
 	FD    int
 	Owned bool
+
+	budget  *Budget // what an owned descriptor counts against
+	pipeMem int64   // pipe buffer it holds
 }
 
-// Close closes an owned host descriptor.
+// Close closes an owned host descriptor and gives its budget back.
 func (f *HostFile) Close() {
 	if f.Owned {
 		unix.Close(f.FD)
+		f.budget.giveFDs(1)
+		f.budget.givePipe(f.pipeMem)
 	}
 }
+
+// HostMemory is the pipe buffer the descriptor holds on the host.
+func (f *HostFile) HostMemory() int64 { return f.pipeMem }
 
 // PollFD, Readiness, Arm and Disarm make a host descriptor a
 // waiter.Waitable: blocked tasks poll it.

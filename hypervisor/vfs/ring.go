@@ -20,8 +20,9 @@ import (
 // lock. Nothing in the ring is trusted: any VM holding an end may have
 // scribbled on it.
 type Ring struct {
-	mem machine.Chunk
-	hdr *abi.RingHeader
+	mem    machine.Chunk
+	budget *Budget
+	hdr    *abi.RingHeader
 
 	mu      sync.Mutex
 	waiters waiter.Queue // host calls blocked on the ring
@@ -35,14 +36,29 @@ const hostLock = ^uint32(0)
 // pipeBuf is PIPE_BUF: writes up to it are all or nothing.
 const pipeBuf = 4096
 
-// NewRingPipe makes a ring pipe's two ends over mem, a zeroed chunk of at
-// least abi.RingSize bytes that the ring owns from now on.
-func NewRingPipe(mem machine.Chunk, flags int) (r, w *OpenFile, ring *Ring, e unix.Errno) {
-	if uint64(len(mem.Host())) < abi.RingSize {
-		mem.Close()
-		return nil, nil, nil, unix.EINVAL
+// NewRingPipe makes a ring pipe's two ends over a zeroed chunk of at least
+// abi.RingSize bytes from newChunk, which the ring owns from then on. b
+// counts the chunk as a descriptor and as pipe buffer: ENFILE when it has
+// neither left (the caller makes a host pipe then, or fails).
+func NewRingPipe(b *Budget, newChunk func() (machine.Chunk, error), flags int) (r, w *OpenFile, ring *Ring, e unix.Errno) {
+	if !b.takePipe(abi.RingSize) {
+		return nil, nil, nil, unix.ENFILE
 	}
-	ring = &Ring{mem: mem, hdr: (*abi.RingHeader)(unsafe.Pointer(&mem.Host()[0])), ends: 2}
+	if e := b.takeFDs(1); e != 0 {
+		b.givePipe(abi.RingSize)
+		return nil, nil, nil, e
+	}
+	mem, err := newChunk()
+	if err == nil && uint64(len(mem.Host())) < abi.RingSize {
+		mem.Close()
+		err = unix.EINVAL
+	}
+	if err != nil {
+		b.givePipe(abi.RingSize)
+		b.giveFDs(1)
+		return nil, nil, nil, unix.ENFILE
+	}
+	ring = &Ring{mem: mem, budget: b, hdr: (*abi.RingHeader)(unsafe.Pointer(&mem.Host()[0])), ends: 2}
 	if flags&unix.O_NONBLOCK != 0 {
 		ring.hdr.Flags = abi.RingRNonblock | abi.RingWNonblock
 	}
@@ -377,6 +393,9 @@ func (e *RingEnd) FlagsChanged(flags int) {
 	e.ring.setFlag(f, flags&unix.O_NONBLOCK != 0)
 }
 
+// HostMemory is the ring's shared memory, for each end.
+func (e *RingEnd) HostMemory() int64 { return abi.RingSize }
+
 func (e *RingEnd) Stat(st *abi.Stat) unix.Errno {
 	*st = abi.Stat{Dev: 0xc, Ino: uint64(uintptr(unsafe.Pointer(e.ring)) >> 4), Nlink: 1,
 		Mode: unix.S_IFIFO | 0o600, Blksize: 4096}
@@ -409,6 +428,8 @@ func (e *RingEnd) Close() {
 	if r.ends == 0 {
 		r.closed = true
 		r.mem.Close()
+		r.budget.giveFDs(1)
+		r.budget.givePipe(abi.RingSize)
 	}
 	r.mu.Unlock()
 }

@@ -9,11 +9,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/hypervisor/machine"
 	"github.com/ukfork/ukfork/hypervisor/memory"
 )
 
 func TestRingPipe(t *testing.T) {
-	r, w, ring, e := NewRingPipe(newChunk(t), unix.O_NONBLOCK)
+	r, w, ring, e := NewRingPipe(testBudget(), newChunk, unix.O_NONBLOCK)
 	if e != 0 {
 		t.Fatal(e)
 	}
@@ -54,7 +55,7 @@ func TestRingPipe(t *testing.T) {
 // A guest holding an end may write anything into the ring: the host answers
 // with an errno, and a lock never released is taken back.
 func TestRingHostile(t *testing.T) {
-	r, w, ring, _ := NewRingPipe(newChunk(t), unix.O_NONBLOCK)
+	r, w, ring, _ := NewRingPipe(testBudget(), newChunk, unix.O_NONBLOCK)
 	defer r.File.Close()
 	defer w.File.Close()
 	ring.hdr.Head, ring.hdr.Tail = 5, 1<<40 // tail past head
@@ -79,11 +80,6 @@ func TestRingHostile(t *testing.T) {
 	}
 }
 
-func newChunk(t *testing.T) *memory.Shared {
-	t.Helper()
-	c, err := memory.NewShared()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func newChunk() (machine.Chunk, error) { return memory.NewShared() }
+
+func testBudget() *Budget { return NewBudget(64, 16<<20) }

@@ -18,29 +18,38 @@ type Socket struct {
 
 // NewSocket makes a socket of domain, type (SOCK_* and its flags) and
 // protocol.
-func NewSocket(domain, typ, proto int) (*OpenFile, unix.Errno) {
+func NewSocket(b *Budget, domain, typ, proto int) (*OpenFile, unix.Errno) {
+	if e := b.takeFDs(1); e != 0 {
+		return nil, e
+	}
 	fd, err := unix.Socket(domain, typ&0xf|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
+		b.giveFDs(1)
 		return nil, Errno(err)
 	}
-	return sockFile(fd, domain, typ), 0
+	return sockFile(b, fd, domain, typ), 0
 }
 
-func sockFile(fd, domain, typ int) *OpenFile {
+// sockFile wraps a socket whose descriptor b already counts.
+func sockFile(b *Budget, fd, domain, typ int) *OpenFile {
 	flags := unix.O_RDWR
 	if typ&unix.SOCK_NONBLOCK != 0 {
 		flags |= unix.O_NONBLOCK
 	}
-	return NewOpenFile(&Socket{HostFile: HostFile{FD: fd, Owned: true}, Domain: domain}, flags)
+	return NewOpenFile(&Socket{HostFile: HostFile{FD: fd, Owned: true, budget: b}, Domain: domain}, flags)
 }
 
 // NewSocketpair makes a connected pair (AF_UNIX).
-func NewSocketpair(domain, typ, proto int) (a, b *OpenFile, e unix.Errno) {
+func NewSocketpair(b *Budget, domain, typ, proto int) (x, y *OpenFile, e unix.Errno) {
+	if e := b.takeFDs(2); e != 0 {
+		return nil, nil, e
+	}
 	fds, err := unix.Socketpair(domain, typ&0xf|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
+		b.giveFDs(2)
 		return nil, nil, Errno(err)
 	}
-	return sockFile(fds[0], domain, typ), sockFile(fds[1], domain, typ), 0
+	return sockFile(b, fds[0], domain, typ), sockFile(b, fds[1], domain, typ), 0
 }
 
 func raw(trap uintptr, a ...uintptr) (uintptr, unix.Errno) {
@@ -92,11 +101,15 @@ func (s *Socket) Connect(addr []byte, nonblock bool, intr waiter.Blocker) unix.E
 // Accept takes a connection; addr receives the peer's host address.
 func (s *Socket) Accept(addr []byte, flags int, nonblock bool, intr waiter.Blocker) (*OpenFile, int, unix.Errno) {
 	for {
+		if e := s.budget.takeFDs(1); e != 0 {
+			return nil, 0, e
+		}
 		alen := uint32(len(addr))
 		fd, e := raw(unix.SYS_ACCEPT4, uintptr(s.FD), ptr(addr), uintptr(unsafe.Pointer(&alen)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		if e == 0 {
-			return sockFile(int(fd), s.Domain, flags), int(alen), 0
+			return sockFile(s.budget, int(fd), s.Domain, flags), int(alen), 0
 		}
+		s.budget.giveFDs(1)
 		if e != unix.EAGAIN || nonblock {
 			return nil, 0, e
 		}
