@@ -68,12 +68,10 @@ int strcmp(const char *a, const char *b)
 
 int64_t ukf_user_strlen(uint64_t p, uint64_t max)
 {
-	uint64_t mem = ukf_boot->mem_size;
-
-	if (p < 0x1000 || p >= mem)
+	if (!ukf_user_ok(p, 1))
 		return -EFAULT;
 	/* Scan no further than guest RAM or max bytes, whichever ends first. */
-	uint64_t lim = mem - p < max ? mem - p : max;
+	uint64_t room = ukf_boot->mem_size - p, lim = room < max ? room : max;
 	uint64_t n = strnlen(UKF_UPTR(const char, p), lim);
 	if (n < lim)
 		return (int64_t)n;

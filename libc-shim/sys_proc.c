@@ -73,11 +73,6 @@ UKF_SYSCALL1(exit, int32_t, status)
 	ukf_exit(status & 0xff);
 }
 
-/* wrfsbase faults on a non-canonical address; Linux says EPERM. */
-static int canonical(uint64_t a)
-{
-	return a < (1ULL << 47) || a >= 0xffff800000000000ULL;
-}
 
 UKF_SYSCALL2(arch_prctl, int32_t, code, uint64_t, addr)
 {
@@ -85,12 +80,12 @@ UKF_SYSCALL2(arch_prctl, int32_t, code, uint64_t, addr)
 
 	switch (code) {
 	case UKF_ARCH_SET_FS:
-		if (!canonical(addr))
+		if (addr >= UKF_TASK_SIZE) /* Linux: user addresses only */
 			return -EPERM;
 		__asm__ volatile("wrfsbase %0" : : "r"(addr) : "memory");
 		return 0;
 	case UKF_ARCH_SET_GS:
-		if (!canonical(addr))
+		if (addr >= UKF_TASK_SIZE)
 			return -EPERM;
 		__asm__ volatile("wrgsbase %0" : : "r"(addr) : "memory");
 		return 0;

@@ -67,11 +67,12 @@ UKF_SYSCALL5(clone, uint64_t, flags, uint64_t, newsp, uint64_t, ptid,
 
 UKF_SYSCALL4(wait4, int32_t, pid, uint64_t, status, int32_t, options, uint64_t, rusage)
 {
-	if (status && !ukf_user_ok(status, 4))
-		return -EFAULT;
-	if (rusage && !ukf_user_ok(rusage, 144))
-		return -EFAULT;
-	struct ukf_hc_wait4 w = { .pid = pid, .options = options, .status = status, .rusage = rusage };
+	/* The host writes them once it has a child: ECHILD before EFAULT. */
+	struct ukf_hc_wait4 w = {
+		.pid = pid, .options = options,
+		.status = status ? ukf_user_arg(status, 4) : 0,
+		.rusage = rusage ? ukf_user_arg(rusage, 144) : 0,
+	};
 	return ukf_hcall(UKF_HC_WAIT4, &w);
 }
 
