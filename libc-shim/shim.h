@@ -175,6 +175,7 @@ extern const char ukf_why_script[]; /* *why of a #! file */
 int64_t ukf_elf_open(const char *path, uint64_t path_len, uint64_t stack_bottom,
 		     struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why);
 int64_t ukf_elf_map(struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why);
+int64_t ukf_elf_fits(const struct ukf_elf_file *ef, const char **why);
 void ukf_elf_close(struct ukf_elf_file *ef);
 extern uint64_t ukf_elf_head_len;
 extern const uint8_t *const ukf_elf_head;
