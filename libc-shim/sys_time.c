@@ -211,8 +211,8 @@ UKF_SYSCALL1(time, uint64_t, utloc)
 	return sec;
 }
 
-/* Sleep ns nanoseconds on the host; nothing can interrupt it yet, so the
- * remaining time is never reported. */
+/* Sleep ns nanoseconds on the host; a signal ends it with EINTR, and the
+ * remaining time is not reported. */
 static int64_t sleep_ns(int64_t ns)
 {
 	if (ns <= 0)
