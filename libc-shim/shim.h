@@ -124,6 +124,12 @@ static inline uint64_t ukf_user_arg(uint64_t p, uint64_t len)
 	return ukf_user_ok(p, len) ? p : UKF_USER_BAD;
 }
 
+/* A user iovec array handed to the host, which checks the fd, the count and
+ * every length first, in Linux's order, and cuts each buffer at the end of
+ * RAM: uiov, or UKF_USER_BAD if the array or the start of a buffer is not
+ * program memory (the host cannot tell the runtime's memory from it). */
+uint64_t ukf_user_vec(uint64_t uiov, uint64_t cnt);
+
 /* Length of the user string at p, at most max-1 bytes: -EFAULT if it is not
  * in program memory, -ENAMETOOLONG if no NUL in the first max bytes. */
 int64_t ukf_user_strlen(uint64_t p, uint64_t max);

@@ -29,32 +29,13 @@ static int64_t rw_one(unsigned hc, int32_t fd, struct ukf_iovec iov,
 	return ukf_hcall(hc, &rw);
 }
 
-/* The user's struct iovec has the layout of ukf_iovec: it goes to the host as
- * is, which checks the fd, the count, every length, then the buffers (each
- * cut at the end of RAM). The host cannot tell the runtime's memory from the
- * program's, so a buffer starting outside program memory makes the vector
- * UKF_USER_BAD: EFAULT, after the checks Linux makes first. */
-static uint64_t user_vec(uint64_t uiov, int32_t cnt)
-{
-	if (cnt < 0 || cnt > UKF_UIO_MAXIOV)
-		return uiov;
-	if (!ukf_user_ok(uiov, (uint64_t)cnt * sizeof(struct ukf_iovec)))
-		return UKF_USER_BAD;
-	const struct ukf_iovec *v = UKF_UPTR(const struct ukf_iovec, uiov);
-	for (int32_t i = 0; i < cnt; i++)
-		if (v[i].len > INT64_MAX)
-			return uiov; /* EINVAL */
-	for (int32_t i = 0; i < cnt; i++)
-		if (ukf_user_span(v[i].base, v[i].len) < 0)
-			return UKF_USER_BAD;
-	return uiov;
-}
-
+/* The user's struct iovec has the layout of ukf_iovec: it goes to the host
+ * as is, checked by ukf_user_vec. */
 static int64_t rw_vec(unsigned hc, int32_t fd, uint64_t uiov, int32_t iovcnt,
 		      uint32_t flags, int64_t off)
 {
 	struct ukf_hc_rw rw = {
-		.fd = fd, .flags = flags, .iov = user_vec(uiov, iovcnt),
+		.fd = fd, .flags = flags, .iov = ukf_user_vec(uiov, (uint64_t)(int64_t)iovcnt),
 		.iovcnt = (uint64_t)(int64_t)iovcnt, .offset = off,
 	};
 	return ukf_hcall(hc, &rw);

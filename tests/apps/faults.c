@@ -36,6 +36,8 @@ static const char *en(long r, int e)
 	case ENAMETOOLONG: return "ENAMETOOLONG";
 	case ERANGE: return "ERANGE";
 	case ESRCH: return "ESRCH";
+	case ENOTSOCK: return "ENOTSOCK";
+	case ENOPROTOOPT: return "ENOPROTOOPT";
 	default: return "other";
 	}
 }
@@ -48,17 +50,18 @@ static const char *en(long r, int e)
 		printf("%s %s: %ld %s\n", label, at, r_, en(r_, e_));       \
 	} while (0)
 
-/* Pointers no program may use: the pages the CPU's tables and exception
- * stack live in under ukfork (unmapped on Linux too), far beyond RAM, the
- * first non-canonical address, a kernel address. */
+/* Pointers no program may use: the pages the CPU's tables, the exception
+ * stack, the runtime and the pipe rings live in under ukfork (unmapped on
+ * Linux too), far beyond RAM, the first non-canonical address, a kernel
+ * address. */
 static const uintptr_t bad[] = {
-	0x1000, 0x6000, 0x50000, 0x5fff8, 0x10000000000ULL, 0x800000000000ULL,
-	0xffffffff81000000ULL,
+	0x1000, 0x6000, 0x50000, 0x5fff8, 0x100000, 0x200000, 0x3ff000,
+	0x10000000000ULL, 0x800000000000ULL, 0xffffffff81000000ULL,
 };
 
 static char big[65536]; /* in .bss, low in the address space on both */
 
-static void pointers(int rfd, int wfd)
+static void pointers(int rfd, int wfd, const int *sv)
 {
 	char at[32];
 	for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -116,7 +119,22 @@ static void pointers(int rfd, int wfd)
 		TRY("getdents64", SYS_getdents64, rfd, p, 4096);
 		TRY("prctl get_name", SYS_prctl, 16 /* PR_GET_NAME */, p);
 		TRY("rt_sigtimedwait set", SYS_rt_sigtimedwait, p, 0, &ts, 8);
-		read(rfd, big, sizeof big); /* what a failed read left behind */
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		socklen_t len = 16;
+		TRY("bind", SYS_bind, sv[0], p, 16);
+		TRY("connect", SYS_connect, sv[0], p, 16);
+		TRY("sendto", SYS_sendto, sv[0], p, 1, 0, 0, 0);
+		TRY("sendmsg", SYS_sendmsg, sv[0], p, 0);
+		TRY("sendmsg iov", SYS_sendmsg, sv[0], &mh, 0);
+		write(sv[1], "x", 1);
+		TRY("recvmsg iov", SYS_recvmsg, sv[0], &mh, MSG_DONTWAIT);
+		TRY("recvfrom", SYS_recvfrom, sv[0], p, 1, MSG_DONTWAIT, 0, 0);
+		TRY("getsockname", SYS_getsockname, sv[0], p, &len);
+		TRY("getsockname len", SYS_getsockname, sv[0], big, p);
+		TRY("getsockopt", SYS_getsockopt, sv[0], SOL_SOCKET, SO_TYPE, p, &len);
+		TRY("setsockopt", SYS_setsockopt, sv[0], SOL_SOCKET, SO_REUSEADDR, p, 4);
+		recv(sv[0], big, sizeof big, MSG_DONTWAIT); /* what failed calls left */
+		read(rfd, big, sizeof big);
 	}
 }
 
@@ -215,15 +233,25 @@ static void order(int rfd, int wfd)
 	TRY("lseek badfd whence", SYS_lseek, 99, 0, 99);
 	TRY("socketpair domain badptr", SYS_socketpair, 12345, SOCK_STREAM, 0, 0x1000);
 	TRY("wait4 options badptr", SYS_wait4, -1, 0x1000, 0x12345678, 0);
+	TRY("bind badfd badaddr", SYS_bind, 99, 0x1000, 16);
+	TRY("bind notsock badaddr", SYS_bind, rfd, 0x1000, 16);
+	TRY("connect badfd badaddr", SYS_connect, 99, 0x1000, 16);
+	TRY("sendmsg badfd badmsg", SYS_sendmsg, 99, 0x1000, 0);
+	TRY("recvmsg notsock badmsg", SYS_recvmsg, rfd, 0x1000, 0);
+	TRY("getsockname badfd NULL", SYS_getsockname, 99, 0, 0);
+	TRY("getpeername notsock NULL", SYS_getpeername, rfd, 0, 0);
+	TRY("setsockopt badfd badval", SYS_setsockopt, 99, SOL_SOCKET, SO_REUSEADDR, 0x1000, 4);
+	TRY("getsockopt badfd badlen", SYS_getsockopt, 99, SOL_SOCKET, SO_TYPE, 0x1000, 0x1000);
+	TRY("socketpair badptr", SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, 0x1000);
 }
 
 int main(void)
 {
-	int p[2];
+	int p[2], sv[2];
 	setvbuf(stdout, NULL, _IONBF, 0);
-	if (pipe(p) != 0)
+	if (pipe(p) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
 		return 2;
-	pointers(p[0], p[1]);
+	pointers(p[0], p[1], sv);
 	lengths(p[0], p[1]);
 	arch();
 	sigmasks(p[0]);
