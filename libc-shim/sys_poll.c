@@ -75,8 +75,10 @@ static struct ukf_pollfd sel[UKF_FD_SETSIZE];
 
 static int64_t select_poll(int32_t n, uint64_t rp, uint64_t wp, uint64_t ep, int64_t ns)
 {
-	if (n < 0 || n > UKF_FD_SETSIZE)
+	if (n < 0)
 		return -EINVAL;
+	if (n > UKF_FD_SETSIZE) /* Linux cuts n at its fd table's size */
+		n = UKF_FD_SETSIZE;
 	uint64_t bytes = ((uint64_t)n + 63) / 64 * 8;
 	uint64_t *sets[3] = { 0, 0, 0 };
 	uint64_t ptrs[3] = { rp, wp, ep };

@@ -187,6 +187,11 @@ func rwArgs(p *kernel.Task, m *memory.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [
 			return nil, nil, 0, unix.EINVAL
 		}
 		off = in.Offset
+		// pread on a pipe or socket is ESPIPE before anything else is
+		// looked at, as Linux.
+		if _, e := f.Lseek(0, unix.SEEK_CUR); e == unix.ESPIPE {
+			return nil, nil, 0, e
+		}
 	}
 	bufs, e := iovecs(m, in.Iov, in.Iovcnt)
 	return f, bufs, off, e

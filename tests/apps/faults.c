@@ -37,6 +37,7 @@ static const char *en(long r, int e)
 	case ERANGE: return "ERANGE";
 	case ESRCH: return "ESRCH";
 	case ENOTSOCK: return "ENOTSOCK";
+	case ESPIPE: return "ESPIPE";
 	case ENOPROTOOPT: return "ENOPROTOOPT";
 	default: return "other";
 	}
@@ -210,6 +211,11 @@ static void order(int rfd, int wfd)
 	TRY("readv badfd cnt", SYS_readv, 99, big, -1);
 	TRY("pread badfd badptr", SYS_pread64, 99, 0x1000, 1, 0);
 	TRY("pread badptr neg", SYS_pread64, rfd, 0x1000, 1, -1L);
+	TRY("pread pipe badptr", SYS_pread64, rfd, 0x1000, 1, 0);
+	TRY("pwrite pipe badptr", SYS_pwrite64, wfd, 0x1000, 1, 0);
+	TRY("preadv pipe badiov", SYS_preadv, rfd, 0x1000, 1, 0, 0);
+	struct timespec ts0 = { 0, 0 };
+	TRY("select n above 1024", SYS_select, 5000, 0, 0, 0, &ts0);
 	TRY("pipe2 flags badptr", SYS_pipe2, 0x1000, 0x12345678);
 	TRY("dup3 same badflags", SYS_dup3, 1, 1, 0x1234);
 	TRY("dup3 badfd same", SYS_dup3, 99, 99, 0);
