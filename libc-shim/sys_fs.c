@@ -233,9 +233,8 @@ UKF_SYSCALL3(ioctl, int32_t, fd, uint32_t, req, uint64_t, arg)
 {
 	uint64_t need = req == UKF_TCGETS ? 36 : req == UKF_TIOCGWINSZ ? 8 :
 			(req == UKF_FIONREAD || req == UKF_FIONBIO) ? 4 : 0;
-	if (!ukf_user_ok(arg, need))
-		return -EFAULT;
-	return fd_call(UKF_HC_IOCTL, fd, req, 0, arg, 0);
+	/* The host checks the fd first, then the buffer. */
+	return fd_call(UKF_HC_IOCTL, fd, req, 0, ukf_user_arg(arg, need), 0);
 }
 
 /* ---- Calls that name a path ------------------------------------------------- */
@@ -249,6 +248,11 @@ static int64_t path_call(unsigned hc, int32_t dirfd, uint64_t upath, int32_t fla
 
 	if (upath || !empty_ok) {
 		n = ukf_user_path(upath);
+		/* A bad path reaches the host, which checks the flags first. */
+		if (n == -EFAULT) {
+			upath = UKF_USER_BAD;
+			n = 1;
+		}
 		if (n < 0)
 			return n;
 	}
@@ -406,9 +410,8 @@ UKF_SYSCALL2(getcwd, uint64_t, buf, uint64_t, size)
 {
 	if (size == 0)
 		return -ERANGE;
-	if (!ukf_user_ok(buf, size))
-		return -EFAULT;
-	struct ukf_hc_buf b = { .buf = buf, .len = size };
+	/* The host says ERANGE before it writes (EFAULT). */
+	struct ukf_hc_buf b = { .buf = ukf_user_arg(buf, size), .len = size };
 	int64_t r = ukf_hcall(UKF_HC_GETCWD, &b);
 	if (r < 0)
 		return r;
@@ -462,4 +465,12 @@ static int64_t create_at(int32_t dirfd, uint64_t path)
 
 UKF_SYSCALL2(mkdir, uint64_t, path, uint32_t, mode) { (void)mode; return create_at(UKF_AT_FDCWD, path); }
 UKF_SYSCALL3(mkdirat, int32_t, dirfd, uint64_t, path, uint32_t, mode) { (void)mode; return create_at(dirfd, path); }
-UKF_SYSCALL2(rename, uint64_t, from, uint64_t, to) { (void)to; return create_at(UKF_AT_FDCWD, from) == -EEXIST ? -EROFS : -ENOENT; }
+/* rename: Linux reads both names first; then EROFS if the old one exists. */
+UKF_SYSCALL2(rename, uint64_t, from, uint64_t, to)
+{
+	int64_t r = ukf_user_path(to);
+	if (r < 0)
+		return r;
+	r = create_at(UKF_AT_FDCWD, from);
+	return r == -EEXIST ? -EROFS : r == -EROFS ? -ENOENT : r;
+}

@@ -147,13 +147,15 @@ UKF_SYSCALL4(rt_sigprocmask, int32_t, how, uint64_t, uset, uint64_t, uoset,
 	return 0;
 }
 
+/* Linux takes any size up to a sigset's and copies that much. */
 UKF_SYSCALL2(rt_sigpending, uint64_t, uset, uint64_t, sigsetsize)
 {
-	if (sigsetsize != SIGSET_SIZE)
+	if (sigsetsize > SIGSET_SIZE)
 		return -EINVAL;
-	if (!ukf_user_ok(uset, SIGSET_SIZE))
+	if (!ukf_user_ok(uset, sigsetsize))
 		return -EFAULT;
-	*UKF_UPTR(uint64_t, uset) = ukf_boot->sig_pending & blocked;
+	uint64_t set = ukf_boot->sig_pending & blocked;
+	memcpy(UKF_UPTR(void, uset), &set, sigsetsize);
 	return 0;
 }
 
@@ -599,23 +601,26 @@ UKF_SYSCALL3(setitimer, int32_t, which, uint64_t, unew, uint64_t, uold)
 	struct itimerval nv = { 0 };
 	int64_t ov, oi;
 
-	if (which != ITIMER_REAL)
-		return -EINVAL; /* virtual and profiling timers: not supported */
+	/* Linux reads the new value, checks it, sets it, then writes the old. */
 	if (unew) {
 		if (!ukf_user_ok(unew, sizeof(nv)))
 			return -EFAULT;
 		nv = *UKF_UPTR(struct itimerval, unew);
+	}
+	if (which != ITIMER_REAL)
+		return -EINVAL; /* virtual and profiling timers: not supported */
+	if (unew) {
 		if (nv.value.tv_usec < 0 || nv.value.tv_usec >= 1000000 ||
 		    nv.interval.tv_usec < 0 || nv.interval.tv_usec >= 1000000 ||
 		    nv.value.tv_sec < 0 || nv.interval.tv_sec < 0)
 			return -EINVAL;
 	}
-	if (uold && !ukf_user_ok(uold, sizeof(nv)))
-		return -EFAULT;
 	int64_t r = itimer(unew ? tv_ns(&nv.value) : -1, tv_ns(&nv.interval), &ov, &oi);
 	if (r < 0)
 		return r;
 	if (uold) {
+		if (!ukf_user_ok(uold, sizeof(nv)))
+			return -EFAULT;
 		struct itimerval *o = UKF_UPTR(struct itimerval, uold);
 		ns_tv(ov, &o->value);
 		ns_tv(oi, &o->interval);

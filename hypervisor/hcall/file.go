@@ -96,12 +96,14 @@ func lookupAt(p *kernel.Task, m *memory.Memory, dirfd int32, ptr, n uint64, foll
 }
 
 func openat(p *kernel.Task, m *memory.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
-	flags := int(in.Flags)
-	if flags&^openMask != 0 || flags&unix.O_TMPFILE == unix.O_TMPFILE {
-		if flags&unix.O_TMPFILE == unix.O_TMPFILE {
-			return errRet(unix.EROFS)
+	// As Linux's open and openat: unknown flags are ignored, O_TMPFILE
+	// needs write access (then the tree is read-only), all before the path.
+	flags := int(in.Flags) & openMask
+	if flags&unix.O_TMPFILE == unix.O_TMPFILE {
+		if flags&unix.O_ACCMODE == unix.O_RDONLY {
+			return errRet(unix.EINVAL)
 		}
-		return errRet(unix.EINVAL)
+		return errRet(unix.EROFS)
 	}
 	n, e := lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, flags&unix.O_NOFOLLOW == 0)
 	switch {

@@ -77,7 +77,9 @@ func TestOpenReadClose(t *testing.T) {
 		{"/etc", unix.O_WRONLY, -int64(unix.EISDIR)},
 		{"/etc/f", unix.O_DIRECTORY, -int64(unix.ENOTDIR)},
 		{"", unix.O_RDONLY, -int64(unix.ENOENT)},
-		{"/etc/f", 1 << 30, -int64(unix.EINVAL)},
+		{"/etc/f", 1 << 30, 3}, // unknown flags are ignored, as Linux
+		{"/etc", unix.O_TMPFILE | unix.O_RDONLY, -int64(unix.EINVAL)},
+		{"/etc", unix.O_TMPFILE | unix.O_RDWR, -int64(unix.EROFS)},
 	}
 	for _, tc := range tests {
 		ptr, n := putPath(m, tc.path)

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -249,6 +250,27 @@ static void order(int rfd, int wfd)
 	TRY("setsockopt badfd badval", SYS_setsockopt, 99, SOL_SOCKET, SO_REUSEADDR, 0x1000, 4);
 	TRY("getsockopt badfd badlen", SYS_getsockopt, 99, SOL_SOCKET, SO_TYPE, 0x1000, 0x1000);
 	TRY("socketpair badptr", SYS_socketpair, AF_UNIX, SOCK_STREAM, 0, 0x1000);
+	TRY("open tmpfile rdonly badpath", SYS_open, 0x1000, O_TMPFILE | O_RDONLY, 0600);
+	TRY("open tmpfile rdonly", SYS_open, "/", O_TMPFILE | O_RDONLY, 0600);
+	TRY("unlinkat flags badpath", SYS_unlinkat, AT_FDCWD, 0x1000, 1);
+	TRY("rename badold", SYS_rename, 0x1000, "x");
+	TRY("rename badnew", SYS_rename, "/", 0x1000);
+	TRY("getcwd small badbuf", SYS_getcwd, 0x1000, 1);
+	TRY("rt_sigpending short badset", SYS_rt_sigpending, 0x1000, 7);
+	TRY("rt_sigpending short", SYS_rt_sigpending, big, 4);
+	TRY("rt_sigpending long", SYS_rt_sigpending, big, 9);
+	TRY("prlimit64 res badnew", SYS_prlimit64, 0, 99, 0x1000, 0);
+	TRY("setitimer which badnew", SYS_setitimer, 99, 0x1000, 0);
+	TRY("waitid idtype badinfo", SYS_waitid, 99, 0, 0x1000, 4 /* WEXITED */, 0);
+	TRY("clone THREAD without SIGHAND", SYS_clone, CLONE_THREAD | CLONE_VM, 0, 0, 0, 0);
+	TRY("clone SIGHAND without VM", SYS_clone, CLONE_SIGHAND, 0, 0, 0, 0);
+	TRY("ioctl badfd badbuf", SYS_ioctl, 99, 0x5413 /* TIOCGWINSZ */, 0x1000);
+	/* Unknown open flags are ignored. */
+	errno = 0;
+	long fd = syscall(SYS_open, "/", O_RDONLY | O_DIRECTORY | 0x40000000);
+	printf("open unknown flag order: %s\n", en(fd, errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 int main(void)
