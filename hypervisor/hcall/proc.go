@@ -60,8 +60,11 @@ func wait4(p *kernel.Task, m *memory.Memory, in abi.HCWait4Args, _ *abi.HCWait4A
 		return errRet(unix.ESRCH)
 	}
 	pid, ws, e := p.Wait4(in.Pid, int(in.Options))
-	if e != 0 || pid <= 0 {
+	if e != 0 {
 		return errRet(e)
+	}
+	if pid == 0 { // WNOHANG and no child has changed
+		return 0
 	}
 	// As Linux, the child is reaped before the pointers are written: a bad
 	// one is EFAULT, and that child is gone.
