@@ -17,7 +17,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx
 
 GUEST_SRCS := $(wildcard guest/kvm/*.S guest/boot/*.c guest/rewrite/*.c libc-shim/*.c)
 GUEST_OBJS := $(patsubst %,$(BUILD)/%.o,$(GUEST_SRCS))
-GUEST_HDRS := $(wildcard guest/include/ukfork/*.h libc-shim/*.h)
+GUEST_HDRS := $(wildcard guest/include/ukfork/*.h libc-shim/*.h) libc-shim/zsyscalls.h
 
 GO_SRCS := $(shell find . -name '*.go' -not -path './tests/apps/*') go.mod
 
@@ -25,6 +25,12 @@ GO_SRCS := $(shell find . -name '*.go' -not -path './tests/apps/*') go.mod
 all: bin/ukfork
 
 runtime: $(RUNTIME)
+
+# One list of syscalls makes the guest's dispatch table, the host's names and
+# the table in docs/syscalls.md (all checked in; a test fails if they are stale).
+SYSCALL_GEN := libc-shim/zsyscalls.h hypervisor/hcall/zsysnames.go docs/syscalls.md
+$(SYSCALL_GEN) &: libc-shim/syscalls.tsv $(wildcard libc-shim/syscalls/*.go libc-shim/syscalls/mksyscalls/*.go)
+	$(GO) run ./libc-shim/syscalls/mksyscalls
 
 $(BUILD)/%.c.o: %.c $(GUEST_HDRS)
 	@mkdir -p $(dir $@)

@@ -271,6 +271,30 @@ out:
 	return r;
 }
 
+/* Whether every segment of a program opened by ukf_elf_open lies in its
+ * file: -EIO (a short read, as Linux's loader says) if not. execve checks
+ * this before the point of no return; Linux kills the caller for such a file
+ * once the old program is gone. The first program was checked by bake. */
+int64_t ukf_elf_fits(const struct ukf_elf_file *ef, const char **why)
+{
+	struct ukf_stat st;
+	struct ukf_hc_path p = {
+		.dirfd = ef->fd, .flags = UKF_AT_EMPTY_PATH,
+		.buf = (uint64_t)(uintptr_t)&st, .len = sizeof(st),
+	};
+	int64_t r = ukf_hcall(UKF_HC_FSTATAT, &p);
+	if (r < 0)
+		return r;
+	for (uint32_t i = 0; i < ef->phnum; i++) {
+		const struct elf64_phdr *ph = &phdrs[i];
+		if (ph->type == PT_LOAD && ph->offset + ph->filesz > (uint64_t)st.st_size) {
+			*why = "truncated file (segment past end of file)";
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
 void ukf_elf_close(struct ukf_elf_file *ef)
 {
 	if (ef->fd >= 0)

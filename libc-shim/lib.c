@@ -68,16 +68,30 @@ int strcmp(const char *a, const char *b)
 
 int64_t ukf_user_strlen(uint64_t p, uint64_t max)
 {
-	uint64_t mem = ukf_boot->mem_size;
-
-	if (p < 0x1000 || p >= mem)
+	if (!ukf_user_ok(p, 1))
 		return -EFAULT;
 	/* Scan no further than guest RAM or max bytes, whichever ends first. */
-	uint64_t lim = mem - p < max ? mem - p : max;
+	uint64_t room = ukf_boot->mem_size - p, lim = room < max ? room : max;
 	uint64_t n = strnlen(UKF_UPTR(const char, p), lim);
 	if (n < lim)
 		return (int64_t)n;
 	return lim == max ? -ENAMETOOLONG : -EFAULT;
+}
+
+uint64_t ukf_user_vec(uint64_t uiov, uint64_t cnt)
+{
+	if (cnt > UKF_UIO_MAXIOV)
+		return uiov; /* the host says EINVAL */
+	if (!ukf_user_ok(uiov, cnt * sizeof(struct ukf_iovec)))
+		return UKF_USER_BAD;
+	const struct ukf_iovec *v = UKF_UPTR(const struct ukf_iovec, uiov);
+	for (uint64_t i = 0; i < cnt; i++)
+		if (v[i].len > INT64_MAX)
+			return uiov; /* EINVAL, before any buffer */
+	for (uint64_t i = 0; i < cnt; i++)
+		if (ukf_user_span(v[i].base, v[i].len) < 0)
+			return UKF_USER_BAD;
+	return uiov;
 }
 
 /* ---- ukf_log ---------------------------------------------------------------- */

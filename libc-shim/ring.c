@@ -166,8 +166,8 @@ int64_t ukf_ring_readv(int32_t fd, const struct ukf_iovec *iov, int cnt)
 	volatile struct ukf_ring *r = ring_of(fd, 0, &slot);
 	uint64_t deadline = 0;
 	int64_t n = r ? ring_iov(iov, cnt) : -1;
-	if (n <= 0)
-		return UKF_RING_HOST;
+	if (n <= 0) /* nothing to read is 0 at once on Linux */
+		return n == 0 ? 0 : UKF_RING_HOST;
 	for (;;) {
 		uint64_t h, t;
 		uint32_t fl;

@@ -83,18 +83,55 @@ int ukf_is_ring(int32_t fd);
 /* A guest address as a pointer: the runtime shares the identity map. */
 #define UKF_UPTR(T, addr) ((T *)(uintptr_t)(addr))
 
-/* True iff [p, p+len) lies in guest RAM above page 0. */
+/* User pointers. The program's memory is [UKF_USER_MIN, mem_size): below it
+ * are the CPU's tables and the runtime, which ring 3 may reach but a program
+ * may not name; above it nothing is mapped. Every handler checks a pointer
+ * with one of these before it reads or writes through it, or hands it to the
+ * host. UKF_TASK_SIZE is Linux's TASK_SIZE_MAX, the end of the user address
+ * space, which bounds a range as Linux's access_ok does. */
+#define UKF_TASK_SIZE 0x7ffffffff000ULL
+
+/* True iff [p, p+len) lies in the program's memory (len 0: any p). */
 static inline int ukf_user_ok(uint64_t p, uint64_t len)
 {
 	if (len == 0)
 		return 1;
-	if (p < UKF_USER_MIN || p + len < p) /* program memory only */
+	if (p < UKF_USER_MIN || p + len < p)
 		return 0;
 	return p + len <= ukf_boot->mem_size;
 }
 
-/* Length of the user string at p, at most max-1 bytes: -EFAULT if it runs off
- * guest RAM, -ENAMETOOLONG if no NUL in the first max bytes. */
+/* A transfer of up to len bytes at p: how many of them lie in the program's
+ * memory (the range is cut at the end of RAM, where Linux would stop at the
+ * first missing page), or -EFAULT if p itself is not program memory or the
+ * range leaves the user address space. */
+static inline int64_t ukf_user_span(uint64_t p, uint64_t len)
+{
+	if (len == 0)
+		return 0;
+	if (!ukf_user_ok(p, 1) || p + len < p || p + len > UKF_TASK_SIZE)
+		return -EFAULT;
+	uint64_t room = ukf_boot->mem_size - p;
+	return (int64_t)(len < room ? len : room);
+}
+
+/* A pointer handed to the host, which checks the other arguments first, in
+ * Linux's order: p if [p, p+len) is program memory, else an address outside
+ * guest RAM that the host answers with EFAULT. */
+#define UKF_USER_BAD (~0ULL)
+static inline uint64_t ukf_user_arg(uint64_t p, uint64_t len)
+{
+	return ukf_user_ok(p, len) ? p : UKF_USER_BAD;
+}
+
+/* A user iovec array handed to the host, which checks the fd, the count and
+ * every length first, in Linux's order, and cuts each buffer at the end of
+ * RAM: uiov, or UKF_USER_BAD if the array or the start of a buffer is not
+ * program memory (the host cannot tell the runtime's memory from it). */
+uint64_t ukf_user_vec(uint64_t uiov, uint64_t cnt);
+
+/* Length of the user string at p, at most max-1 bytes: -EFAULT if it is not
+ * in program memory, -ENAMETOOLONG if no NUL in the first max bytes. */
 int64_t ukf_user_strlen(uint64_t p, uint64_t max);
 
 /* A path argument: its length (< UKF_PATH_MAX), or -EFAULT / -ENAMETOOLONG. */
@@ -144,6 +181,7 @@ extern const char ukf_why_script[]; /* *why of a #! file */
 int64_t ukf_elf_open(const char *path, uint64_t path_len, uint64_t stack_bottom,
 		     struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why);
 int64_t ukf_elf_map(struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why);
+int64_t ukf_elf_fits(const struct ukf_elf_file *ef, const char **why);
 void ukf_elf_close(struct ukf_elf_file *ef);
 extern uint64_t ukf_elf_head_len;
 extern const uint8_t *const ukf_elf_head;

@@ -4,7 +4,9 @@
  * new program is loaded as at boot. #! scripts run their interpreter. */
 #include "shim.h"
 
-#define SCRIPT_DEPTH 4 /* interpreters that are scripts themselves */
+/* Linux runs a script's interpreter that is itself a script up to five
+ * times; the sixth script in a row is ELOOP. */
+#define SCRIPT_DEPTH 5
 
 /* The new program's arguments, packed as the boot block packs them: the old
  * program's memory, where they come from, is about to be replaced. */
@@ -100,34 +102,42 @@ UKF_SYSCALL3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
 		return -ENOENT;
 	memcpy(path, UKF_UPTR(const char, upath), (uint64_t)plen + 1);
 
-	uint64_t used = 0, argc, envc, n;
-	int64_t r = pack(uargv, args, sizeof(args), &used, &argc);
-	if (r < 0)
-		return r;
-	uint64_t argv_end = used;
-	if ((r = pack(uenvp, args, sizeof(args), &used, &envc)) < 0)
-		return r;
-	(void)argv_end;
-
+	uint64_t used = 0, argc = 0, envc = 0, n;
 	struct ukf_elf_file ef;
 	struct ukf_elf_info info;
-	const char *why;
+	const char *why = "";
+	int64_t r;
 	for (int depth = 0;; depth++) {
 		struct ukf_hc_path acc = {
 			.dirfd = UKF_AT_FDCWD, .path = (uint64_t)(uintptr_t)path,
 			.path_len = strlen(path), .arg0 = 1 /* X_OK */,
 		};
-		if ((r = ukf_hcall(UKF_HC_FACCESSAT, &acc)) < 0)
-			return r;
-		r = ukf_elf_open(path, strlen(path), stack_bottom, &ef, &info, &why);
-		if (r == -ENOEXEC && why == UKF_WHY_SCRIPT && depth < SCRIPT_DEPTH) {
-			if ((r = shebang(&used, &argc)) < 0)
-				return r;
-			continue;
-		}
-		if (r < 0)
+		r = ukf_hcall(UKF_HC_FACCESSAT, &acc);
+		if (r == 0)
+			r = ukf_elf_open(path, strlen(path), stack_bottom, &ef, &info, &why);
+		if (r == 0 && (r = ukf_elf_fits(&ef, &why)) < 0)
+			ukf_elf_close(&ef);
+		if (r < 0 && r != -ENOEXEC)
 			return r == -EISDIR ? -EACCES : r;
-		break;
+		if (depth == 0) {
+			/* Linux opens the file before it copies the arguments. */
+			int64_t p = pack(uargv, args, sizeof(args), &used, &argc);
+			if (p >= 0)
+				p = pack(uenvp, args, sizeof(args), &used, &envc);
+			if (p < 0) {
+				if (r == 0)
+					ukf_elf_close(&ef);
+				return p;
+			}
+		}
+		if (r == 0)
+			break;
+		if (why != UKF_WHY_SCRIPT)
+			return r;
+		if (depth == SCRIPT_DEPTH)
+			return -ELOOP;
+		if ((r = shebang(&used, &argc)) < 0)
+			return r;
 	}
 
 	/* The point of no return: the old program goes away. */

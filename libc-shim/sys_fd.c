@@ -8,18 +8,15 @@ static int64_t hc_fd(unsigned hc, int32_t fd, int64_t arg0, int64_t arg1, uint64
 	return ukf_hcall(hc, &f);
 }
 
+/* The host checks the flags before the array, as Linux. */
 UKF_SYSCALL2(pipe2, uint64_t, fds, int32_t, flags)
 {
-	if (!ukf_user_ok(fds, 8))
-		return -EFAULT;
-	return hc_fd(UKF_HC_PIPE, -1, flags, 0, fds);
+	return hc_fd(UKF_HC_PIPE, -1, flags, 0, ukf_user_arg(fds, 8));
 }
 
 UKF_SYSCALL1(pipe, uint64_t, fds)
 {
-	if (!ukf_user_ok(fds, 8))
-		return -EFAULT;
-	return hc_fd(UKF_HC_PIPE, -1, 0, 0, fds);
+	return do_pipe2(fds, 0);
 }
 
 UKF_SYSCALL1(dup, int32_t, fd) { return hc_fd(UKF_HC_DUP, fd, 0, 0, 0); }

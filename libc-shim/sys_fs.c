@@ -6,14 +6,22 @@
 
 /* ---- read/write family ------------------------------------------------------ */
 
-static int64_t rw_one(unsigned hc, int32_t fd, uint64_t buf, uint64_t count,
+/* The buffer of a one-buffer transfer: the part of it in program memory, at
+ * most UKF_MAX_RW_COUNT bytes. A bad start becomes UKF_USER_BAD, so the host
+ * checks the fd first and then says EFAULT, as Linux does. */
+static struct ukf_iovec user_buf(uint64_t buf, uint64_t count)
+{
+	int64_t n = ukf_user_span(buf, count);
+	if (n < 0)
+		return (struct ukf_iovec){ .base = UKF_USER_BAD, .len = 1 };
+	if ((uint64_t)n > UKF_MAX_RW_COUNT)
+		n = UKF_MAX_RW_COUNT;
+	return (struct ukf_iovec){ .base = buf, .len = (uint64_t)n };
+}
+
+static int64_t rw_one(unsigned hc, int32_t fd, struct ukf_iovec iov,
 		      uint32_t flags, int64_t off)
 {
-	if (count > UKF_MAX_RW_COUNT)
-		count = UKF_MAX_RW_COUNT;
-	if (!ukf_user_ok(buf, count))
-		return -EFAULT;
-	struct ukf_iovec iov = { .base = buf, .len = count };
 	struct ukf_hc_rw rw = {
 		.fd = fd, .flags = flags, .iov = (uint64_t)(uintptr_t)&iov,
 		.iovcnt = 1, .offset = off,
@@ -21,17 +29,14 @@ static int64_t rw_one(unsigned hc, int32_t fd, uint64_t buf, uint64_t count,
 	return ukf_hcall(hc, &rw);
 }
 
-/* The user's struct iovec has the layout of ukf_iovec: pass it through. */
+/* The user's struct iovec has the layout of ukf_iovec: it goes to the host
+ * as is, checked by ukf_user_vec. */
 static int64_t rw_vec(unsigned hc, int32_t fd, uint64_t uiov, int32_t iovcnt,
 		      uint32_t flags, int64_t off)
 {
-	if (iovcnt < 0 || iovcnt > UKF_UIO_MAXIOV)
-		return -EINVAL;
-	if (!ukf_user_ok(uiov, (uint64_t)iovcnt * sizeof(struct ukf_iovec)))
-		return -EFAULT;
 	struct ukf_hc_rw rw = {
-		.fd = fd, .flags = flags, .iov = uiov,
-		.iovcnt = (uint64_t)iovcnt, .offset = off,
+		.fd = fd, .flags = flags, .iov = ukf_user_vec(uiov, (uint64_t)(int64_t)iovcnt),
+		.iovcnt = (uint64_t)(int64_t)iovcnt, .offset = off,
 	};
 	return ukf_hcall(hc, &rw);
 }
@@ -42,7 +47,7 @@ static int64_t rw_vec(unsigned hc, int32_t fd, uint64_t uiov, int32_t iovcnt,
 static int64_t host_vec(unsigned hc, int32_t fd, const struct ukf_iovec *iov, int cnt, uint64_t uiov)
 {
 	if (!uiov)
-		return rw_one(hc, fd, iov[0].base, iov[0].len, 0, 0);
+		return rw_one(hc, fd, iov[0], 0, 0);
 	return rw_vec(hc, fd, uiov, cnt, 0, 0);
 }
 
@@ -80,7 +85,7 @@ static int64_t write_vec(int32_t fd, const struct ukf_iovec *iov, int cnt, uint6
 				continue;
 			}
 			uint64_t len = iov[i].len - skip;
-			r = rw_one(UKF_HC_WRITEV, fd, iov[i].base + skip, len, 0, 0);
+			r = rw_one(UKF_HC_WRITEV, fd, user_buf(iov[i].base + skip, len), 0, 0);
 			skip = 0;
 			if (r > 0)
 				done += (uint64_t)r;
@@ -96,36 +101,32 @@ static int64_t write_vec(int32_t fd, const struct ukf_iovec *iov, int cnt, uint6
 
 UKF_SYSCALL3(read, int32_t, fd, uint64_t, buf, uint64_t, count)
 {
-	if (count > UKF_MAX_RW_COUNT)
-		count = UKF_MAX_RW_COUNT;
-	struct ukf_iovec iov = { .base = buf, .len = count };
-	if (!ukf_user_ok(buf, count))
-		return rw_one(UKF_HC_READV, fd, buf, count, 0, 0);
+	struct ukf_iovec iov = user_buf(buf, count);
+	if (iov.base == UKF_USER_BAD)
+		return rw_one(UKF_HC_READV, fd, iov, 0, 0);
 	return read_vec(fd, &iov, 1, 0);
 }
 
 UKF_SYSCALL3(write, int32_t, fd, uint64_t, buf, uint64_t, count)
 {
-	if (count > UKF_MAX_RW_COUNT)
-		count = UKF_MAX_RW_COUNT;
-	struct ukf_iovec iov = { .base = buf, .len = count };
-	if (!ukf_user_ok(buf, count))
-		return rw_one(UKF_HC_WRITEV, fd, buf, count, 0, 0);
+	struct ukf_iovec iov = user_buf(buf, count);
+	if (iov.base == UKF_USER_BAD)
+		return rw_one(UKF_HC_WRITEV, fd, iov, 0, 0);
 	return write_vec(fd, &iov, 1, 0);
 }
 
 UKF_SYSCALL4(pread64, int32_t, fd, uint64_t, buf, uint64_t, count, int64_t, off)
 {
-	if (off < 0)
+	if (off < 0) /* before the fd, as Linux */
 		return -EINVAL;
-	return rw_one(UKF_HC_READV, fd, buf, count, UKF_RW_OFFSET, off);
+	return rw_one(UKF_HC_READV, fd, user_buf(buf, count), UKF_RW_OFFSET, off);
 }
 
 UKF_SYSCALL4(pwrite64, int32_t, fd, uint64_t, buf, uint64_t, count, int64_t, off)
 {
-	if (off < 0)
+	if (off < 0) /* before the fd, as Linux */
 		return -EINVAL;
-	return rw_one(UKF_HC_WRITEV, fd, buf, count, UKF_RW_OFFSET, off);
+	return rw_one(UKF_HC_WRITEV, fd, user_buf(buf, count), UKF_RW_OFFSET, off);
 }
 
 /* vec_ok: a vector the runtime may read itself (else the host says why not). */
@@ -201,10 +202,9 @@ static int64_t fd_call(unsigned hc, int32_t fd, int64_t arg0, int64_t arg1,
 	return ukf_hcall(hc, &c);
 }
 
+/* The host checks the fd, then whence. */
 UKF_SYSCALL3(lseek, int32_t, fd, int64_t, off, uint32_t, whence)
 {
-	if (whence > 4) /* SEEK_SET..SEEK_HOLE */
-		return -EINVAL;
 	return fd_call(UKF_HC_LSEEK, fd, off, whence, 0, 0);
 }
 
@@ -215,9 +215,11 @@ UKF_SYSCALL1(close, int32_t, fd)
 
 UKF_SYSCALL3(getdents64, int32_t, fd, uint64_t, buf, uint32_t, count)
 {
-	if (!ukf_user_ok(buf, count))
-		return -EFAULT;
-	return fd_call(UKF_HC_GETDENTS64, fd, 0, 0, buf, count);
+	/* The host checks the fd first; the buffer is cut at the end of RAM. */
+	int64_t n = ukf_user_span(buf, count);
+	if (n < 0)
+		return fd_call(UKF_HC_GETDENTS64, fd, 0, 0, UKF_USER_BAD, count);
+	return fd_call(UKF_HC_GETDENTS64, fd, 0, 0, buf, (uint64_t)n);
 }
 
 /* The host answers TCGETS and TIOCGWINSZ (for isatty and terminal width),
@@ -231,9 +233,8 @@ UKF_SYSCALL3(ioctl, int32_t, fd, uint32_t, req, uint64_t, arg)
 {
 	uint64_t need = req == UKF_TCGETS ? 36 : req == UKF_TIOCGWINSZ ? 8 :
 			(req == UKF_FIONREAD || req == UKF_FIONBIO) ? 4 : 0;
-	if (!ukf_user_ok(arg, need))
-		return -EFAULT;
-	return fd_call(UKF_HC_IOCTL, fd, req, 0, arg, 0);
+	/* The host checks the fd first, then the buffer. */
+	return fd_call(UKF_HC_IOCTL, fd, req, 0, ukf_user_arg(arg, need), 0);
 }
 
 /* ---- Calls that name a path ------------------------------------------------- */
@@ -247,6 +248,11 @@ static int64_t path_call(unsigned hc, int32_t dirfd, uint64_t upath, int32_t fla
 
 	if (upath || !empty_ok) {
 		n = ukf_user_path(upath);
+		/* A bad path reaches the host, which checks the flags first. */
+		if (n == -EFAULT) {
+			upath = UKF_USER_BAD;
+			n = 1;
+		}
 		if (n < 0)
 			return n;
 	}
@@ -284,10 +290,9 @@ static int64_t stat_at(int32_t dirfd, uint64_t path, uint64_t buf, int32_t flags
 {
 	if (flags & ~(UKF_AT_SYMLINK_NOFOLLOW | UKF_AT_EMPTY_PATH | UKF_AT_NO_AUTOMOUNT))
 		return -EINVAL;
-	if (!ukf_user_ok(buf, sizeof(struct ukf_stat)))
-		return -EFAULT;
-	return path_call(UKF_HC_FSTATAT, dirfd, path, flags,
-			 flags & UKF_AT_EMPTY_PATH, 0, buf, sizeof(struct ukf_stat));
+	/* The host finds the file first: ENOENT or EBADF before EFAULT. */
+	return path_call(UKF_HC_FSTATAT, dirfd, path, flags, flags & UKF_AT_EMPTY_PATH, 0,
+			 ukf_user_arg(buf, sizeof(struct ukf_stat)), sizeof(struct ukf_stat));
 }
 
 UKF_SYSCALL4(newfstatat, int32_t, dirfd, uint64_t, path, uint64_t, buf, int32_t, flags)
@@ -370,9 +375,8 @@ UKF_SYSCALL4(readlinkat, int32_t, dirfd, uint64_t, path, uint64_t, buf, int32_t,
 {
 	if (size <= 0)
 		return -EINVAL;
-	if (!ukf_user_ok(buf, (uint64_t)size))
-		return -EFAULT;
-	return path_call(UKF_HC_READLINKAT, dirfd, path, 0, 0, 0, buf, (uint64_t)size);
+	return path_call(UKF_HC_READLINKAT, dirfd, path, 0, 0, 0,
+			 ukf_user_arg(buf, (uint64_t)size), (uint64_t)size);
 }
 
 UKF_SYSCALL3(readlink, uint64_t, path, uint64_t, buf, int32_t, size)
@@ -406,9 +410,8 @@ UKF_SYSCALL2(getcwd, uint64_t, buf, uint64_t, size)
 {
 	if (size == 0)
 		return -ERANGE;
-	if (!ukf_user_ok(buf, size))
-		return -EFAULT;
-	struct ukf_hc_buf b = { .buf = buf, .len = size };
+	/* The host says ERANGE before it writes (EFAULT). */
+	struct ukf_hc_buf b = { .buf = ukf_user_arg(buf, size), .len = size };
 	int64_t r = ukf_hcall(UKF_HC_GETCWD, &b);
 	if (r < 0)
 		return r;
@@ -462,4 +465,12 @@ static int64_t create_at(int32_t dirfd, uint64_t path)
 
 UKF_SYSCALL2(mkdir, uint64_t, path, uint32_t, mode) { (void)mode; return create_at(UKF_AT_FDCWD, path); }
 UKF_SYSCALL3(mkdirat, int32_t, dirfd, uint64_t, path, uint32_t, mode) { (void)mode; return create_at(dirfd, path); }
-UKF_SYSCALL2(rename, uint64_t, from, uint64_t, to) { (void)to; return create_at(UKF_AT_FDCWD, from) == -EEXIST ? -EROFS : -ENOENT; }
+/* rename: Linux reads both names first; then EROFS if the old one exists. */
+UKF_SYSCALL2(rename, uint64_t, from, uint64_t, to)
+{
+	int64_t r = ukf_user_path(to);
+	if (r < 0)
+		return r;
+	r = create_at(UKF_AT_FDCWD, from);
+	return r == -EEXIST ? -EROFS : r == -EROFS ? -ENOENT : r;
+}

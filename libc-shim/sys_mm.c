@@ -414,11 +414,11 @@ UKF_SYSCALL6(mmap, uint64_t, addr, uint64_t, length, uint32_t, prot,
 
 UKF_SYSCALL2(munmap, uint64_t, addr, uint64_t, length)
 {
-	if ((addr & UKF_PAGE_MASK) || length == 0)
+	/* Linux: page-aligned, inside the user address space, not empty. */
+	if ((addr & UKF_PAGE_MASK) || addr > UKF_TASK_SIZE ||
+	    length > UKF_TASK_SIZE - addr || length == 0)
 		return -EINVAL;
 	uint64_t len = UKF_PAGE_UP(length);
-	if (len < length || addr + len < addr)
-		return -EINVAL;
 	/* Only tracked mappings are given back: unmapping part of the image,
 	 * heap or stack is not supported and is a no-op. */
 	return vma_remove(addr, addr + len, 1);

@@ -1,7 +1,7 @@
 /* Waiting on descriptors: poll, ppoll, select, pselect6, all through one
- * host poll. The signal masks of ppoll and pselect6 are accepted but not
- * applied during the wait (a signal blocked by the caller's own mask stays
- * blocked). */
+ * host poll. The signal masks of ppoll and pselect6 are checked as Linux
+ * checks them but not applied during the wait (a signal blocked by the
+ * caller's own mask stays blocked). */
 #include "shim.h"
 
 #define UKF_POLLIN 0x001
@@ -47,19 +47,26 @@ UKF_SYSCALL3(poll, uint64_t, fds, uint64_t, nfds, int32_t, timeout_ms)
 	return host_poll(fds, nfds, timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000);
 }
 
+/* A signal mask argument, checked after the timeout as Linux does. */
+static int64_t sigmask_ok(uint64_t set, uint64_t size)
+{
+	if (!set)
+		return 0;
+	if (size != 8)
+		return -EINVAL;
+	return ukf_user_ok(set, 8) ? 0 : -EFAULT;
+}
+
 UKF_SYSCALL5(ppoll, uint64_t, fds, uint64_t, nfds, uint64_t, tsp, uint64_t, sigmask, uint64_t, sigsetsize)
 {
 	int64_t ns;
-	(void)sigmask;
-	if (sigmask && sigsetsize != 8)
-		return -EINVAL;
+	int64_t r = ts_ns(tsp, &ns);
+	if (r < 0 || (r = sigmask_ok(sigmask, sigsetsize)) < 0)
+		return r;
 	if (nfds > UKF_FD_SETSIZE * 64)
 		return -EINVAL;
 	if (!ukf_user_ok(fds, nfds * sizeof(struct ukf_pollfd)))
 		return -EFAULT;
-	int64_t r = ts_ns(tsp, &ns);
-	if (r < 0)
-		return r;
 	return host_poll(fds, nfds, ns);
 }
 
@@ -68,8 +75,10 @@ static struct ukf_pollfd sel[UKF_FD_SETSIZE];
 
 static int64_t select_poll(int32_t n, uint64_t rp, uint64_t wp, uint64_t ep, int64_t ns)
 {
-	if (n < 0 || n > UKF_FD_SETSIZE)
+	if (n < 0)
 		return -EINVAL;
+	if (n > UKF_FD_SETSIZE) /* Linux cuts n at its fd table's size */
+		n = UKF_FD_SETSIZE;
 	uint64_t bytes = ((uint64_t)n + 63) / 64 * 8;
 	uint64_t *sets[3] = { 0, 0, 0 };
 	uint64_t ptrs[3] = { rp, wp, ep };
@@ -138,10 +147,17 @@ UKF_SYSCALL5(select, int32_t, n, uint64_t, rp, uint64_t, wp, uint64_t, ep, uint6
 
 UKF_SYSCALL6(pselect6, int32_t, n, uint64_t, rp, uint64_t, wp, uint64_t, ep, uint64_t, tsp, uint64_t, sig)
 {
+	/* sig points at { const sigset_t *set; size_t size; }. */
+	uint64_t set = 0, size = 0;
+	if (sig) {
+		if (!ukf_user_ok(sig, 16))
+			return -EFAULT;
+		set = UKF_UPTR(const uint64_t, sig)[0];
+		size = UKF_UPTR(const uint64_t, sig)[1];
+	}
 	int64_t ns;
-	(void)sig;
 	int64_t r = ts_ns(tsp, &ns);
-	if (r < 0)
+	if (r < 0 || (r = sigmask_ok(set, size)) < 0)
 		return r;
 	return select_poll(n, rp, wp, ep, ns);
 }

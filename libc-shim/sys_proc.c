@@ -73,11 +73,6 @@ UKF_SYSCALL1(exit, int32_t, status)
 	ukf_exit(status & 0xff);
 }
 
-/* wrfsbase faults on a non-canonical address; Linux says EPERM. */
-static int canonical(uint64_t a)
-{
-	return a < (1ULL << 47) || a >= 0xffff800000000000ULL;
-}
 
 UKF_SYSCALL2(arch_prctl, int32_t, code, uint64_t, addr)
 {
@@ -85,12 +80,12 @@ UKF_SYSCALL2(arch_prctl, int32_t, code, uint64_t, addr)
 
 	switch (code) {
 	case UKF_ARCH_SET_FS:
-		if (!canonical(addr))
+		if (addr >= UKF_TASK_SIZE) /* Linux: user addresses only */
 			return -EPERM;
 		__asm__ volatile("wrfsbase %0" : : "r"(addr) : "memory");
 		return 0;
 	case UKF_ARCH_SET_GS:
-		if (!canonical(addr))
+		if (addr >= UKF_TASK_SIZE)
 			return -EPERM;
 		__asm__ volatile("wrgsbase %0" : : "r"(addr) : "memory");
 		return 0;
@@ -251,6 +246,13 @@ UKF_SYSCALL4(prlimit64, int32_t, pid, uint32_t, res, uint64_t, unew, uint64_t, u
 {
 	struct ukf_rlimit nl;
 
+	/* Linux's order: read the new limit, find the process, check, set,
+	 * then write the old limit. */
+	if (unew) {
+		if (!ukf_user_ok(unew, sizeof(nl)))
+			return -EFAULT;
+		nl = *UKF_UPTR(struct ukf_rlimit, unew);
+	}
 	if (!is_self(pid))
 		return -ESRCH;
 	if (res >= UKF_RLIM_NLIMITS)
@@ -258,9 +260,6 @@ UKF_SYSCALL4(prlimit64, int32_t, pid, uint32_t, res, uint64_t, unew, uint64_t, u
 	if (!rlimits_ready)
 		rlimits_init();
 	if (unew) {
-		if (!ukf_user_ok(unew, sizeof(nl)))
-			return -EFAULT;
-		nl = *UKF_UPTR(struct ukf_rlimit, unew);
 		if (nl.rlim_cur > nl.rlim_max)
 			return -EINVAL;
 		/* Raising a hard limit needs CAP_SYS_RESOURCE (root here). */
@@ -269,13 +268,14 @@ UKF_SYSCALL4(prlimit64, int32_t, pid, uint32_t, res, uint64_t, unew, uint64_t, u
 		if (res == UKF_RLIMIT_NOFILE && nl.rlim_max > 1048576) /* nr_open */
 			return -EPERM;
 	}
-	if (uold) {
-		if (!ukf_user_ok(uold, sizeof(struct ukf_rlimit)))
-			return -EFAULT;
-		*UKF_UPTR(struct ukf_rlimit, uold) = rlimits[res];
-	}
+	struct ukf_rlimit old = rlimits[res];
 	if (unew)
 		rlimits[res] = nl;
+	if (uold) {
+		if (!ukf_user_ok(uold, sizeof(old)))
+			return -EFAULT;
+		*UKF_UPTR(struct ukf_rlimit, uold) = old;
+	}
 	return 0;
 }
 

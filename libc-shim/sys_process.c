@@ -36,6 +36,11 @@ UKF_SYSCALL0(vfork) { return clone_vm(UKF_CLONE_VFORK | UKF_SIGCHLD); }
 UKF_SYSCALL5(clone, uint64_t, flags, uint64_t, newsp, uint64_t, ptid,
 	     uint64_t, ctid, uint64_t, tls)
 {
+	/* Flags Linux refuses together come first. */
+	if ((flags & UKF_CLONE_THREAD) && !(flags & UKF_CLONE_SIGHAND))
+		return -EINVAL;
+	if ((flags & UKF_CLONE_SIGHAND) && !(flags & UKF_CLONE_VM))
+		return -EINVAL;
 	/* Threads share one address space on several CPUs: not across VMs. A
 	 * CLONE_VM|CLONE_VFORK child (posix_spawn) only execs: a copy will do. */
 	if (flags & (UKF_CLONE_THREAD | UKF_CLONE_SIGHAND))
@@ -67,11 +72,12 @@ UKF_SYSCALL5(clone, uint64_t, flags, uint64_t, newsp, uint64_t, ptid,
 
 UKF_SYSCALL4(wait4, int32_t, pid, uint64_t, status, int32_t, options, uint64_t, rusage)
 {
-	if (status && !ukf_user_ok(status, 4))
-		return -EFAULT;
-	if (rusage && !ukf_user_ok(rusage, 144))
-		return -EFAULT;
-	struct ukf_hc_wait4 w = { .pid = pid, .options = options, .status = status, .rusage = rusage };
+	/* The host writes them once it has a child: ECHILD before EFAULT. */
+	struct ukf_hc_wait4 w = {
+		.pid = pid, .options = options,
+		.status = status ? ukf_user_arg(status, 4) : 0,
+		.rusage = rusage ? ukf_user_arg(rusage, 144) : 0,
+	};
 	return ukf_hcall(UKF_HC_WAIT4, &w);
 }
 
@@ -88,6 +94,9 @@ UKF_SYSCALL4(wait4, int32_t, pid, uint64_t, status, int32_t, options, uint64_t, 
 UKF_SYSCALL5(waitid, int32_t, idtype, int32_t, id, uint64_t, infop, int32_t, options, uint64_t, rusage)
 {
 	int32_t pid;
+	/* Linux writes infop whatever the outcome: a bad one is EFAULT first. */
+	if (infop && !ukf_user_ok(infop, 128))
+		return -EFAULT;
 	switch (idtype) {
 	case UKF_P_ALL: pid = -1; break;
 	case UKF_P_PID: pid = id; break;
@@ -98,12 +107,11 @@ UKF_SYSCALL5(waitid, int32_t, idtype, int32_t, id, uint64_t, infop, int32_t, opt
 		return -EINVAL;
 	if (!(options & UKF_WEXITED) || (options & UKF_WNOWAIT))
 		return -EINVAL;
-	if (infop && !ukf_user_ok(infop, 128))
-		return -EFAULT;
 	int32_t st = 0;
 	struct ukf_hc_wait4 w = {
 		.pid = pid, .options = options & (UKF_WNOHANG | 0x60000000),
-		.status = (uint64_t)(uintptr_t)&st, .rusage = rusage,
+		.status = (uint64_t)(uintptr_t)&st,
+		.rusage = rusage ? ukf_user_arg(rusage, 144) : 0,
 	};
 	int64_t r = ukf_hcall(UKF_HC_WAIT4, &w);
 	if (r < 0)

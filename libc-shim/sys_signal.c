@@ -84,6 +84,9 @@ static int default_ignores(int sig)
 
 /* ---- Dispositions and masks ------------------------------------------------ */
 
+/* Linux's order: the size, reading the new value (EFAULT), checking it
+ * (EINVAL), changing it, then writing the old value (EFAULT, the change
+ * made). The user's old and new may alias. */
 UKF_SYSCALL4(rt_sigaction, int32_t, sig, uint64_t, uact, uint64_t, uoact,
 	     uint64_t, sigsetsize)
 {
@@ -91,25 +94,25 @@ UKF_SYSCALL4(rt_sigaction, int32_t, sig, uint64_t, uact, uint64_t, uoact,
 
 	if (sigsetsize != SIGSET_SIZE)
 		return -EINVAL;
-	if (sig < 1 || sig > UKF_NSIG)
-		return -EINVAL;
-	if (uact && (sig == UKF_SIGKILL || sig == UKF_SIGSTOP))
-		return -EINVAL;
-	/* Read the new action before writing the old: they may alias. */
 	if (uact) {
 		if (!ukf_user_ok(uact, sizeof(act)))
 			return -EFAULT;
 		act = *UKF_UPTR(struct ukf_ksigaction, uact);
 		act.mask &= ~UNBLOCKABLE;
 	}
-	if (uoact) {
-		if (!ukf_user_ok(uoact, sizeof(act)))
-			return -EFAULT;
-		*UKF_UPTR(struct ukf_ksigaction, uoact) = actions[sig];
-	}
+	if (sig < 1 || sig > UKF_NSIG)
+		return -EINVAL;
+	if (uact && (sig == UKF_SIGKILL || sig == UKF_SIGSTOP))
+		return -EINVAL;
+	struct ukf_ksigaction old = actions[sig];
 	if (uact) {
 		actions[sig] = act;
 		publish();
+	}
+	if (uoact) {
+		if (!ukf_user_ok(uoact, sizeof(old)))
+			return -EFAULT;
+		*UKF_UPTR(struct ukf_ksigaction, uoact) = old;
 	}
 	return 0;
 }
@@ -117,42 +120,42 @@ UKF_SYSCALL4(rt_sigaction, int32_t, sig, uint64_t, uact, uint64_t, uoact,
 UKF_SYSCALL4(rt_sigprocmask, int32_t, how, uint64_t, uset, uint64_t, uoset,
 	     uint64_t, sigsetsize)
 {
-	uint64_t set = 0;
+	uint64_t old = blocked;
 
 	if (sigsetsize != SIGSET_SIZE)
 		return -EINVAL;
 	if (uset) {
-		if (how != UKF_SIG_BLOCK && how != UKF_SIG_UNBLOCK && how != UKF_SIG_SETMASK)
-			return -EINVAL;
 		if (!ukf_user_ok(uset, SIGSET_SIZE))
 			return -EFAULT;
-		set = *UKF_UPTR(uint64_t, uset);
-	}
-	if (uoset) {
-		if (!ukf_user_ok(uoset, SIGSET_SIZE))
-			return -EFAULT;
-		*UKF_UPTR(uint64_t, uoset) = blocked;
-	}
-	if (uset) {
+		uint64_t set = *UKF_UPTR(uint64_t, uset);
 		if (how == UKF_SIG_BLOCK)
 			blocked |= set;
 		else if (how == UKF_SIG_UNBLOCK)
 			blocked &= ~set;
-		else
+		else if (how == UKF_SIG_SETMASK)
 			blocked = set;
+		else
+			return -EINVAL;
 		blocked &= ~UNBLOCKABLE;
 		publish(); /* newly unblocked pending signals go out on return */
+	}
+	if (uoset) {
+		if (!ukf_user_ok(uoset, SIGSET_SIZE))
+			return -EFAULT;
+		*UKF_UPTR(uint64_t, uoset) = old;
 	}
 	return 0;
 }
 
+/* Linux takes any size up to a sigset's and copies that much. */
 UKF_SYSCALL2(rt_sigpending, uint64_t, uset, uint64_t, sigsetsize)
 {
-	if (sigsetsize != SIGSET_SIZE)
+	if (sigsetsize > SIGSET_SIZE)
 		return -EINVAL;
-	if (!ukf_user_ok(uset, SIGSET_SIZE))
+	if (!ukf_user_ok(uset, sigsetsize))
 		return -EFAULT;
-	*UKF_UPTR(uint64_t, uset) = ukf_boot->sig_pending & blocked;
+	uint64_t set = ukf_boot->sig_pending & blocked;
+	memcpy(UKF_UPTR(void, uset), &set, sigsetsize);
 	return 0;
 }
 
@@ -598,23 +601,26 @@ UKF_SYSCALL3(setitimer, int32_t, which, uint64_t, unew, uint64_t, uold)
 	struct itimerval nv = { 0 };
 	int64_t ov, oi;
 
-	if (which != ITIMER_REAL)
-		return -EINVAL; /* virtual and profiling timers: not supported */
+	/* Linux reads the new value, checks it, sets it, then writes the old. */
 	if (unew) {
 		if (!ukf_user_ok(unew, sizeof(nv)))
 			return -EFAULT;
 		nv = *UKF_UPTR(struct itimerval, unew);
+	}
+	if (which != ITIMER_REAL)
+		return -EINVAL; /* virtual and profiling timers: not supported */
+	if (unew) {
 		if (nv.value.tv_usec < 0 || nv.value.tv_usec >= 1000000 ||
 		    nv.interval.tv_usec < 0 || nv.interval.tv_usec >= 1000000 ||
 		    nv.value.tv_sec < 0 || nv.interval.tv_sec < 0)
 			return -EINVAL;
 	}
-	if (uold && !ukf_user_ok(uold, sizeof(nv)))
-		return -EFAULT;
 	int64_t r = itimer(unew ? tv_ns(&nv.value) : -1, tv_ns(&nv.interval), &ov, &oi);
 	if (r < 0)
 		return r;
 	if (uold) {
+		if (!ukf_user_ok(uold, sizeof(nv)))
+			return -EFAULT;
 		struct itimerval *o = UKF_UPTR(struct itimerval, uold);
 		ns_tv(ov, &o->value);
 		ns_tv(oi, &o->interval);

@@ -211,26 +211,33 @@ UKF_SYSCALL1(time, uint64_t, utloc)
 	return sec;
 }
 
-/* Sleep ns nanoseconds on the host; nothing can interrupt it yet, so the
- * remaining time is never reported. */
-static int64_t sleep_ns(int64_t ns)
+/* Sleep ns nanoseconds on the host. A signal ends it with EINTR; the time
+ * left then goes to urem (if not 0), as Linux writes it. */
+static int64_t sleep_ns(int64_t ns, uint64_t urem)
 {
+	int64_t t0, t1;
+
 	if (ns <= 0)
 		return 0;
+	ukf_clock_ns(UKF_CLOCK_MONOTONIC, &t0);
 	struct ukf_hc_clock c = { .realtime_ns = ns };
 	int64_t r = ukf_hcall(UKF_HC_NANOSLEEP, &c);
-	return r < 0 ? r : 0;
+	if (r != -EINTR || !urem)
+		return r < 0 ? r : 0;
+	ukf_clock_ns(UKF_CLOCK_MONOTONIC, &t1);
+	int64_t left = ns - (t1 - t0);
+	int64_t w = put_timespec(urem, left > 0 ? left : 0);
+	return w < 0 ? w : r;
 }
 
 UKF_SYSCALL2(nanosleep, uint64_t, ureq, uint64_t, urem)
 {
 	int64_t ns;
 
-	(void)urem;
 	int64_t r = get_timespec(ureq, &ns);
 	if (r < 0)
 		return r;
-	return sleep_ns(ns);
+	return sleep_ns(ns, urem);
 }
 
 UKF_SYSCALL4(clock_nanosleep, int32_t, clk, int32_t, flags, uint64_t, ureq,
@@ -238,7 +245,6 @@ UKF_SYSCALL4(clock_nanosleep, int32_t, clk, int32_t, flags, uint64_t, ureq,
 {
 	int64_t ns, now_ns;
 
-	(void)urem;
 	switch (clk) {
 	case UKF_CLOCK_REALTIME:
 	case UKF_CLOCK_MONOTONIC:
@@ -257,6 +263,7 @@ UKF_SYSCALL4(clock_nanosleep, int32_t, clk, int32_t, flags, uint64_t, ureq,
 	if (flags & UKF_TIMER_ABSTIME) {
 		ukf_clock_ns(clk, &now_ns);
 		ns = ns - now_ns; /* both non-negative: cannot overflow */
+		urem = 0;         /* Linux leaves it alone for an absolute time */
 	}
-	return sleep_ns(ns);
+	return sleep_ns(ns, urem);
 }

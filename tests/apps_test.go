@@ -127,7 +127,8 @@ func TestFork(t *testing.T) {
 }
 
 // TestExec: execve from a forked child, failures returning to the caller,
-// close-on-exec, PATH search; compared with native.
+// close-on-exec, PATH search, chains of #! scripts; compared with native.
+// A truncated ELF, which Linux kills the caller for, fails with EIO.
 func TestExec(t *testing.T) {
 	dir := t.TempDir()
 	must(t, os.MkdirAll(filepath.Join(dir, "data"), 0o755))
@@ -137,6 +138,14 @@ func TestExec(t *testing.T) {
 	hello, err := os.ReadFile(app("musl", "hello"))
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(dir, "bin", "true"), hello, 0o755))
+	// Headers whole, segments past the end of the file.
+	must(t, os.WriteFile(filepath.Join(dir, "data", "truncated"), hello[:3000], 0o755))
+	for i := 0; i < 7; i++ {
+		script := fmt.Sprintf("#!data/s%d\n", i+1)
+		must(t, os.WriteFile(filepath.Join(dir, "data", fmt.Sprintf("s%d", i)), []byte(script), 0o755))
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "data", "s7"), []byte("#!bin/true\n"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "data", "loop"), []byte("#!data/loop\n"), 0o755))
 	for _, libc := range libcs {
 		t.Run(libc, func(t *testing.T) {
 			prog := app(libc, "exec")
@@ -147,6 +156,11 @@ func TestExec(t *testing.T) {
 			cmd.Dir = dir
 			cmd.Env = []string{"PATH=" + dir + "/bin"}
 			same(t, got, runCmd(t, cmd))
+			got = ukfork(t, img, "truncated", "data/truncated")
+			want := "execve data/truncated: -1 EIO, carrying on\ndata/truncated: exited 3\n"
+			if got.status != 0 || got.stdout != want {
+				t.Errorf("execve of a truncated ELF: want %q, got %s", want, got)
+			}
 		})
 	}
 }

@@ -40,6 +40,24 @@ func TestCrash(t *testing.T) {
 	}
 }
 
+// TestFaults: pointers a program cannot use give EFAULT (not a crash), a
+// huge length over a valid buffer moves what fits, bad FS/GS bases are
+// EPERM, bad signal masks of pselect6 and ppoll are refused, munmap outside
+// the user address space is EINVAL, and where several errors apply the one
+// Linux picks wins; compared with native.
+func TestFaults(t *testing.T) {
+	for _, libc := range libcs {
+		t.Run(libc, func(t *testing.T) {
+			prog := app(libc, "faults")
+			got := ukfork(t, bake(t, prog))
+			same(t, got, native(t, "", prog))
+			if !strings.HasSuffix(got.stdout, "still here\n") {
+				t.Errorf("did not run to the end under ukfork:\n%s", got)
+			}
+		})
+	}
+}
+
 // TestEscape: nothing in the guest reaches a host file outside the image:
 // not "..", not absolute or relative symlinks, not /proc.
 func TestEscape(t *testing.T) {

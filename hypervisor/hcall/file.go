@@ -96,12 +96,14 @@ func lookupAt(p *kernel.Task, m machine.Memory, dirfd int32, ptr, n uint64, foll
 }
 
 func openat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
-	flags := int(in.Flags)
-	if flags&^openMask != 0 || flags&unix.O_TMPFILE == unix.O_TMPFILE {
-		if flags&unix.O_TMPFILE == unix.O_TMPFILE {
-			return errRet(unix.EROFS)
+	// As Linux's open and openat: unknown flags are ignored, O_TMPFILE
+	// needs write access (then the tree is read-only), all before the path.
+	flags := int(in.Flags) & openMask
+	if flags&unix.O_TMPFILE == unix.O_TMPFILE {
+		if flags&unix.O_ACCMODE == unix.O_RDONLY {
+			return errRet(unix.EINVAL)
 		}
-		return errRet(unix.EINVAL)
+		return errRet(unix.EROFS)
 	}
 	n, e := lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, flags&unix.O_NOFOLLOW == 0)
 	switch {
@@ -138,15 +140,28 @@ func iovecs(m machine.Memory, iov, cnt uint64) ([][]byte, unix.Errno) {
 	if err != nil {
 		return nil, unix.EFAULT
 	}
+	// As Linux: a negative length anywhere is EINVAL before any buffer is
+	// looked at; a buffer is EFAULT when it starts outside guest RAM or
+	// runs past the user address space (access_ok), and is otherwise cut
+	// at the end of RAM, where Linux would stop at the first missing page.
+	const taskSize = 0x7ffffffff000
+	for i := uint64(0); i < cnt; i++ {
+		if binary.LittleEndian.Uint64(raw[i*16+8:]) > 1<<63-1 {
+			return nil, unix.EINVAL
+		}
+	}
 	bufs := make([][]byte, 0, cnt)
 	var total uint64
 	for i := uint64(0); i < cnt; i++ {
 		base := binary.LittleEndian.Uint64(raw[i*16:])
 		n := binary.LittleEndian.Uint64(raw[i*16+8:])
-		if n > 1<<63-1 {
-			return nil, unix.EINVAL
+		if n == 0 {
+			continue
 		}
-		n = min(n, maxRW-total)
+		if base >= m.Size() || n > taskSize || base > taskSize-n {
+			return nil, unix.EFAULT
+		}
+		n = min(n, maxRW-total, m.Size()-base)
 		b, err := m.Slice(base, n)
 		if err != nil {
 			return nil, unix.EFAULT
@@ -174,6 +189,11 @@ func rwArgs(p *kernel.Task, m machine.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [
 			return nil, nil, 0, unix.EINVAL
 		}
 		off = in.Offset
+		// pread on a pipe or socket is ESPIPE before anything else is
+		// looked at, as Linux.
+		if _, e := f.Lseek(0, unix.SEEK_CUR); e == unix.ESPIPE {
+			return nil, nil, 0, e
+		}
 	}
 	bufs, e := iovecs(m, in.Iov, in.Iovcnt)
 	return f, bufs, off, e
@@ -181,11 +201,11 @@ func rwArgs(p *kernel.Task, m machine.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [
 
 func readv(p *kernel.Task, m machine.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
 	f, bufs, off, e := rwArgs(p, m, in)
+	if f != nil && !f.Readable() { // before the buffers, as read(2)
+		return errRet(unix.EBADF)
+	}
 	if e != 0 {
 		return errRet(e)
-	}
-	if !f.Readable() {
-		return errRet(unix.EBADF)
 	}
 	n, e := fileRead(p, f, bufs, off)
 	if e != 0 {
@@ -218,11 +238,11 @@ func fileWrite(p *kernel.Task, f *vfs.OpenFile, bufs [][]byte, off int64) (n int
 
 func writev(p *kernel.Task, m machine.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
 	f, bufs, off, e := rwArgs(p, m, in)
+	if f != nil && !f.Writable() { // before the buffers, as write(2)
+		return errRet(unix.EBADF)
+	}
 	if e != 0 {
 		return errRet(e)
-	}
-	if !f.Writable() {
-		return errRet(unix.EBADF)
 	}
 	n, e := fileWrite(p, f, bufs, off)
 	if e != 0 {
@@ -250,10 +270,6 @@ func fstatat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathA
 	if in.Flags&^atFlags != 0 {
 		return errRet(unix.EINVAL)
 	}
-	out, err := machine.Ptr[abi.Stat](m, in.Buf)
-	if err != nil {
-		return errRet(unix.EFAULT)
-	}
 	var st abi.Stat
 	if in.Path_len == 0 && in.Flags&unix.AT_EMPTY_PATH != 0 {
 		var f vfs.File
@@ -276,6 +292,10 @@ func fstatat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathA
 		}
 		vfs.StatNode(n, &st)
 	}
+	out, err := machine.Ptr[abi.Stat](m, in.Buf) // after the lookup, as Linux
+	if err != nil {
+		return errRet(unix.EFAULT)
+	}
 	*out = st
 	return 0
 }
@@ -284,6 +304,9 @@ func getdents64(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdAr
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return errRet(e)
+	}
+	if n := f.Node(); n == nil || !n.IsDir() { // before the buffer, as Linux
+		return errRet(unix.ENOTDIR)
 	}
 	buf, err := m.Slice(in.Buf, min(in.Len, maxRW))
 	if err != nil {

@@ -1,3 +1,3 @@
 package hcall
 
-//go:generate go run mksysnames.go
+//go:generate go run ../../libc-shim/syscalls/mksyscalls -root ../..

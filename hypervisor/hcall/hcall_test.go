@@ -3,6 +3,7 @@ package hcall
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"testing"
@@ -80,7 +81,9 @@ func TestOpenReadClose(t *testing.T) {
 		{"/etc", unix.O_WRONLY, -int64(unix.EISDIR)},
 		{"/etc/f", unix.O_DIRECTORY, -int64(unix.ENOTDIR)},
 		{"", unix.O_RDONLY, -int64(unix.ENOENT)},
-		{"/etc/f", 1 << 30, -int64(unix.EINVAL)},
+		{"/etc/f", 1 << 30, 3}, // unknown flags are ignored, as Linux
+		{"/etc", unix.O_TMPFILE | unix.O_RDONLY, -int64(unix.EINVAL)},
+		{"/etc", unix.O_TMPFILE | unix.O_RDWR, -int64(unix.EROFS)},
 	}
 	for _, tc := range tests {
 		ptr, n := putPath(m, tc.path)
@@ -149,7 +152,7 @@ func TestHostileArguments(t *testing.T) {
 		{"kill no such pid", abi.HCKill, abi.HCIdsArgs{Pid: 4242, Arg: 0}, -int64(unix.ESRCH)},
 		{"setpgid negative", abi.HCSetpgid, abi.HCIdsArgs{Pid: 0, Arg: -3}, -int64(unix.EINVAL)},
 		{"itimer negative interval", abi.HCItimer, abi.HCItimerArgs{Value_ns: 1, Interval_ns: -1}, -int64(unix.EINVAL)},
-		{"wait4 status out of memory", abi.HCWait4, abi.HCWait4Args{Pid: -1, Status: size - 2}, -int64(unix.EFAULT)},
+		{"wait4 no child before status", abi.HCWait4, abi.HCWait4Args{Pid: -1, Status: size - 2}, -int64(unix.ECHILD)}, // as Linux
 		{"wait4 bad options", abi.HCWait4, abi.HCWait4Args{Pid: -1, Options: 0x100}, -int64(unix.EINVAL)},
 		{"pipe fds out of memory", abi.HCPipe, abi.HCFdArgs{Buf: size - 4}, -int64(unix.EFAULT)},
 		{"pipe bad flags", abi.HCPipe, abi.HCFdArgs{Arg0: 1, Buf: bufAt}, -int64(unix.EINVAL)},
@@ -221,4 +224,44 @@ func FuzzDispatch(f *testing.F) {
 		Dispatch(p, m, nr, gpa)
 		Dispatch(p, m, nr, argAt)
 	})
+}
+
+// TestIovecs: a buffer is cut at the end of guest RAM instead of refused;
+// EFAULT only for a start outside RAM or a range past the user address
+// space; a negative length anywhere is EINVAL first, as Linux.
+func TestIovecs(t *testing.T) {
+	_, m := testProc(t)
+	size := m.Size()
+	buf := uint64(abi.UserMin) // above the exception stack, as program memory is
+	tests := []struct {
+		name string
+		iov  []abi.Iovec
+		lens []int
+		want unix.Errno
+	}{
+		{"huge length cut at the end of RAM", []abi.Iovec{{Base: buf, Len: 1 << 40}}, []int{int(size - buf)}, 0},
+		{"two buffers", []abi.Iovec{{Base: buf, Len: 10}, {Base: size - 4, Len: 100}}, []int{10, 4}, 0},
+		{"empty buffer anywhere", []abi.Iovec{{Base: 1 << 50, Len: 0}, {Base: buf, Len: 3}}, []int{3}, 0},
+		{"start beyond RAM", []abi.Iovec{{Base: buf, Len: 1}, {Base: size, Len: 1}}, nil, unix.EFAULT},
+		{"past the user address space", []abi.Iovec{{Base: buf, Len: 1 << 47}}, nil, unix.EFAULT},
+		{"negative length after a bad start", []abi.Iovec{{Base: size, Len: 1}, {Base: buf, Len: 1 << 63}}, nil, unix.EINVAL},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for i, v := range tc.iov {
+				put(t, m, argAt+uint64(i)*16, v)
+			}
+			bufs, e := iovecs(m, argAt, uint64(len(tc.iov)))
+			if e != tc.want {
+				t.Fatalf("errno %v, want %v", e, tc.want)
+			}
+			var lens []int
+			for _, b := range bufs {
+				lens = append(lens, len(b))
+			}
+			if fmt.Sprint(lens) != fmt.Sprint(tc.lens) {
+				t.Errorf("lengths %v, want %v", lens, tc.lens)
+			}
+		})
+	}
 }

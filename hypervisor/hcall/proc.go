@@ -55,18 +55,6 @@ func fork(p *kernel.Task, m machine.Memory, gpa uint64) *machine.Exit {
 const sizeofRusage = 144
 
 func wait4(p *kernel.Task, m machine.Memory, in abi.HCWait4Args, _ *abi.HCWait4Args) int64 {
-	var status, rusage []byte
-	var err error
-	if in.Status != 0 {
-		if status, err = m.Slice(in.Status, 4); err != nil {
-			return errRet(unix.EFAULT)
-		}
-	}
-	if in.Rusage != 0 {
-		if rusage, err = m.Slice(in.Rusage, sizeofRusage); err != nil {
-			return errRet(unix.EFAULT)
-		}
-	}
 	if in.Pid == -1<<31 { // -INT_MIN has no process group
 		return errRet(unix.ESRCH)
 	}
@@ -74,9 +62,22 @@ func wait4(p *kernel.Task, m machine.Memory, in abi.HCWait4Args, _ *abi.HCWait4A
 	if e != 0 {
 		return errRet(e)
 	}
-	if pid > 0 {
-		if status != nil {
-			binary.LittleEndian.PutUint32(status, uint32(ws))
+	if pid == 0 { // WNOHANG and no child has changed
+		return 0
+	}
+	// As Linux, the child is reaped before the pointers are written: a bad
+	// one is EFAULT, and that child is gone.
+	if in.Status != 0 {
+		status, err := m.Slice(in.Status, 4)
+		if err != nil {
+			return errRet(unix.EFAULT)
+		}
+		binary.LittleEndian.PutUint32(status, uint32(ws))
+	}
+	if in.Rusage != 0 {
+		rusage, err := m.Slice(in.Rusage, sizeofRusage)
+		if err != nil {
+			return errRet(unix.EFAULT)
 		}
 		clear(rusage)
 	}

@@ -136,6 +136,15 @@ int main(void)
 	printf("read restarted after alarm: %zd '%c' alrm %d\n", n, c, got_alrm);
 	waitpid(pid, NULL, 0);
 
+	/* A handler cuts nanosleep short, SA_RESTART or not: EINTR, and the
+	 * time left in rem. */
+	struct itimerval it2 = { { 0, 0 }, { 0, 100000 } };
+	setitimer(ITIMER_REAL, &it2, NULL);
+	struct timespec req = { 2, 0 }, rem = { 0, 0 };
+	int sr = nanosleep(&req, &rem);
+	printf("nanosleep interrupted: %d EINTR %d, rem 1-2 s %d\n", sr, errno == EINTR,
+	       rem.tv_sec == 1 || (rem.tv_sec == 2 && rem.tv_nsec == 0));
+
 	/* sigtimedwait: a blocked signal taken synchronously; then a timeout. */
 	sigprocmask(SIG_BLOCK, &set, &old);
 	pid = fork();
