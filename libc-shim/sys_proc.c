@@ -241,7 +241,8 @@ static void rlimits_init(void)
 	rlimits_ready = 1;
 }
 
-/* Setting only records the limit: nothing here enforces it yet. */
+/* Setting records the limit; RLIMIT_NOFILE is published for the host,
+ * which enforces it. The others are not enforced yet. */
 UKF_SYSCALL4(prlimit64, int32_t, pid, uint32_t, res, uint64_t, unew, uint64_t, uold)
 {
 	struct ukf_rlimit nl;
@@ -269,8 +270,11 @@ UKF_SYSCALL4(prlimit64, int32_t, pid, uint32_t, res, uint64_t, unew, uint64_t, u
 			return -EPERM;
 	}
 	struct ukf_rlimit old = rlimits[res];
-	if (unew)
+	if (unew) {
 		rlimits[res] = nl;
+		if (res == UKF_RLIMIT_NOFILE) /* the host's fd table enforces it */
+			__atomic_store_n(&ukf_boot->nofile, nl.rlim_cur, __ATOMIC_RELEASE);
+	}
 	if (uold) {
 		if (!ukf_user_ok(uold, sizeof(old)))
 			return -EFAULT;

@@ -31,6 +31,8 @@ func TestBusybox(t *testing.T) {
 
 	cases := [][]string{
 		{"echo", "hello", "from", "busybox"},
+		{"id", "-u"}, // the user who runs ukfork, not always 0
+		{"id", "-g"},
 		{"cat", "data/fruit.txt"},
 		{"cat", "data/link"},
 		{"wc", "data/fruit.txt", "data/sub/big.txt"},

@@ -106,3 +106,12 @@ func TestFDBudget(t *testing.T) {
 	prog := app("musl", "fdhog")
 	same(t, ukfork(t, bake(t, prog, "--mem", "16M"), "25"), native(t, "", prog, "25"))
 }
+
+// TestNofile: RLIMIT_NOFILE as the program sets it bounds its descriptors
+// on the host, lowered or raised, and a child inherits it, as natively.
+func TestNofile(t *testing.T) {
+	for _, libc := range libcs {
+		prog := app(libc, "nofile")
+		same(t, ukfork(t, bake(t, prog)), native(t, "", prog))
+	}
+}

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x7
+	Version = 0x8
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -152,6 +152,7 @@ type Bootinfo struct {
 	Sig_flags   uint64
 	Sig_info    [64]Siginfo
 	Fd_ring     [256]uint8
+	Nofile      uint64
 }
 type RingHeader struct {
 	Lock  uint32

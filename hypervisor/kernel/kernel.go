@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -120,7 +121,7 @@ func (k *Kernel) Start(in Init) (*Task, error) {
 		}
 		p.FDs.Install(vfs.NewOpenFile(&vfs.HostFile{FD: fd}, flags), false)
 	}
-	p.FDs.Watch = p.fdChanged
+	p.FDs.Watch, p.FDs.Limit = p.fdChanged, p.nofile
 	if e := k.table.start(pid, 0, in.Name, p); e != 0 {
 		k.release(t)
 		return nil, fmt.Errorf("the run is stopping")
@@ -240,7 +241,7 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 		k.table.unreserve(pid)
 		return 0, unix.EAGAIN
 	}
-	cp.FDs.Watch = cp.fdChanged
+	cp.FDs.Watch, cp.FDs.Limit = cp.fdChanged, cp.nofile
 	// The child sees 0 from fork and its own ids.
 	mem := cm.Mem()
 	if a, err := machine.Ptr[abi.HCForkArgs](mem, argGPA); err == nil {
@@ -313,6 +314,17 @@ func (p *Process) hostMemory() uint64 {
 		}
 	})
 	return uint64(n)
+}
+
+// maxNofile is Linux's nr_open: no RLIMIT_NOFILE goes above it.
+const maxNofile = 1 << 20
+
+// nofile is RLIMIT_NOFILE as the guest published it (0: the default).
+func (p *Process) nofile() int {
+	if bi := machine.BootPage(p.M.Mem()); bi != nil {
+		return int(min(atomic.LoadUint64(&bi.Nofile), maxNofile))
+	}
+	return 0
 }
 
 // resident is the host memory p's machine holds, 0 once it is gone.

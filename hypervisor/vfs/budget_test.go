@@ -68,3 +68,31 @@ func TestBudget(t *testing.T) {
 		t.Errorf("after the ring closed: held %d fds %d bytes", fds, mem)
 	}
 }
+
+// The table follows RLIMIT_NOFILE as the process sets it.
+func TestFDTableLimit(t *testing.T) {
+	tab := NewFDTable(1024)
+	limit := 0
+	tab.Limit = func() int { return limit }
+	f := NewOpenFile(&devFile{}, 0)
+	limit = 3
+	for want := 0; want < 3; want++ {
+		if fd, e := tab.Install(f, false); fd != want || e != 0 {
+			t.Fatalf("install = %d %v, want %d", fd, e, want)
+		}
+	}
+	if _, e := tab.Install(f, false); e != unix.EMFILE {
+		t.Errorf("install past the limit: %v, want EMFILE", e)
+	}
+	if _, e := tab.Dup2(0, 3, false); e != unix.EBADF {
+		t.Errorf("dup2 past the limit: %v, want EBADF", e)
+	}
+	if _, e := tab.Dup(0, 3, false); e != unix.EINVAL {
+		t.Errorf("F_DUPFD past the limit: %v, want EINVAL", e)
+	}
+	limit = 0 // back to the default
+	if fd, e := tab.Install(f, false); fd != 3 || e != 0 || tab.Max() != 1024 {
+		t.Errorf("install with the default limit = %d %v (max %d)", fd, e, tab.Max())
+	}
+	tab.CloseAll()
+}

@@ -10,7 +10,7 @@ func (t *FDTable) Dup(fd, min int, cloexec bool) (int, unix.Errno) {
 	if e != 0 {
 		return -1, e
 	}
-	if min < 0 || min >= t.max {
+	if min < 0 || min >= t.limit() {
 		return -1, unix.EINVAL
 	}
 	return t.install(f, min, cloexec)
@@ -24,7 +24,7 @@ func (t *FDTable) Dup2(fd, newfd int, cloexec bool) (int, unix.Errno) {
 		t.mu.Unlock()
 		return -1, e
 	}
-	if newfd < 0 || newfd >= t.max {
+	if newfd < 0 || newfd >= t.limit() {
 		t.mu.Unlock()
 		return -1, unix.EBADF
 	}
@@ -67,5 +67,9 @@ func (t *FDTable) SetCloexec(fd int, on bool) unix.Errno {
 // CloseOnExec closes every descriptor marked FD_CLOEXEC (execve).
 func (t *FDTable) CloseOnExec() { t.closeIf(func(e fdEntry) bool { return e.cloexec }) }
 
-// Max is the table's limit (RLIMIT_NOFILE).
-func (t *FDTable) Max() int { return t.max }
+// Max is the table's limit now (RLIMIT_NOFILE).
+func (t *FDTable) Max() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.limit()
+}

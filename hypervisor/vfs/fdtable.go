@@ -64,6 +64,19 @@ type FDTable struct {
 	// Watch, if set, learns every change, under the table's lock: fd now
 	// names f (nil: closed). It must not call back into the table.
 	Watch func(fd int, f *OpenFile)
+	// Limit, if set, is RLIMIT_NOFILE as the process has set it now (0:
+	// the table's default).
+	Limit func() int
+}
+
+// limit is how many descriptors the table allows now; t.mu held.
+func (t *FDTable) limit() int {
+	if t.Limit != nil {
+		if l := t.Limit(); l > 0 {
+			return l
+		}
+	}
+	return t.max
 }
 
 // NewFDTable makes an empty table allowing max descriptors.
@@ -93,7 +106,7 @@ func (t *FDTable) Install(f *OpenFile, cloexec bool) (int, unix.Errno) {
 // install puts f at the lowest free descriptor >= min; t.mu held.
 func (t *FDTable) install(f *OpenFile, min int, cloexec bool) (int, unix.Errno) {
 	for i := min; ; i++ {
-		if i >= t.max {
+		if i >= t.limit() {
 			return -1, unix.EMFILE
 		}
 		for len(t.fds) <= i {

@@ -20,7 +20,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 7
+#define UKF_ABI_VERSION 8
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-physical address */
@@ -181,6 +181,9 @@ struct ukf_bootinfo {
 	/* Which descriptors are ends of a pipe ring, kept by the host on every
 	 * change to the fd table: 0, or UKF_FDR_* with the ring's slot + 1. */
 	uint8_t fd_ring[UKF_FD_RING_MAX];
+	/* RLIMIT_NOFILE's soft limit, published by the guest when it changes
+	 * (0: never set, the default 1024): the host's fd table enforces it. */
+	uint64_t nofile;
 };
 #define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
 #define UKF_SIGF_POLLING   2u /* the runtime is polling sig_pending: no need to kick it */
