@@ -83,18 +83,46 @@ func (c chunkRef) clone() chunkRef {
 }
 
 // release drops one reference; the last one frees the slot's memory.
-func (c *chunkRef) release() {
-	s := c.seg
-	if s == nil {
-		return
+func (c *chunkRef) release() { releaseAll(unsafe.Slice(c, 1)) }
+
+// releaseAll drops a reference of each chunk. Slots that lose their last
+// one are freed in runs, one hole punched per run of neighbours, and not
+// at all when their segment has no slot left (it is closed): a VM that
+// ends frees its RAM in a few calls, not one per chunk (512 punches took
+// ~23 ms at the end of every 128 MiB run).
+func releaseAll(cs []chunkRef) {
+	type run struct {
+		seg    *segment
+		off, n uint64
 	}
-	c.seg = nil
-	if s.refs[c.off/chunkSize].Add(-1) != 0 {
-		return
+	var runs []run
+	for i := range cs {
+		c := &cs[i]
+		s := c.seg
+		if s == nil {
+			continue
+		}
+		c.seg = nil
+		if s.refs[c.off/chunkSize].Add(-1) != 0 {
+			continue
+		}
+		if l := len(runs) - 1; l >= 0 && runs[l].seg == s && runs[l].off+runs[l].n == c.off {
+			runs[l].n += chunkSize
+		} else {
+			runs = append(runs, run{seg: s, off: c.off, n: chunkSize})
+		}
 	}
-	unix.Fallocate(s.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(c.off), chunkSize)
-	if s.live.Add(-1) == 0 {
-		s.closeFD()
+	for _, r := range runs {
+		// Nobody can take a slot whose count reached zero, so a run that
+		// holds every live slot left is the segment's end: no punch. Else
+		// punch while the run still counts as live (the fd stays open).
+		slots := int32(r.n / chunkSize)
+		if r.seg.live.Load() != slots {
+			unix.Fallocate(r.seg.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(r.off), int64(r.n))
+		}
+		if r.seg.live.Add(-slots) == 0 {
+			r.seg.closeFD()
+		}
 	}
 }
 

@@ -103,9 +103,7 @@ func (m *Memory) Close() error {
 	} else {
 		err = unix.Munmap(m.mem)
 	}
-	for i := range m.chunks {
-		m.chunks[i].release()
-	}
+	releaseAll(m.chunks)
 	m.mem, m.chunks = nil, nil
 	return err
 }
