@@ -212,7 +212,10 @@ func (r *resolver) closure(first *Object, names []string, dlopen bool) error {
 		for j, n := range needs {
 			dep, err := r.load(n, o)
 			if err != nil {
-				if o.info.auxiliary[j] && !(i == 0 && dlopen) {
+				if i == 0 && dlopen {
+					return fmt.Errorf("--lib %s: %w", n, err)
+				}
+				if o.info.auxiliary[j] {
 					continue // an auxiliary filtee may be missing
 				}
 				return err
@@ -338,7 +341,7 @@ func (r *resolver) notFound(name string, loader *Object, tried []string, other e
 	if len(tried) > 0 {
 		where = strings.Join(tried, ", ")
 	}
-	return fmt.Errorf("%s (needed by %s) not found in %s: install the package that provides it, or add it with --file and its directory to the RUNPATH", name, loader.Path, where)
+	return fmt.Errorf("%s (needed by %s) not found in %s: install the package that provides it, or put it where the RUNPATH or RPATH of %s points", name, loader.Path, where, loader.Path)
 }
 
 func (r *resolver) inSystemDir(p string) bool {

@@ -128,7 +128,7 @@ func TestAgainstLoader(t *testing.T) {
 			t.Fatalf("the loader found libdep.so: %v", want)
 		}
 		_, err := Resolve(Config{}, broken, nil)
-		if err == nil || err.Error() != "libdep.so (needed by "+dir+"/bin/../lib/libtop.so.1) not found in /etc/ld.so.cache, system directories /lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib:/usr/lib: install the package that provides it, or add it with --file and its directory to the RUNPATH" {
+		if err == nil || err.Error() != "libdep.so (needed by "+dir+"/bin/../lib/libtop.so.1) not found in /etc/ld.so.cache, system directories /lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib:/usr/lib: install the package that provides it, or put it where the RUNPATH or RPATH of "+dir+"/bin/../lib/libtop.so.1 points" {
 			t.Errorf("error %v", err)
 		}
 	})

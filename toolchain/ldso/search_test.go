@@ -166,7 +166,7 @@ func TestSearchOrder(t *testing.T) {
 		{name: "a missing dlopen library",
 			dlopen: []string{"nope.so"},
 			tree:   base(tree{"/bin/p": prog(obj{needed: []string{"libc.so.6"}})}),
-			err:    "nope.so (needed by /bin/p) not found"},
+			err:    "--lib nope.so: nope.so (needed by /bin/p) not found"},
 		{name: "a library of a library missing",
 			tree: base(tree{"/bin/p": prog(obj{needed: []string{"liba.so"}}), "/usr/lib/liba.so": lib("libgone.so.3")}),
 			err:  "libgone.so.3 (needed by /usr/lib/liba.so) not found in system directories /lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/lib:/usr/lib: install"},
