@@ -47,7 +47,13 @@ type Config struct {
 	// (default Debian's: /lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu,
 	// /lib, /usr/lib).
 	SystemDirs []string
+	// Interp is the loader whose rules apply to a shared library resolved
+	// on its own, which names none (default GlibcInterp).
+	Interp string
 }
+
+// GlibcInterp is glibc's x86-64 loader, as programs name it.
+const GlibcInterp = "/lib64/ld-linux-x86-64.so.2"
 
 // DebianSystemDirs are the system search path of Debian's x86-64 ld.so
 // (`ld.so --help`).
@@ -136,6 +142,9 @@ func Resolve(cfg Config, program string, dlopen []string) (*Deps, error) {
 	if cfg.Lib == "" {
 		cfg.Lib = "lib/x86_64-linux-gnu"
 	}
+	if cfg.Interp == "" {
+		cfg.Interp = GlibcInterp
+	}
 	if cfg.SystemDirs == nil {
 		cfg.SystemDirs = DebianSystemDirs
 	}
@@ -145,13 +154,16 @@ func Resolve(cfg Config, program string, dlopen []string) (*Deps, error) {
 		return nil, err
 	}
 	d := &Deps{Program: prog}
-	if prog.info.interp == "" {
-		if len(prog.info.needed) > 0 || len(dlopen) > 0 {
+	interp := prog.info.interp
+	if interp == "" {
+		if len(prog.info.needed) == 0 && len(dlopen) == 0 {
+			return d, nil // static
+		}
+		if prog.info.typ != elf.ET_DYN {
 			return nil, fmt.Errorf("%s needs shared libraries but names no interpreter (PT_INTERP): relink it as a normal dynamic or static program", program)
 		}
-		return d, nil
+		interp = cfg.Interp // a shared library given alone
 	}
-	interp := prog.info.interp
 	r.musl = strings.HasPrefix(path.Base(interp), "ld-musl-")
 	if !strings.HasPrefix(interp, "/") {
 		return nil, fmt.Errorf("%s: interpreter %q is not an absolute path: relink it with the default dynamic linker", program, interp)

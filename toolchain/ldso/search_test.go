@@ -11,7 +11,7 @@ import (
 )
 
 const (
-	glibcInterp = "/lib64/ld-linux-x86-64.so.2"
+	glibcInterp = GlibcInterp
 	muslInterp  = "/lib/ld-musl-x86_64.so.1"
 	sysLib      = "/lib/x86_64-linux-gnu/"
 )
@@ -185,6 +185,13 @@ func TestSearchOrder(t *testing.T) {
 		{name: "a static program",
 			tree: tree{"/bin/p": obj{typ: elf.ET_EXEC}},
 			want: ""},
+		{name: "a shared library on its own",
+			tree: base(tree{"/opt/bin/p": obj{needed: []string{"liba.so"}, runpath: "$ORIGIN"}, "/opt/bin/liba.so": lib("libc.so.6")}),
+			want: "liba.so=/opt/bin/liba.so libc.so.6=/lib/x86_64-linux-gnu/libc.so.6"},
+		{name: "a shared library on its own, musl's rules",
+			cfg:  Config{Interp: muslInterp},
+			tree: tree{"/bin/p": obj{needed: []string{"libc.so", "liba.so"}}, muslInterp: lib(), "/lib/liba.so": lib()},
+			want: "liba.so=/lib/liba.so"},
 		{name: "needs without an interpreter",
 			tree: tree{"/bin/p": obj{needed: []string{"libc.so.6"}, typ: elf.ET_EXEC}},
 			err:  "needs shared libraries but names no interpreter"},
