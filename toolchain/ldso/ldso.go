@@ -263,15 +263,7 @@ func (r *resolver) loadGlibc(name string, loader *Object) (*Object, error) {
 		}
 	}
 	if strings.Contains(name, "/") {
-		p := name
-		if !strings.HasPrefix(p, "/") {
-			p = "/" + p // the guest's working directory at start
-		}
-		o, err := r.open(p, name, loader)
-		if err != nil {
-			return nil, fmt.Errorf("%s (needed by %s): %w", name, loader.Path, err)
-		}
-		return o, nil
+		return r.openName(name, loader)
 	}
 	var tried []string
 	var other error
@@ -337,6 +329,20 @@ func (r *resolver) loadGlibc(name string, loader *Object) (*Object, error) {
 		}
 	}
 	return nil, r.notFound(name, loader, tried, other)
+}
+
+// openName opens a needed name that is a path, as both loaders do without
+// searching: relative to the working directory, "/" in the guest.
+func (r *resolver) openName(name string, loader *Object) (*Object, error) {
+	p := name
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	o, err := r.open(p, name, loader)
+	if err != nil {
+		return nil, fmt.Errorf("%s (needed by %s): %w", name, loader.Path, err)
+	}
+	return o, nil
 }
 
 // isSkippable: errors that make ld.so try the next candidate.

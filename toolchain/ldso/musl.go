@@ -28,15 +28,7 @@ func (r *resolver) loadMusl(name string, loader *Object) (*Object, error) {
 		}
 	}
 	if strings.Contains(name, "/") {
-		p := name
-		if !strings.HasPrefix(p, "/") {
-			p = "/" + p // the guest's working directory at start
-		}
-		o, err := r.open(p, name, loader)
-		if err != nil {
-			return nil, fmt.Errorf("%s (needed by %s): %w", name, loader.Path, err)
-		}
-		return o, nil
+		return r.openName(name, loader)
 	}
 	for _, o := range r.objs[1:] {
 		if o.short == name {
