@@ -9,18 +9,22 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Bounds on what one file may make the resolver read, far above any real
 // object (Debian's largest libraries have a few hundred dynamic entries and
 // string tables of a few hundred KiB).
 const (
-	maxInterp   = 4096 // PATH_MAX
-	maxDynamic  = 1 << 20
-	maxStrtab   = 64 << 20
-	dynEntrySz  = 16 // Elf64_Dyn
-	ehdrSize    = 64 // Elf64_Ehdr
-	flag1NoDefl = 0x800
+	maxInterp  = 4096 // PATH_MAX
+	maxDynamic = 1 << 20
+	maxStrtab  = 64 << 20
+	// maxSearchDirs bounds a DT_RPATH or DT_RUNPATH: each need may try
+	// each directory.
+	maxSearchDirs = 1024
+	dynEntrySz    = 16 // Elf64_Dyn
+	ehdrSize      = 64 // Elf64_Ehdr
+	flag1NoDefl   = 0x800
 )
 
 // errOtherClass and errOtherMachine mark a file ld.so skips while
@@ -196,6 +200,14 @@ func readDynamic(ef *elf.File, dyn *elf.Prog, info *elfInfo) error {
 			return fmt.Errorf("%v: %w", e.tag, err)
 		}
 		*dst = s
+	}
+	for _, p := range []struct {
+		tag elf.DynTag
+		s   string
+	}{{elf.DT_RPATH, info.rpath}, {elf.DT_RUNPATH, info.runpath}} {
+		if n := strings.Count(p.s, ":") + strings.Count(p.s, "\n"); n >= maxSearchDirs {
+			return fmt.Errorf("%v of %d directories, more than %d", p.tag, n+1, maxSearchDirs)
+		}
 	}
 	// ld.so ignores DT_RPATH where DT_RUNPATH is present.
 	if info.hasRunPath {
