@@ -175,7 +175,6 @@ func Resolve(cfg Config, program string, dlopen []string) (*Deps, error) {
 		// ld.so answers to its soname (libc.so.6 needs ld-linux-x86-64.so.2).
 		r.interp.Names = append(r.interp.Names, r.interp.Soname)
 	}
-	r.interp.NeededBy = ""
 	d.Interp, d.Musl = r.interp, r.musl
 	if err := r.closure(prog, prog.info.needed, false); err != nil {
 		return nil, err
