@@ -410,3 +410,42 @@ func TestStartRaces(t *testing.T) {
 	close(stop)
 	<-psDone
 }
+
+// TestPrintDeps: bake --print-deps lists what the loader loads (ldd
+// beside it), dlopen libraries after, and says when a program is static.
+func TestPrintDeps(t *testing.T) {
+	r := runCmd(t, exec.Command(ukforkBin, "bake", "--print-deps", "--lib", "libnss_files.so.2", "/bin/ls"))
+	if r.status != 0 || r.stderr != "" {
+		t.Fatalf("got %s", r)
+	}
+	ldd, err := exec.Command("ldd", "/bin/ls").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, l := range strings.Split(strings.TrimSpace(string(ldd)), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 4 && f[1] == "=>":
+			want = append(want, f[0]+" "+f[2])
+		case len(f) == 2 && strings.HasPrefix(f[0], "/"):
+			want = append([]string{"(interpreter) " + f[0]}, want...) // ldd lists it last, bake first
+		}
+	}
+	want = append(want, "libnss_files.so.2 /lib/x86_64-linux-gnu/libnss_files.so.2")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var got []string
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		got = append(got, f[0]+" "+f[1])
+	}
+	if len(want) < 4 || strings.Join(got, "\n") != strings.Join(want, "\n") || !strings.HasSuffix(lines[len(lines)-1], "--lib") ||
+		!strings.HasPrefix(lines[0], "NAME") {
+		t.Errorf("got:\n%s\nwant (ldd's):\n%s", r.stdout, strings.Join(want, "\n"))
+	}
+	hello := app("musl", "hello")
+	r = runCmd(t, exec.Command(ukforkBin, "bake", "--print-deps", hello))
+	if r.status != 0 || r.stdout != hello+" is static: it needs no interpreter or shared libraries\n" {
+		t.Errorf("got %s", r)
+	}
+}

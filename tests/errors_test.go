@@ -107,7 +107,10 @@ func TestBakeRefuses(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"dynamic", []string{dynamic}, "dynamically linked (interpreter /lib64/ld-linux-x86-64.so.2)"},
+		{"dynamic", []string{dynamic}, "dynamically linked (interpreter /lib64/ld-linux-x86-64.so.2, libraries libc.so.6); ukfork runs static executables for now: relink with -static"},
+		{"dynamic with dlopen", []string{"--lib", "libm.so.6", dynamic}, "(interpreter /lib64/ld-linux-x86-64.so.2, libraries libc.so.6 libm.so.6)"},
+		{"missing dlopen library", []string{"--lib", "libnope.so.9", dynamic}, "--lib libnope.so.9: libnope.so.9 (needed by " + dynamic + ") not found in /etc/ld.so.cache"},
+		{"print-deps and -o", []string{"--print-deps", dynamic}, "--print-deps writes no image: drop -o"},
 		{"truncated", []string{truncated}, "truncated or malformed"},
 		{"other arch", []string{arm}, "x86-64"},
 		{"script", []string{script}, "is a script"},

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -9,28 +11,49 @@ import (
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/toolchain/bake"
 	"github.com/ukfork/ukfork/toolchain/image"
+	"github.com/ukfork/ukfork/toolchain/ldso"
 )
 
 const defaultMem = "128M"
 
 func bakeCmd() *cobra.Command {
-	var files, env, links []string
+	var files, env, links, libs []string
 	var out, mem string
-	var applets bool
+	var applets, printDeps bool
 	c := &cobra.Command{
-		Use:   "bake [flags] -o IMAGE PROGRAM",
+		Use:   "bake [flags] -o IMAGE PROGRAM\n  ukfork bake --print-deps [--lib NAME]... PROGRAM",
 		Short: "Bake a static program and its files into a bootable image",
 		Long: `Bake a static x86-64 Linux executable (musl-gcc -static, gcc -static,
 CGO_ENABLED=0 Go, busybox-static...) into an image with the ukfork guest
 runtime and a read-only file tree. The program lands at /bin/NAME in the tree.
 
-Dynamic executables are refused: relink them with -static.`,
+Dynamic executables are refused for now (the guest runtime does not load
+them yet): relink them with -static. The refusal names the interpreter and
+libraries bake would add; --print-deps lists them, found as the program's
+own loader would find them (glibc's ld.so or musl's, see ld.so(8)):
+DT_RPATH and DT_RUNPATH with $ORIGIN, $LIB and $PLATFORM, /etc/ld.so.cache,
+then the system directories (musl: /etc/ld-musl-x86_64.path). Nothing is
+run, and LD_LIBRARY_PATH and LD_PRELOAD are not used, so the result does not
+depend on the environment. --lib names libraries the program loads itself
+with dlopen(3); they and their own needs are found the same way.`,
 		Example: `  ukfork bake -o hello.img ./hello
   ukfork bake --file ./www:/www --file /etc/hosts:/etc/hosts -o web.img /bin/busybox
   ukfork bake --mem 512M --env LANG=C -o sort.img ./sort
-  ukfork bake --applets -o busybox.img /bin/busybox   # /bin/sh, /bin/ls ... -> busybox`,
+  ukfork bake --applets -o busybox.img /bin/busybox   # /bin/sh, /bin/ls ... -> busybox
+  ukfork bake --print-deps /usr/bin/python3            # interpreter and libraries it would need
+  ukfork bake --print-deps --lib libnss_files.so.2 /bin/ls`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if printDeps {
+				if out != "" {
+					return fmt.Errorf("--print-deps writes no image: drop -o %s, or drop --print-deps to bake", out)
+				}
+				d, err := bake.Deps(args[0], libs)
+				if err != nil {
+					return err
+				}
+				return writeDeps(cmd.OutOrStdout(), args[0], d)
+			}
 			if out == "" {
 				return fmt.Errorf("no output image: add -o IMAGE")
 			}
@@ -64,7 +87,7 @@ Dynamic executables are refused: relink them with -static.`,
 			}
 			m, err := bake.Bake(bake.Options{
 				Program: args[0], Files: maps, MemSize: size, Env: env,
-				Output: out, Runtime: rt, Creator: "ukfork bake", Links: links,
+				Output: out, Runtime: rt, Creator: "ukfork bake", Links: links, Libs: libs,
 			})
 			if err != nil {
 				return err
@@ -79,8 +102,37 @@ Dynamic executables are refused: relink them with -static.`,
 	c.Flags().StringArrayVar(&env, "env", nil, "KEY=VALUE: environment of the program (repeatable)")
 	c.Flags().StringVar(&mem, "mem", defaultMem, "guest memory; untouched memory costs the host nothing")
 	c.Flags().StringArrayVar(&links, "link", nil, "GUESTPATH: a symlink to the program, e.g. --link /bin/sh (repeatable)")
+	c.Flags().BoolVar(&printDeps, "print-deps", false, "print the interpreter and shared libraries the program needs, and bake nothing")
+	c.Flags().StringArrayVar(&libs, "lib", nil, "NAME: a library the program loads with dlopen, as it names it (repeatable)")
 	c.Flags().BoolVar(&applets, "applets", false, "multi-call program (busybox): link every name `PROGRAM --list` prints into /bin")
 	return c
+}
+
+// writeDeps prints what a program loads, one object a line: the name it is
+// asked for, the path the loader opens, the file behind any symlinks, and
+// who needs it.
+func writeDeps(out io.Writer, program string, d *ldso.Deps) error {
+	if !d.Dynamic() {
+		_, err := fmt.Fprintf(out, "%s is static: it needs no interpreter or shared libraries\n", program)
+		return err
+	}
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "NAME\tLOADED AS\tFILE\tNEEDED BY\n")
+	row := func(name string, o *ldso.Object, by string) {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", name, o.Path, o.Real, by)
+	}
+	row("(interpreter)", d.Interp, program)
+	for _, l := range d.Libs {
+		by := l.NeededBy
+		if by == d.Program.Path {
+			by = program
+		}
+		if l.Dlopen && by == program {
+			by = "--lib"
+		}
+		row(l.Name, l, by)
+	}
+	return w.Flush()
 }
 
 func checkMem(size uint64) error {

@@ -100,16 +100,22 @@ func clean(dir string, b int) {
 	os.RemoveAll(sockDir(dir, b))
 }
 
-// reclaim cleans every block whose lock is free: what runs killed with
-// SIGKILL left. The lock files stay: removing one while another run opens
-// it would let two runs hold the same block.
+// reclaim cleans every block that has leftovers (a socket or a socket
+// directory) and whose lock is free: what runs killed with SIGKILL left.
+// Blocks with nothing left are not even looked at, so a start costs no
+// more for the lock files earlier runs leave. Those stay: removing one
+// while another run opens it would let two runs hold the same block.
 func reclaim(dir string) {
-	locks, _ := filepath.Glob(filepath.Join(dir, "*.lock"))
-	for _, l := range locks {
-		b, err := strconv.Atoi(strings.TrimSuffix(filepath.Base(l), ".lock"))
-		if err != nil || b < 1 || b > maxBlocks {
+	socks, _ := filepath.Glob(filepath.Join(dir, "*.sock"))
+	dirs, _ := filepath.Glob(filepath.Join(dir, "*.unix"))
+	seen := map[int]bool{}
+	for _, l := range append(socks, dirs...) {
+		name := filepath.Base(l)
+		b, err := strconv.Atoi(strings.TrimSuffix(name, filepath.Ext(name)))
+		if err != nil || b < 1 || b > maxBlocks || seen[b] {
 			continue
 		}
+		seen[b] = true
 		if lock, _ := lockBlock(dir, b); lock != nil {
 			clean(dir, b)
 			lock.Close()

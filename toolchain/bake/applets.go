@@ -10,7 +10,7 @@ import (
 // by running `PROGRAM --list` on the host: the program was checked to be a
 // static x86-64 executable first.
 func Applets(program string) ([]string, error) {
-	if err := CheckProgram(program); err != nil {
+	if err := CheckProgram(program, nil); err != nil {
 		return nil, err
 	}
 	out, err := exec.Command(program, "--list").Output()

@@ -48,6 +48,7 @@ type Options struct {
 	Runtime []byte // the guest runtime ELF
 	Creator string
 	Links   []string // guest paths made symlinks to the program (applets)
+	Libs    []string // libraries the program loads with dlopen (--lib)
 }
 
 // DefaultEnv is given to a program when the baker sets no PATH.
@@ -58,7 +59,7 @@ func Bake(o Options) (*image.Manifest, error) {
 	if o.Program == "" {
 		return nil, errNoProgram
 	}
-	if err := CheckProgram(o.Program); err != nil {
+	if err := CheckProgram(o.Program, o.Libs); err != nil {
 		return nil, err
 	}
 	for _, e := range o.Env {

@@ -1,19 +1,23 @@
 package bake
 
 import (
+	"bytes"
 	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
+	"github.com/ukfork/ukfork/toolchain/ldso"
 )
 
 // CheckProgram makes sure path is an executable ukfork can run: a static
 // x86-64 Linux ELF (static-PIE included) whose segments fit the guest's
-// program area. Each refusal says what to do instead.
-func CheckProgram(path string) error {
+// program area. Each refusal says what to do instead; that of a dynamic
+// program names the libraries it would need, dlopen ones (--lib) included.
+func CheckProgram(path string, dlopen []string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -51,8 +55,8 @@ func CheckProgram(path string) error {
 		case elf.PT_INTERP:
 			interp := make([]byte, min(p.Filesz, 256))
 			p.ReadAt(interp, 0)
-			return fmt.Errorf("%s is dynamically linked (interpreter %s); ukfork runs static executables: relink with -static (gcc -static, musl-gcc -static, or CGO_ENABLED=0 for Go)",
-				path, cstring(interp))
+			interp, _, _ = bytes.Cut(interp, []byte{0})
+			return dynamicRefusal(path, string(interp), dlopen)
 		case elf.PT_LOAD:
 			loads++
 			if p.Filesz > p.Memsz || p.Off+p.Filesz < p.Off || p.Off+p.Filesz > uint64(st.Size()) || p.Vaddr+p.Memsz < p.Vaddr {
@@ -79,13 +83,24 @@ func CheckProgram(path string) error {
 	return nil
 }
 
-func cstring(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
+// dynamicRefusal is the one line that refuses a dynamic program until the
+// guest runtime loads one: its interpreter and the libraries bake would add.
+func dynamicRefusal(path, interp string, dlopen []string) error {
+	needs := "no libraries"
+	if d, err := Deps(path, dlopen); err != nil {
+		needs = err.Error()
+	} else if len(d.Libs) > 0 {
+		needs = "libraries " + strings.Join(d.Names(), " ")
 	}
-	return string(b)
+	return fmt.Errorf("%s is dynamically linked (interpreter %s, %s); ukfork runs static executables for now: relink with -static (gcc -static, musl-gcc -static, or CGO_ENABLED=0 for Go)",
+		path, interp, needs)
+}
+
+// Deps finds the interpreter and libraries of a program on this host as
+// its loader would (glibc's or musl's rules, no environment variables),
+// with dlopen naming libraries it loads itself (--lib).
+func Deps(program string, dlopen []string) (*ldso.Deps, error) {
+	return ldso.Resolve(ldso.Config{}, program, dlopen)
 }
 
 var errNoProgram = errors.New("no program given")
