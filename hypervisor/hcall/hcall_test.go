@@ -57,6 +57,13 @@ func put[T any](t testing.TB, m machine.Memory, gpa uint64, v T) *T {
 	return p
 }
 
+// encode lays out an argument struct (or raw bytes) as the guest does.
+func encode(v any) []byte {
+	var b bytes.Buffer
+	binary.Write(&b, binary.LittleEndian, v)
+	return b.Bytes()
+}
+
 func putPath(m machine.Memory, s string) (uint64, uint64) {
 	b, _ := m.Slice(bufAt, uint64(len(s)))
 	copy(b, s)
@@ -167,9 +174,7 @@ func TestHostileArguments(t *testing.T) {
 			b, _ := m.Slice(argAt, 256)
 			clear(b)
 			putPath(m, "f\x00")
-			var buf bytes.Buffer
-			binary.Write(&buf, binary.LittleEndian, tc.arg)
-			copy(b, buf.Bytes())
+			copy(b, encode(tc.arg))
 			if e := Dispatch(p, m, tc.nr, argAt); e != nil {
 				t.Fatalf("ended the VM: %+v", e)
 			}
@@ -198,14 +203,32 @@ func TestArgumentStructOutOfMemory(t *testing.T) {
 // FuzzDispatch drives every hypercall with hostile numbers, addresses and
 // argument bytes: the host must never panic and must stay inside guest RAM.
 func FuzzDispatch(f *testing.F) {
-	f.Add(uint16(abi.HCOpenat), uint64(argAt), []byte("\x00\x00\x00\x00\x00\x00\x00\x00\x9c\xff\xff\xff"))
-	f.Add(uint16(abi.HCReadv), uint64(argAt), make([]byte, 48))
-	f.Add(uint16(abi.HCWritev), uint64(0xfff8), []byte{1, 2, 3})
-	f.Add(uint16(abi.HCFstatat), uint64(argAt), bytes.Repeat([]byte{0xff}, 64))
-	f.Add(uint16(abi.HCGetdents64), uint64(argAt), []byte{})
-	f.Add(uint16(abi.HCFork), uint64(argAt), make([]byte, 16))
-	f.Add(uint16(abi.HCWait4), uint64(argAt), []byte("\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff"))
-	f.Add(uint16(abi.HCKill), uint64(argAt), make([]byte, 24))
+	cwd := abi.At{Dirfd: abi.AtFDCWD, Path: bufAt, Pathlen: 2}
+	for _, c := range []struct {
+		nr  uint16
+		gpa uint64
+		arg any
+	}{
+		{abi.HCOpenat, argAt, abi.HCOpenatArgs{At: cwd}},
+		{abi.HCReadv, argAt, make([]byte, 48)},
+		{abi.HCWritev, 0xfff8, []byte{1, 2, 3}},
+		{abi.HCFstatat, argAt, bytes.Repeat([]byte{0xff}, 64)},
+		{abi.HCFstatat, argAt, abi.HCFstatatArgs{At: abi.At{Dirfd: 0, Flags: unix.AT_EMPTY_PATH}, Statbuf: bufAt}},
+		{abi.HCGetdents64, argAt, []byte{}},
+		{abi.HCFork, argAt, make([]byte, 16)},
+		{abi.HCWait4, argAt, abi.HCWait4Args{Pid: -1}},
+		{abi.HCKill, argAt, make([]byte, 24)},
+		{abi.HCUnlinkat, argAt, abi.HCUnlinkatArgs{At: cwd}},
+		{abi.HCChdir, argAt, abi.HCChdirArgs{At: abi.At{Dirfd: 0}}},
+		{abi.HCReadlinkat, argAt, abi.HCReadlinkatArgs{At: cwd, Buf: bufAt, Bufsiz: 64}},
+		{abi.HCDup, argAt, abi.HCDupArgs{Fd: 1, Newfd: 2, Mode: abi.DupTo}},
+		{abi.HCFcntl, argAt, abi.HCFcntlArgs{Fd: 1, Cmd: fDupfd, Arg: 1 << 63}},
+		{abi.HCLseek, argAt, abi.HCLseekArgs{Fd: 0, Whence: -1}},
+		{abi.HCSendfile, argAt, abi.HCSendfileArgs{Out_fd: 1, In_fd: 0, Offset: -1, Count: 1 << 40}},
+		{abi.HCIoctl, argAt, abi.HCIoctlArgs{Fd: 1, Request: unix.TCGETS, Arg: bufAt}},
+	} {
+		f.Add(c.nr, c.gpa, encode(c.arg))
+	}
 	f.Fuzz(func(t *testing.T, nr uint16, gpa uint64, data []byte) {
 		p, m := testProc(t)
 		if len(data) > 4096 {
