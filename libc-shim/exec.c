@@ -51,16 +51,17 @@ static struct elf64_phdr phdrs[PHNUM_MAX];
 
 static int64_t file_open(const char *path, uint64_t len)
 {
-	struct ukf_hc_path p = {
-		.dirfd = UKF_AT_FDCWD, .flags = UKF_O_RDONLY | UKF_O_CLOEXEC,
-		.path = (uint64_t)(uintptr_t)path, .path_len = len,
+	struct ukf_hc_openat o = {
+		.at = { .dirfd = UKF_AT_FDCWD, .path = (uint64_t)(uintptr_t)path,
+			.pathlen = len },
+		.flags = UKF_O_RDONLY | UKF_O_CLOEXEC,
 	};
-	return ukf_hcall(UKF_HC_OPENAT, &p);
+	return ukf_hcall(UKF_HC_OPENAT, &o);
 }
 
 static void file_close(int32_t fd)
 {
-	struct ukf_hc_fd c = { .fd = fd };
+	struct ukf_hc_close c = { .fd = fd };
 	ukf_hcall(UKF_HC_CLOSE, &c);
 }
 
@@ -278,11 +279,11 @@ out:
 int64_t ukf_elf_fits(const struct ukf_elf_file *ef, const char **why)
 {
 	struct ukf_stat st;
-	struct ukf_hc_path p = {
-		.dirfd = ef->fd, .flags = UKF_AT_EMPTY_PATH,
-		.buf = (uint64_t)(uintptr_t)&st, .len = sizeof(st),
+	struct ukf_hc_fstatat s = {
+		.at = { .dirfd = ef->fd, .flags = UKF_AT_EMPTY_PATH },
+		.statbuf = (uint64_t)(uintptr_t)&st,
 	};
-	int64_t r = ukf_hcall(UKF_HC_FSTATAT, &p);
+	int64_t r = ukf_hcall(UKF_HC_FSTATAT, &s);
 	if (r < 0)
 		return r;
 	for (uint32_t i = 0; i < ef->phnum; i++) {

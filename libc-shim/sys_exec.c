@@ -108,9 +108,10 @@ UKF_SYSCALL3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
 	const char *why = "";
 	int64_t r;
 	for (int depth = 0;; depth++) {
-		struct ukf_hc_path acc = {
-			.dirfd = UKF_AT_FDCWD, .path = (uint64_t)(uintptr_t)path,
-			.path_len = strlen(path), .arg0 = 1 /* X_OK */,
+		struct ukf_hc_faccessat acc = {
+			.at = { .dirfd = UKF_AT_FDCWD, .path = (uint64_t)(uintptr_t)path,
+				.pathlen = strlen(path) },
+			.mode = 1 /* X_OK */,
 		};
 		r = ukf_hcall(UKF_HC_FACCESSAT, &acc);
 		if (r == 0)
@@ -147,7 +148,7 @@ UKF_SYSCALL3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
 		ukf_die(UKF_SIGKILL);
 	}
 	/* After the load: the loader's own descriptor is close-on-exec too. */
-	struct ukf_hc_path note = { .dirfd = UKF_AT_FDCWD, .path = (uint64_t)(uintptr_t)path, .path_len = strlen(path) };
+	struct ukf_hc_execve note = { .path = (uint64_t)(uintptr_t)path, .pathlen = strlen(path) };
 	ukf_hcall(UKF_HC_EXECVE, &note);
 	ukf_mm_init(info.brk_start, stack_bottom);
 	ukf_rewrite_reset();

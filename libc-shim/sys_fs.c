@@ -193,33 +193,28 @@ UKF_SYSCALL6(pwritev2, int32_t, fd, uint64_t, iov, int32_t, iovcnt, int64_t, pos
 	return rw_vec2(UKF_HC_WRITEV, fd, iov, iovcnt, pos_l, flags);
 }
 
-static int64_t fd_call(unsigned hc, int32_t fd, int64_t arg0, int64_t arg1,
-		       uint64_t buf, uint64_t len)
-{
-	struct ukf_hc_fd c = {
-		.fd = fd, .arg0 = arg0, .arg1 = arg1, .buf = buf, .len = len,
-	};
-	return ukf_hcall(hc, &c);
-}
-
 /* The host checks the fd, then whence. */
 UKF_SYSCALL3(lseek, int32_t, fd, int64_t, off, uint32_t, whence)
 {
-	return fd_call(UKF_HC_LSEEK, fd, off, whence, 0, 0);
+	struct ukf_hc_lseek l = { .fd = fd, .whence = (int32_t)whence, .offset = off };
+	return ukf_hcall(UKF_HC_LSEEK, &l);
 }
 
 UKF_SYSCALL1(close, int32_t, fd)
 {
-	return fd_call(UKF_HC_CLOSE, fd, 0, 0, 0, 0);
+	struct ukf_hc_close c = { .fd = fd };
+	return ukf_hcall(UKF_HC_CLOSE, &c);
 }
 
 UKF_SYSCALL3(getdents64, int32_t, fd, uint64_t, buf, uint32_t, count)
 {
 	/* The host checks the fd first; the buffer is cut at the end of RAM. */
 	int64_t n = ukf_user_span(buf, count);
-	if (n < 0)
-		return fd_call(UKF_HC_GETDENTS64, fd, 0, 0, UKF_USER_BAD, count);
-	return fd_call(UKF_HC_GETDENTS64, fd, 0, 0, buf, (uint64_t)n);
+	struct ukf_hc_getdents64 g = {
+		.fd = fd, .dirp = n < 0 ? UKF_USER_BAD : buf,
+		.count = n < 0 ? count : (uint64_t)n,
+	};
+	return ukf_hcall(UKF_HC_GETDENTS64, &g);
 }
 
 /* The host answers TCGETS and TIOCGWINSZ (for isatty and terminal width),
@@ -234,15 +229,17 @@ UKF_SYSCALL3(ioctl, int32_t, fd, uint32_t, req, uint64_t, arg)
 	uint64_t need = req == UKF_TCGETS ? 36 : req == UKF_TIOCGWINSZ ? 8 :
 			(req == UKF_FIONREAD || req == UKF_FIONBIO) ? 4 : 0;
 	/* The host checks the fd first, then the buffer. */
-	return fd_call(UKF_HC_IOCTL, fd, req, 0, ukf_user_arg(arg, need), 0);
+	struct ukf_hc_ioctl i = { .fd = fd, .request = req, .arg = ukf_user_arg(arg, need) };
+	return ukf_hcall(UKF_HC_IOCTL, &i);
 }
 
 /* ---- Calls that name a path ------------------------------------------------- */
 
-/* Forward a path call. An empty path is ENOENT unless empty_ok (the call's
- * AT_EMPTY_PATH), which also allows a NULL path, as Linux 6.11 does. */
-static int64_t path_call(unsigned hc, int32_t dirfd, uint64_t upath, int32_t flags,
-			 int empty_ok, int64_t arg0, uint64_t buf, uint64_t len)
+/* Fill in *at (inside args) and forward path call hc. An empty path is
+ * ENOENT unless empty_ok (the call's AT_EMPTY_PATH), which also allows a NULL
+ * path, as Linux 6.11 does. */
+static int64_t at_call(unsigned hc, void *args, struct ukf_at *at, int32_t dirfd,
+		       uint64_t upath, int32_t flags, int empty_ok)
 {
 	int64_t n = 0;
 
@@ -258,11 +255,18 @@ static int64_t path_call(unsigned hc, int32_t dirfd, uint64_t upath, int32_t fla
 	}
 	if (n == 0 && !empty_ok)
 		return -ENOENT;
-	struct ukf_hc_path p = {
-		.dirfd = dirfd, .flags = flags, .path = upath,
-		.path_len = (uint64_t)n, .arg0 = arg0, .buf = buf, .len = len,
+	*at = (struct ukf_at){
+		.dirfd = dirfd, .flags = flags, .path = upath, .pathlen = (uint64_t)n,
 	};
-	return ukf_hcall(hc, &p);
+	return ukf_hcall(hc, args);
+}
+
+/* fstatat and the calls made of it; AT_EMPTY_PATH allows an empty path. */
+static int64_t fstatat_call(int32_t dirfd, uint64_t path, int32_t flags, uint64_t statbuf)
+{
+	struct ukf_hc_fstatat s = { .statbuf = statbuf };
+	return at_call(UKF_HC_FSTATAT, &s, &s.at, dirfd, path, flags,
+		       flags & UKF_AT_EMPTY_PATH);
 }
 
 UKF_SYSCALL4(openat, int32_t, dirfd, uint64_t, path, int32_t, flags, uint32_t, mode)
@@ -272,7 +276,8 @@ UKF_SYSCALL4(openat, int32_t, dirfd, uint64_t, path, int32_t, flags, uint32_t, m
 		mode &= ~ukf_umask & 07777;
 	else
 		mode = 0;
-	return path_call(UKF_HC_OPENAT, dirfd, path, flags, 0, mode, 0, 0);
+	struct ukf_hc_openat o = { .flags = flags, .mode = mode };
+	return at_call(UKF_HC_OPENAT, &o, &o.at, dirfd, path, 0, 0);
 }
 
 UKF_SYSCALL3(open, uint64_t, path, int32_t, flags, uint32_t, mode)
@@ -291,8 +296,7 @@ static int64_t stat_at(int32_t dirfd, uint64_t path, uint64_t buf, int32_t flags
 	if (flags & ~(UKF_AT_SYMLINK_NOFOLLOW | UKF_AT_EMPTY_PATH | UKF_AT_NO_AUTOMOUNT))
 		return -EINVAL;
 	/* The host finds the file first: ENOENT or EBADF before EFAULT. */
-	return path_call(UKF_HC_FSTATAT, dirfd, path, flags, flags & UKF_AT_EMPTY_PATH, 0,
-			 ukf_user_arg(buf, sizeof(struct ukf_stat)), sizeof(struct ukf_stat));
+	return fstatat_call(dirfd, path, flags, ukf_user_arg(buf, sizeof(struct ukf_stat)));
 }
 
 UKF_SYSCALL4(newfstatat, int32_t, dirfd, uint64_t, path, uint64_t, buf, int32_t, flags)
@@ -343,10 +347,8 @@ UKF_SYSCALL5(statx, int32_t, dirfd, uint64_t, path, int32_t, flags, uint32_t, ma
 	if (!ukf_user_ok(ubuf, sizeof(struct ukf_statx)))
 		return -EFAULT;
 	/* The host writes into runtime memory here, not the user's buffer. */
-	int64_t r = path_call(UKF_HC_FSTATAT, dirfd, path,
-			      flags & ~UKF_AT_STATX_SYNC_TYPE,
-			      flags & UKF_AT_EMPTY_PATH, 0,
-			      (uint64_t)(uintptr_t)&st, sizeof(st));
+	int64_t r = fstatat_call(dirfd, path, flags & ~UKF_AT_STATX_SYNC_TYPE,
+				 (uint64_t)(uintptr_t)&st);
 	if (r < 0)
 		return r;
 
@@ -375,8 +377,10 @@ UKF_SYSCALL4(readlinkat, int32_t, dirfd, uint64_t, path, uint64_t, buf, int32_t,
 {
 	if (size <= 0)
 		return -EINVAL;
-	return path_call(UKF_HC_READLINKAT, dirfd, path, 0, 0, 0,
-			 ukf_user_arg(buf, (uint64_t)size), (uint64_t)size);
+	struct ukf_hc_readlinkat r = {
+		.buf = ukf_user_arg(buf, (uint64_t)size), .bufsiz = (uint64_t)size,
+	};
+	return at_call(UKF_HC_READLINKAT, &r, &r.at, dirfd, path, 0, 0);
 }
 
 UKF_SYSCALL3(readlink, uint64_t, path, uint64_t, buf, int32_t, size)
@@ -390,8 +394,9 @@ UKF_SYSCALL4(faccessat2, int32_t, dirfd, uint64_t, path, uint32_t, mode, int32_t
 		return -EINVAL;
 	if (flags & ~(UKF_AT_EACCESS | UKF_AT_SYMLINK_NOFOLLOW | UKF_AT_EMPTY_PATH))
 		return -EINVAL;
-	return path_call(UKF_HC_FACCESSAT, dirfd, path, flags,
-			 flags & UKF_AT_EMPTY_PATH, mode, 0, 0);
+	struct ukf_hc_faccessat a = { .mode = mode };
+	return at_call(UKF_HC_FACCESSAT, &a, &a.at, dirfd, path, flags,
+		       flags & UKF_AT_EMPTY_PATH);
 }
 
 UKF_SYSCALL3(faccessat, int32_t, dirfd, uint64_t, path, uint32_t, mode)
@@ -411,8 +416,8 @@ UKF_SYSCALL2(getcwd, uint64_t, buf, uint64_t, size)
 	if (size == 0)
 		return -ERANGE;
 	/* The host says ERANGE before it writes (EFAULT). */
-	struct ukf_hc_buf b = { .buf = ukf_user_arg(buf, size), .len = size };
-	int64_t r = ukf_hcall(UKF_HC_GETCWD, &b);
+	struct ukf_hc_getcwd g = { .buf = ukf_user_arg(buf, size), .size = size };
+	int64_t r = ukf_hcall(UKF_HC_GETCWD, &g);
 	if (r < 0)
 		return r;
 	uint64_t n = strnlen(UKF_UPTR(const char, buf), size);
@@ -421,14 +426,15 @@ UKF_SYSCALL2(getcwd, uint64_t, buf, uint64_t, size)
 
 UKF_SYSCALL1(chdir, uint64_t, path)
 {
-	return path_call(UKF_HC_CHDIR, UKF_AT_FDCWD, path, 0, 0, 0, 0, 0);
+	struct ukf_hc_chdir c = { 0 };
+	return at_call(UKF_HC_CHDIR, &c, &c.at, UKF_AT_FDCWD, path, 0, 0);
 }
 
 /* fchdir is chdir relative to fd with an empty path. */
 UKF_SYSCALL1(fchdir, int32_t, fd)
 {
-	struct ukf_hc_path p = { .dirfd = fd };
-	return ukf_hcall(UKF_HC_CHDIR, &p);
+	struct ukf_hc_chdir c = { .at = { .dirfd = fd } };
+	return ukf_hcall(UKF_HC_CHDIR, &c);
 }
 
 /* ---- Changing the tree ---------------------------------------------------------- */
@@ -439,25 +445,26 @@ UKF_SYSCALL1(fchdir, int32_t, fd)
 
 UKF_SYSCALL3(unlinkat, int32_t, dirfd, uint64_t, path, int32_t, flags)
 {
-	return path_call(UKF_HC_UNLINKAT, dirfd, path, flags, 0, 0, 0, 0);
+	struct ukf_hc_unlinkat u = { 0 };
+	return at_call(UKF_HC_UNLINKAT, &u, &u.at, dirfd, path, flags, 0);
 }
 
 UKF_SYSCALL1(unlink, uint64_t, path)
 {
-	return path_call(UKF_HC_UNLINKAT, UKF_AT_FDCWD, path, 0, 0, 0, 0, 0);
+	return do_unlinkat(UKF_AT_FDCWD, path, 0);
 }
 
 UKF_SYSCALL1(rmdir, uint64_t, path)
 {
-	return path_call(UKF_HC_UNLINKAT, UKF_AT_FDCWD, path, UKF_AT_REMOVEDIR, 0, 0, 0, 0);
+	return do_unlinkat(UKF_AT_FDCWD, path, UKF_AT_REMOVEDIR);
 }
 
 /* mkdir and friends: EEXIST for what exists, EROFS for the rest. */
 static int64_t create_at(int32_t dirfd, uint64_t path)
 {
 	struct ukf_stat st;
-	int64_t r = path_call(UKF_HC_FSTATAT, dirfd, path, 0x100 /* NOFOLLOW */, 0, 0,
-			      (uint64_t)(uintptr_t)&st, sizeof(st));
+	int64_t r = fstatat_call(dirfd, path, UKF_AT_SYMLINK_NOFOLLOW,
+				 (uint64_t)(uintptr_t)&st);
 	if (r == 0)
 		return -EEXIST;
 	return r == -ENOENT ? -EROFS : r;

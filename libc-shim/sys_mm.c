@@ -63,8 +63,8 @@ static uint64_t dirty_max(void)
 
 static int64_t hc_discard(uint64_t start, uint64_t end)
 {
-	struct ukf_hc_buf b = { .buf = start, .len = end - start };
-	return ukf_hcall(UKF_HC_DISCARD, &b);
+	struct ukf_hc_discard d = { .addr = start, .len = end - start };
+	return ukf_hcall(UKF_HC_DISCARD, &d);
 }
 
 /* Take [start, end) out of the dirty set, clearing what was dirty if clear. */

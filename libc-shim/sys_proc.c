@@ -23,17 +23,31 @@ static int is_self(int32_t pid)
 }
 
 /* Process groups and sessions span VMs: the host keeps them. */
-static int64_t ids(unsigned hc, int32_t pid, int32_t arg)
+UKF_SYSCALL1(getpgid, int32_t, pid)
 {
-	struct ukf_hc_ids i = { .pid = pid, .arg = arg };
-	return ukf_hcall(hc, &i);
+	struct ukf_hc_getpgid g = { .pid = pid };
+	return ukf_hcall(UKF_HC_GETPGID, &g);
 }
 
-UKF_SYSCALL0(getpgrp) { return ids(UKF_HC_GETPGID, 0, 0); }
-UKF_SYSCALL1(getpgid, int32_t, pid) { return ids(UKF_HC_GETPGID, pid, 0); }
-UKF_SYSCALL1(getsid, int32_t, pid) { return ids(UKF_HC_GETSID, pid, 0); }
-UKF_SYSCALL2(setpgid, int32_t, pid, int32_t, pgid) { return ids(UKF_HC_SETPGID, pid, pgid); }
-UKF_SYSCALL0(setsid) { return ids(UKF_HC_SETSID, 0, 0); }
+UKF_SYSCALL0(getpgrp) { return do_getpgid(0); }
+
+UKF_SYSCALL1(getsid, int32_t, pid)
+{
+	struct ukf_hc_getsid g = { .pid = pid };
+	return ukf_hcall(UKF_HC_GETSID, &g);
+}
+
+UKF_SYSCALL2(setpgid, int32_t, pid, int32_t, pgid)
+{
+	struct ukf_hc_setpgid s = { .pid = pid, .pgid = pgid };
+	return ukf_hcall(UKF_HC_SETPGID, &s);
+}
+
+UKF_SYSCALL0(setsid)
+{
+	struct ukf_hc_setsid s = { 0 };
+	return ukf_hcall(UKF_HC_SETSID, &s);
+}
 
 static int64_t put_res_ids(uint64_t r, uint64_t e, uint64_t s, uint32_t id)
 {
@@ -368,8 +382,8 @@ UKF_SYSCALL3(getrandom, uint64_t, buf, uint64_t, len, uint32_t, flags)
 		return 0;
 	if (!ukf_user_ok(buf, len))
 		return -EFAULT;
-	struct ukf_hc_buf b = { .buf = buf, .len = len };
-	return ukf_hcall(UKF_HC_GETRANDOM, &b);
+	struct ukf_hc_getrandom g = { .buf = buf, .len = len };
+	return ukf_hcall(UKF_HC_GETRANDOM, &g);
 }
 
 UKF_SYSCALL1(umask, uint32_t, mask)

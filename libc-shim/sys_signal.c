@@ -439,17 +439,17 @@ void ukf_async(struct ukf_regs *r)
 
 /* ---- Sending and waiting -------------------------------------------------------- */
 
-static int64_t hc_ids(unsigned hc, int32_t pid, int32_t arg)
+static int64_t hc_kill(int32_t pid, int32_t sig)
 {
-	struct ukf_hc_ids i = { .pid = pid, .arg = arg };
-	return ukf_hcall(hc, &i);
+	struct ukf_hc_kill k = { .pid = pid, .sig = sig };
+	return ukf_hcall(UKF_HC_KILL, &k);
 }
 
 UKF_SYSCALL2(kill, int32_t, pid, int32_t, sig)
 {
 	if (sig < 0 || sig > UKF_NSIG)
 		return -EINVAL;
-	return hc_ids(UKF_HC_KILL, pid, sig);
+	return hc_kill(pid, sig);
 }
 
 /* One thread per process: a thread id is the process id. */
@@ -457,7 +457,7 @@ UKF_SYSCALL2(tkill, int32_t, tid, int32_t, sig)
 {
 	if (tid <= 0 || sig < 0 || sig > UKF_NSIG)
 		return -EINVAL;
-	return hc_ids(UKF_HC_KILL, tid, sig);
+	return hc_kill(tid, sig);
 }
 
 UKF_SYSCALL3(tgkill, int32_t, tgid, int32_t, tid, int32_t, sig)
@@ -466,13 +466,13 @@ UKF_SYSCALL3(tgkill, int32_t, tgid, int32_t, tid, int32_t, sig)
 		return -EINVAL;
 	if (tgid != tid)
 		return -ESRCH;
-	return hc_ids(UKF_HC_KILL, tid, sig);
+	return hc_kill(tid, sig);
 }
 
 static int64_t sigwait_host(int64_t ns)
 {
-	struct ukf_hc_clock c = { .realtime_ns = ns };
-	return ukf_hcall(UKF_HC_SIGWAIT, &c);
+	struct ukf_hc_sigwait w = { .timeout = ns };
+	return ukf_hcall(UKF_HC_SIGWAIT, &w);
 }
 
 /* How long a signal wait polls the pending word before it blocks in the

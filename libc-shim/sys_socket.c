@@ -177,8 +177,8 @@ UKF_SYSCALL4(sendfile, int32_t, out, int32_t, in, uint64_t, offp, uint64_t, coun
 		if (off < 0)
 			return -EINVAL;
 	}
-	struct ukf_hc_fd f = { .fd = out, .arg0 = in, .arg1 = off, .len = count };
-	int64_t r = ukf_hcall(UKF_HC_SENDFILE, &f);
+	struct ukf_hc_sendfile s = { .out_fd = out, .in_fd = in, .offset = off, .count = count };
+	int64_t r = ukf_hcall(UKF_HC_SENDFILE, &s);
 	if (r > 0 && offp)
 		*UKF_UPTR(int64_t, offp) = off + r;
 	return r;

@@ -220,8 +220,8 @@ static int64_t sleep_ns(int64_t ns, uint64_t urem)
 	if (ns <= 0)
 		return 0;
 	ukf_clock_ns(UKF_CLOCK_MONOTONIC, &t0);
-	struct ukf_hc_clock c = { .realtime_ns = ns };
-	int64_t r = ukf_hcall(UKF_HC_NANOSLEEP, &c);
+	struct ukf_hc_nanosleep s = { .duration = ns };
+	int64_t r = ukf_hcall(UKF_HC_NANOSLEEP, &s);
 	if (r != -EINTR || !urem)
 		return r < 0 ? r : 0;
 	ukf_clock_ns(UKF_CLOCK_MONOTONIC, &t1);

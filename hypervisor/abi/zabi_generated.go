@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x8
+	Version = 0x9
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -200,29 +200,120 @@ type HCClockArgs struct {
 	Realtime_ns  int64
 	Monotonic_ns int64
 }
-type HCBufArgs struct {
+type HCNanosleepArgs struct {
+	Ret      int64
+	Duration int64
+}
+type HCSigwaitArgs struct {
+	Ret     int64
+	Timeout int64
+}
+type HCGetrandomArgs struct {
 	Ret int64
 	Buf uint64
 	Len uint64
 }
-type HCFdArgs struct {
+type HCDiscardArgs struct {
 	Ret  int64
-	Fd   int32
-	Pad  int32
-	Arg0 int64
-	Arg1 int64
-	Buf  uint64
+	Addr uint64
 	Len  uint64
 }
-type HCPathArgs struct {
-	Ret      int64
-	Dirfd    int32
-	Flags    int32
-	Path     uint64
-	Path_len uint64
-	Arg0     int64
-	Buf      uint64
-	Len      uint64
+type HCGetcwdArgs struct {
+	Ret  int64
+	Buf  uint64
+	Size uint64
+}
+type HCCloseArgs struct {
+	Ret int64
+	Fd  int32
+	Pad uint32
+}
+type HCLseekArgs struct {
+	Ret    int64
+	Fd     int32
+	Whence int32
+	Offset int64
+}
+type HCGetdents64Args struct {
+	Ret   int64
+	Fd    int32
+	Pad   uint32
+	Dirp  uint64
+	Count uint64
+}
+type HCIoctlArgs struct {
+	Ret     int64
+	Fd      int32
+	Request uint32
+	Arg     uint64
+}
+type HCPipeArgs struct {
+	Ret   int64
+	Flags int32
+	Pad   uint32
+	Fds   uint64
+}
+type HCDupArgs struct {
+	Ret   int64
+	Fd    int32
+	Newfd int32
+	Mode  uint32
+	Pad   uint32
+}
+type HCFcntlArgs struct {
+	Ret int64
+	Fd  int32
+	Cmd int32
+	Arg uint64
+}
+type HCSendfileArgs struct {
+	Ret    int64
+	Out_fd int32
+	In_fd  int32
+	Offset int64
+	Count  uint64
+}
+type At struct {
+	Dirfd   int32
+	Flags   int32
+	Path    uint64
+	Pathlen uint64
+}
+type HCOpenatArgs struct {
+	Ret   int64
+	At    At
+	Flags int32
+	Mode  uint32
+}
+type HCFstatatArgs struct {
+	Ret     int64
+	At      At
+	Statbuf uint64
+}
+type HCReadlinkatArgs struct {
+	Ret    int64
+	At     At
+	Buf    uint64
+	Bufsiz uint64
+}
+type HCFaccessatArgs struct {
+	Ret  int64
+	At   At
+	Mode uint32
+	Pad  uint32
+}
+type HCChdirArgs struct {
+	Ret int64
+	At  At
+}
+type HCUnlinkatArgs struct {
+	Ret int64
+	At  At
+}
+type HCExecveArgs struct {
+	Ret     int64
+	Path    uint64
+	Pathlen uint64
 }
 type Iovec struct {
 	Base uint64
@@ -262,10 +353,28 @@ type HCPollArgs struct {
 	Nfds    uint64
 	Timeout int64
 }
-type HCIdsArgs struct {
+type HCKillArgs struct {
 	Ret int64
 	Pid int32
-	Arg int32
+	Sig int32
+}
+type HCSetpgidArgs struct {
+	Ret  int64
+	Pid  int32
+	Pgid int32
+}
+type HCSetsidArgs struct {
+	Ret int64
+}
+type HCGetpgidArgs struct {
+	Ret int64
+	Pid int32
+	Pad uint32
+}
+type HCGetsidArgs struct {
+	Ret int64
+	Pid int32
+	Pad uint32
 }
 type Siginfo struct {
 	Code   int32

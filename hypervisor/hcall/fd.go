@@ -21,12 +21,12 @@ func init() {
 	register(abi.HCFcntl, call(abi.HCFcntl, fcntl))
 }
 
-func pipe(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
-	flags := int(in.Arg0)
+func pipe(p *kernel.Task, m machine.Memory, in abi.HCPipeArgs, _ *abi.HCPipeArgs) int64 {
+	flags := int(in.Flags)
 	if flags&^(unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_DIRECT) != 0 {
 		return errRet(unix.EINVAL)
 	}
-	out, err := m.Slice(in.Buf, 8)
+	out, err := m.Slice(in.Fds, 8)
 	if err != nil {
 		return errRet(unix.EFAULT)
 	}
@@ -83,9 +83,9 @@ func installPair(p *kernel.Task, a, b *vfs.OpenFile, cloexec bool, out []byte) i
 	return 0
 }
 
-func dup(p *kernel.Task, _ machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
-	mode := uint64(in.Arg1)
-	if mode&^(abi.DupTo|abi.DupCloexec) != 0 || in.Arg0 < 0 || in.Arg0 > 1<<30 {
+func dup(p *kernel.Task, _ machine.Memory, in abi.HCDupArgs, _ *abi.HCDupArgs) int64 {
+	mode := in.Mode
+	if mode&^(abi.DupTo|abi.DupCloexec) != 0 || in.Newfd < 0 || in.Newfd > 1<<30 {
 		if mode&abi.DupTo != 0 {
 			return errRet(unix.EBADF)
 		}
@@ -95,9 +95,9 @@ func dup(p *kernel.Task, _ machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int
 	var fd int
 	var e unix.Errno
 	if mode&abi.DupTo != 0 {
-		fd, e = p.FDs.Dup2(int(in.Fd), int(in.Arg0), cloexec)
+		fd, e = p.FDs.Dup2(int(in.Fd), int(in.Newfd), cloexec)
 	} else {
-		fd, e = p.FDs.Dup(int(in.Fd), int(in.Arg0), cloexec)
+		fd, e = p.FDs.Dup(int(in.Fd), int(in.Newfd), cloexec)
 	}
 	if e != 0 {
 		return errRet(e)
@@ -116,19 +116,19 @@ const (
 	fdCloexec     = 1
 )
 
-func fcntl(p *kernel.Task, _ machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func fcntl(p *kernel.Task, _ machine.Memory, in abi.HCFcntlArgs, _ *abi.HCFcntlArgs) int64 {
 	fd := int(in.Fd)
 	f, e := p.FDs.Get(fd)
 	if e != 0 {
 		return errRet(e)
 	}
-	arg := in.Arg1
-	switch in.Arg0 {
+	arg := in.Arg
+	switch in.Cmd {
 	case fDupfd, fDupfdCloexec:
-		if arg < 0 || arg >= int64(p.FDs.Max()) {
+		if arg >= uint64(p.FDs.Max()) { // a negative int64 too, as Linux's unsigned long
 			return errRet(unix.EINVAL)
 		}
-		nfd, e := p.FDs.Dup(fd, int(arg), in.Arg0 == fDupfdCloexec)
+		nfd, e := p.FDs.Dup(fd, int(arg), in.Cmd == fDupfdCloexec)
 		if e != 0 {
 			return errRet(e)
 		}

@@ -78,8 +78,8 @@ func dirOf(p *kernel.Task, dirfd int32) (*vfs.Node, unix.Errno) {
 }
 
 // lookupAt resolves a *at call's (dirfd, path) to a node.
-func lookupAt(p *kernel.Task, m machine.Memory, dirfd int32, ptr, n uint64, follow bool) (*vfs.Node, unix.Errno) {
-	path, e := guestPath(m, ptr, n)
+func lookupAt(p *kernel.Task, m machine.Memory, at abi.At, follow bool) (*vfs.Node, unix.Errno) {
+	path, e := guestPath(m, at.Path, at.Pathlen)
 	if e != 0 {
 		return nil, e
 	}
@@ -88,14 +88,14 @@ func lookupAt(p *kernel.Task, m machine.Memory, dirfd int32, ptr, n uint64, foll
 	}
 	dir := p.FS.Root
 	if path[0] != '/' {
-		if dir, e = dirOf(p, dirfd); e != 0 {
+		if dir, e = dirOf(p, at.Dirfd); e != 0 {
 			return nil, e
 		}
 	}
 	return p.FS.Lookup(dir, path, follow)
 }
 
-func openat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func openat(p *kernel.Task, m machine.Memory, in abi.HCOpenatArgs, _ *abi.HCOpenatArgs) int64 {
 	// As Linux's open and openat: unknown flags are ignored, O_TMPFILE
 	// needs write access (then the tree is read-only), all before the path.
 	flags := int(in.Flags) & openMask
@@ -105,7 +105,7 @@ func openat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathAr
 		}
 		return errRet(unix.EROFS)
 	}
-	n, e := lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, flags&unix.O_NOFOLLOW == 0)
+	n, e := lookupAt(p, m, in.At, flags&unix.O_NOFOLLOW == 0)
 	switch {
 	case e == unix.ENOENT && flags&unix.O_CREAT != 0:
 		return errRet(unix.EROFS) // the tree is read-only
@@ -126,7 +126,7 @@ func openat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathAr
 	return int64(fd)
 }
 
-func closeFD(p *kernel.Task, _ machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func closeFD(p *kernel.Task, _ machine.Memory, in abi.HCCloseArgs, _ *abi.HCCloseArgs) int64 {
 	return errRet(p.FDs.Close(int(in.Fd)))
 }
 
@@ -251,32 +251,33 @@ func writev(p *kernel.Task, m machine.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) 
 	return int64(n)
 }
 
-func lseek(p *kernel.Task, _ machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func lseek(p *kernel.Task, _ machine.Memory, in abi.HCLseekArgs, _ *abi.HCLseekArgs) int64 {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return errRet(e)
 	}
-	if in.Arg1 < 0 || in.Arg1 > unix.SEEK_HOLE {
+	if in.Whence < 0 || in.Whence > unix.SEEK_HOLE {
 		return errRet(unix.EINVAL)
 	}
-	n, e := f.Lseek(in.Arg0, int(in.Arg1))
+	n, e := f.Lseek(in.Offset, int(in.Whence))
 	if e != 0 {
 		return errRet(e)
 	}
 	return n
 }
 
-func fstatat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
-	if in.Flags&^atFlags != 0 {
+func fstatat(p *kernel.Task, m machine.Memory, in abi.HCFstatatArgs, _ *abi.HCFstatatArgs) int64 {
+	at := in.At
+	if at.Flags&^atFlags != 0 {
 		return errRet(unix.EINVAL)
 	}
 	var st abi.Stat
-	if in.Path_len == 0 && in.Flags&unix.AT_EMPTY_PATH != 0 {
+	if at.Pathlen == 0 && at.Flags&unix.AT_EMPTY_PATH != 0 {
 		var f vfs.File
-		if in.Dirfd == abi.AtFDCWD {
+		if at.Dirfd == abi.AtFDCWD {
 			f, _ = p.FS.Open(p.Cwd, unix.O_RDONLY)
 		} else {
-			of, e := p.FDs.Get(int(in.Dirfd))
+			of, e := p.FDs.Get(int(at.Dirfd))
 			if e != 0 {
 				return errRet(e)
 			}
@@ -286,13 +287,13 @@ func fstatat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathA
 			return errRet(e)
 		}
 	} else {
-		n, e := lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, in.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+		n, e := lookupAt(p, m, at, at.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
 		if e != 0 {
 			return errRet(e)
 		}
 		vfs.StatNode(n, &st)
 	}
-	out, err := machine.Ptr[abi.Stat](m, in.Buf) // after the lookup, as Linux
+	out, err := machine.Ptr[abi.Stat](m, in.Statbuf) // after the lookup, as Linux
 	if err != nil {
 		return errRet(unix.EFAULT)
 	}
@@ -300,7 +301,7 @@ func fstatat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathA
 	return 0
 }
 
-func getdents64(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func getdents64(p *kernel.Task, m machine.Memory, in abi.HCGetdents64Args, _ *abi.HCGetdents64Args) int64 {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return errRet(e)
@@ -308,7 +309,7 @@ func getdents64(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdAr
 	if n := f.Node(); n == nil || !n.IsDir() { // before the buffer, as Linux
 		return errRet(unix.ENOTDIR)
 	}
-	buf, err := m.Slice(in.Buf, min(in.Len, maxRW))
+	buf, err := m.Slice(in.Dirp, min(in.Count, maxRW))
 	if err != nil {
 		return errRet(unix.EFAULT)
 	}
@@ -319,30 +320,30 @@ func getdents64(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdAr
 	return int64(n)
 }
 
-func readlinkat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
-	if int64(in.Len) <= 0 {
+func readlinkat(p *kernel.Task, m machine.Memory, in abi.HCReadlinkatArgs, _ *abi.HCReadlinkatArgs) int64 {
+	if int64(in.Bufsiz) <= 0 {
 		return errRet(unix.EINVAL)
 	}
-	n, e := lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, false)
+	n, e := lookupAt(p, m, in.At, false)
 	if e != 0 {
 		return errRet(e)
 	}
 	if n.Mode&unix.S_IFMT != unix.S_IFLNK {
 		return errRet(unix.EINVAL)
 	}
-	buf, err := m.Slice(in.Buf, min(in.Len, uint64(len(n.Target))))
+	buf, err := m.Slice(in.Buf, min(in.Bufsiz, uint64(len(n.Target))))
 	if err != nil {
 		return errRet(unix.EFAULT)
 	}
 	return int64(copy(buf, n.Target))
 }
 
-func faccessat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
-	mode := in.Arg0
-	if mode&^(unix.R_OK|unix.W_OK|unix.X_OK) != 0 || in.Flags&^(atFlags|unix.AT_EACCESS) != 0 {
+func faccessat(p *kernel.Task, m machine.Memory, in abi.HCFaccessatArgs, _ *abi.HCFaccessatArgs) int64 {
+	mode := in.Mode
+	if mode&^(unix.R_OK|unix.W_OK|unix.X_OK) != 0 || in.At.Flags&^(atFlags|unix.AT_EACCESS) != 0 {
 		return errRet(unix.EINVAL)
 	}
-	n, e := lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, in.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	n, e := lookupAt(p, m, in.At, in.At.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
 	if e != 0 {
 		return errRet(e)
 	}
@@ -356,9 +357,9 @@ func faccessat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPat
 	return 0
 }
 
-func getcwd(p *kernel.Task, m machine.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
+func getcwd(p *kernel.Task, m machine.Memory, in abi.HCGetcwdArgs, _ *abi.HCGetcwdArgs) int64 {
 	path := p.Cwd.Path()
-	if in.Len < uint64(len(path))+1 {
+	if in.Size < uint64(len(path))+1 {
 		return errRet(unix.ERANGE)
 	}
 	buf, err := m.Slice(in.Buf, uint64(len(path))+1)
@@ -370,13 +371,13 @@ func getcwd(p *kernel.Task, m machine.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs
 	return int64(len(path)) + 1
 }
 
-func chdir(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
+func chdir(p *kernel.Task, m machine.Memory, in abi.HCChdirArgs, _ *abi.HCChdirArgs) int64 {
 	var n *vfs.Node
 	var e unix.Errno
-	if in.Path_len == 0 && in.Dirfd != abi.AtFDCWD {
-		n, e = dirOf(p, in.Dirfd)
+	if in.At.Pathlen == 0 && in.At.Dirfd != abi.AtFDCWD {
+		n, e = dirOf(p, in.At.Dirfd)
 	} else {
-		n, e = lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, true)
+		n, e = lookupAt(p, m, in.At, true)
 	}
 	if e != 0 {
 		return errRet(e)
@@ -395,18 +396,18 @@ const (
 	fioclex  = 0x5451
 )
 
-func ioctl(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
+func ioctl(p *kernel.Task, m machine.Memory, in abi.HCIoctlArgs, _ *abi.HCIoctlArgs) int64 {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return errRet(e)
 	}
-	req := uint64(in.Arg0)
+	req := uint64(in.Request)
 	// What Linux serves for any fd, before the file's own requests.
 	switch req {
 	case fioclex, fionclex:
 		return errRet(p.FDs.SetCloexec(int(in.Fd), req == fioclex))
 	case fionbio:
-		b, err := m.Slice(in.Buf, 4)
+		b, err := m.Slice(in.Arg, 4)
 		if err != nil {
 			return errRet(unix.EFAULT)
 		}
@@ -421,7 +422,7 @@ func ioctl(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) i
 	if size == 0 {
 		return errRet(unix.ENOTTY)
 	}
-	out, err := m.Slice(in.Buf, uint64(size))
+	out, err := m.Slice(in.Arg, uint64(size))
 	if err != nil {
 		return errRet(unix.EFAULT)
 	}
@@ -430,25 +431,26 @@ func ioctl(p *kernel.Task, m machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) i
 
 // unlinkat: the image is read-only; the names that can go are those of
 // AF_UNIX sockets the program bound.
-func unlinkat(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
-	if in.Flags&^unix.AT_REMOVEDIR != 0 {
+func unlinkat(p *kernel.Task, m machine.Memory, in abi.HCUnlinkatArgs, _ *abi.HCUnlinkatArgs) int64 {
+	at := in.At
+	if at.Flags&^unix.AT_REMOVEDIR != 0 {
 		return errRet(unix.EINVAL)
 	}
-	path, e := guestPath(m, in.Path, in.Path_len)
+	path, e := guestPath(m, at.Path, at.Pathlen)
 	if e != 0 {
 		return errRet(e)
 	}
-	if in.Flags == 0 && path != "" && p.UnlinkSocket(path) {
+	if at.Flags == 0 && path != "" && p.UnlinkSocket(path) {
 		return 0
 	}
-	n, e := lookupAt(p, m, in.Dirfd, in.Path, in.Path_len, false)
+	n, e := lookupAt(p, m, at, false)
 	if e != 0 {
 		return errRet(e)
 	}
-	if in.Flags&unix.AT_REMOVEDIR != 0 && !n.IsDir() {
+	if at.Flags&unix.AT_REMOVEDIR != 0 && !n.IsDir() {
 		return errRet(unix.ENOTDIR)
 	}
-	if in.Flags == 0 && n.IsDir() {
+	if at.Flags == 0 && n.IsDir() {
 		return errRet(unix.EISDIR)
 	}
 	return errRet(unix.EROFS)

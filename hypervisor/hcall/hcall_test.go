@@ -57,6 +57,13 @@ func put[T any](t testing.TB, m machine.Memory, gpa uint64, v T) *T {
 	return p
 }
 
+// encode lays out an argument struct (or raw bytes) as the guest does.
+func encode(v any) []byte {
+	var b bytes.Buffer
+	binary.Write(&b, binary.LittleEndian, v)
+	return b.Bytes()
+}
+
 func putPath(m machine.Memory, s string) (uint64, uint64) {
 	b, _ := m.Slice(bufAt, uint64(len(s)))
 	copy(b, s)
@@ -87,7 +94,7 @@ func TestOpenReadClose(t *testing.T) {
 	}
 	for _, tc := range tests {
 		ptr, n := putPath(m, tc.path)
-		a := put(t, m, argAt, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Flags: tc.flags, Path: ptr, Path_len: n})
+		a := put(t, m, argAt, abi.HCOpenatArgs{At: abi.At{Dirfd: abi.AtFDCWD, Path: ptr, Pathlen: n}, Flags: tc.flags})
 		if e := Dispatch(p, m, abi.HCOpenat, argAt); e != nil {
 			t.Fatalf("open %q ended the VM: %+v", tc.path, e)
 		}
@@ -102,7 +109,7 @@ func TestOpenReadClose(t *testing.T) {
 			if rw.Ret != 16 || string(got) != "0123456789abcdef" {
 				t.Errorf("read %q = %d %q", tc.path, rw.Ret, got)
 			}
-			c := put(t, m, argAt, abi.HCFdArgs{Fd: fd})
+			c := put(t, m, argAt, abi.HCCloseArgs{Fd: fd})
 			Dispatch(p, m, abi.HCClose, argAt)
 			if c.Ret != 0 {
 				t.Errorf("close = %d", c.Ret)
@@ -126,50 +133,48 @@ func TestHostileArguments(t *testing.T) {
 		{"too many iovs", abi.HCWritev, abi.HCRWArgs{Fd: 1, Iov: bufAt, Iovcnt: 1025}, -int64(unix.EINVAL)},
 		{"bad rw flags", abi.HCWritev, abi.HCRWArgs{Fd: 1, Iov: bufAt, Iovcnt: 0, Flags: 8}, -int64(unix.EINVAL)},
 		{"negative pread offset", abi.HCReadv, abi.HCRWArgs{Fd: 0, Iov: bufAt, Flags: abi.RWOffset, Offset: -1}, -int64(unix.EINVAL)},
-		{"path out of memory", abi.HCOpenat, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Path: size - 2, Path_len: 10}, -int64(unix.EFAULT)},
-		{"path in page 0", abi.HCOpenat, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Path: 0, Path_len: 4}, -int64(unix.EFAULT)},
-		{"path too long", abi.HCOpenat, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Path: bufAt, Path_len: 5000}, -int64(unix.ENAMETOOLONG)},
-		{"dirfd not a dir", abi.HCOpenat, abi.HCPathArgs{Dirfd: 1, Path: bufAt, Path_len: 1}, -int64(unix.ENOTDIR)},
-		{"stat buf out of memory", abi.HCFstatat, abi.HCPathArgs{Dirfd: 1, Flags: unix.AT_EMPTY_PATH, Buf: size - 8}, -int64(unix.EFAULT)},
-		{"stat bad flags", abi.HCFstatat, abi.HCPathArgs{Dirfd: 1, Flags: 1 << 20, Buf: bufAt}, -int64(unix.EINVAL)},
-		{"getcwd tiny buffer", abi.HCGetcwd, abi.HCBufArgs{Buf: bufAt, Len: 1}, -int64(unix.ERANGE)},
-		{"getrandom out of memory", abi.HCGetrandom, abi.HCBufArgs{Buf: size - 4, Len: 64}, -int64(unix.EFAULT)},
-		{"discard unaligned", abi.HCDiscard, abi.HCBufArgs{Buf: abi.UserMin + 1, Len: 4096}, -int64(unix.EINVAL)},
-		{"discard runtime area", abi.HCDiscard, abi.HCBufArgs{Buf: 0x1000, Len: 4096}, -int64(unix.EINVAL)},
-		{"discard past the end", abi.HCDiscard, abi.HCBufArgs{Buf: size - 4096, Len: 8192}, -int64(unix.EFAULT)},
-		{"lseek bad whence", abi.HCLseek, abi.HCFdArgs{Fd: 0, Arg1: 9}, -int64(unix.EINVAL)},
-		{"ioctl unknown", abi.HCIoctl, abi.HCFdArgs{Fd: 1, Arg0: 0x1234, Buf: bufAt}, -int64(unix.ENOTTY)},
-		{"ioctl buf out of memory", abi.HCIoctl, abi.HCFdArgs{Fd: 1, Arg0: unix.TCGETS, Buf: size - 4}, -int64(unix.EFAULT)},
-		{"close bad fd", abi.HCClose, abi.HCFdArgs{Fd: 1 << 30}, -int64(unix.EBADF)},
-		{"sleep negative", abi.HCNanosleep, abi.HCClockArgs{Realtime_ns: -1}, -int64(unix.EINVAL)},
-		{"readlink zero len", abi.HCReadlinkat, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Path: bufAt, Path_len: 1, Buf: bufAt, Len: 0}, -int64(unix.EINVAL)},
+		{"path out of memory", abi.HCOpenat, abi.HCOpenatArgs{At: abi.At{Dirfd: abi.AtFDCWD, Path: size - 2, Pathlen: 10}}, -int64(unix.EFAULT)},
+		{"path in page 0", abi.HCOpenat, abi.HCOpenatArgs{At: abi.At{Dirfd: abi.AtFDCWD, Path: 0, Pathlen: 4}}, -int64(unix.EFAULT)},
+		{"path too long", abi.HCOpenat, abi.HCOpenatArgs{At: abi.At{Dirfd: abi.AtFDCWD, Path: bufAt, Pathlen: 5000}}, -int64(unix.ENAMETOOLONG)},
+		{"dirfd not a dir", abi.HCOpenat, abi.HCOpenatArgs{At: abi.At{Dirfd: 1, Path: bufAt, Pathlen: 1}}, -int64(unix.ENOTDIR)},
+		{"stat buf out of memory", abi.HCFstatat, abi.HCFstatatArgs{At: abi.At{Dirfd: 1, Flags: unix.AT_EMPTY_PATH}, Statbuf: size - 8}, -int64(unix.EFAULT)},
+		{"stat bad flags", abi.HCFstatat, abi.HCFstatatArgs{At: abi.At{Dirfd: 1, Flags: 1 << 20}, Statbuf: bufAt}, -int64(unix.EINVAL)},
+		{"getcwd tiny buffer", abi.HCGetcwd, abi.HCGetcwdArgs{Buf: bufAt, Size: 1}, -int64(unix.ERANGE)},
+		{"getrandom out of memory", abi.HCGetrandom, abi.HCGetrandomArgs{Buf: size - 4, Len: 64}, -int64(unix.EFAULT)},
+		{"discard unaligned", abi.HCDiscard, abi.HCDiscardArgs{Addr: abi.UserMin + 1, Len: 4096}, -int64(unix.EINVAL)},
+		{"discard runtime area", abi.HCDiscard, abi.HCDiscardArgs{Addr: 0x1000, Len: 4096}, -int64(unix.EINVAL)},
+		{"discard past the end", abi.HCDiscard, abi.HCDiscardArgs{Addr: size - 4096, Len: 8192}, -int64(unix.EFAULT)},
+		{"lseek bad whence", abi.HCLseek, abi.HCLseekArgs{Fd: 0, Whence: 9}, -int64(unix.EINVAL)},
+		{"ioctl unknown", abi.HCIoctl, abi.HCIoctlArgs{Fd: 1, Request: 0x1234, Arg: bufAt}, -int64(unix.ENOTTY)},
+		{"ioctl buf out of memory", abi.HCIoctl, abi.HCIoctlArgs{Fd: 1, Request: unix.TCGETS, Arg: size - 4}, -int64(unix.EFAULT)},
+		{"close bad fd", abi.HCClose, abi.HCCloseArgs{Fd: 1 << 30}, -int64(unix.EBADF)},
+		{"sleep negative", abi.HCNanosleep, abi.HCNanosleepArgs{Duration: -1}, -int64(unix.EINVAL)},
+		{"readlink zero len", abi.HCReadlinkat, abi.HCReadlinkatArgs{At: abi.At{Dirfd: abi.AtFDCWD, Path: bufAt, Pathlen: 1}, Buf: bufAt, Bufsiz: 0}, -int64(unix.EINVAL)},
 		{"raw socket", abi.HCSocket, abi.HCSockArgs{Op: abi.SockSocket, A: [3]int64{unix.AF_INET, unix.SOCK_RAW, 0}}, -int64(unix.ESOCKTNOSUPPORT)},
 		{"packet socket", abi.HCSocket, abi.HCSockArgs{Op: abi.SockSocket, A: [3]int64{unix.AF_PACKET, unix.SOCK_DGRAM, 0}}, -int64(unix.EAFNOSUPPORT)},
 		{"netlink socket", abi.HCSocket, abi.HCSockArgs{Op: abi.SockSocket, A: [3]int64{unix.AF_NETLINK, unix.SOCK_DGRAM, 0}}, -int64(unix.EAFNOSUPPORT)},
 		{"socket op on a pipe-less fd", abi.HCSocket, abi.HCSockArgs{Op: abi.SockListen, Fd: 1}, -int64(unix.ENOTSOCK)},
 		{"socket op bad fd", abi.HCSocket, abi.HCSockArgs{Op: abi.SockListen, Fd: 77}, -int64(unix.EBADF)},
-		{"kill bad signal", abi.HCKill, abi.HCIdsArgs{Pid: 1, Arg: 65}, -int64(unix.EINVAL)},
-		{"kill no such pid", abi.HCKill, abi.HCIdsArgs{Pid: 4242, Arg: 0}, -int64(unix.ESRCH)},
-		{"setpgid negative", abi.HCSetpgid, abi.HCIdsArgs{Pid: 0, Arg: -3}, -int64(unix.EINVAL)},
+		{"kill bad signal", abi.HCKill, abi.HCKillArgs{Pid: 1, Sig: 65}, -int64(unix.EINVAL)},
+		{"kill no such pid", abi.HCKill, abi.HCKillArgs{Pid: 4242, Sig: 0}, -int64(unix.ESRCH)},
+		{"setpgid negative", abi.HCSetpgid, abi.HCSetpgidArgs{Pid: 0, Pgid: -3}, -int64(unix.EINVAL)},
 		{"itimer negative interval", abi.HCItimer, abi.HCItimerArgs{Value_ns: 1, Interval_ns: -1}, -int64(unix.EINVAL)},
 		{"wait4 no child before status", abi.HCWait4, abi.HCWait4Args{Pid: -1, Status: size - 2}, -int64(unix.ECHILD)}, // as Linux
 		{"wait4 bad options", abi.HCWait4, abi.HCWait4Args{Pid: -1, Options: 0x100}, -int64(unix.EINVAL)},
-		{"pipe fds out of memory", abi.HCPipe, abi.HCFdArgs{Buf: size - 4}, -int64(unix.EFAULT)},
-		{"pipe bad flags", abi.HCPipe, abi.HCFdArgs{Arg0: 1, Buf: bufAt}, -int64(unix.EINVAL)},
-		{"dup2 huge target", abi.HCDup, abi.HCFdArgs{Fd: 1, Arg0: 1 << 20, Arg1: abi.DupTo}, -int64(unix.EBADF)},
-		{"fcntl unknown", abi.HCFcntl, abi.HCFdArgs{Fd: 1, Arg0: 9999}, -int64(unix.EINVAL)},
+		{"pipe fds out of memory", abi.HCPipe, abi.HCPipeArgs{Fds: size - 4}, -int64(unix.EFAULT)},
+		{"pipe bad flags", abi.HCPipe, abi.HCPipeArgs{Flags: 1, Fds: bufAt}, -int64(unix.EINVAL)},
+		{"dup2 huge target", abi.HCDup, abi.HCDupArgs{Fd: 1, Newfd: 1 << 20, Mode: abi.DupTo}, -int64(unix.EBADF)},
+		{"fcntl unknown", abi.HCFcntl, abi.HCFcntlArgs{Fd: 1, Cmd: 9999}, -int64(unix.EINVAL)},
 		{"poll too many", abi.HCPoll, abi.HCPollArgs{Fds: bufAt, Nfds: 1 << 20}, -int64(unix.EINVAL)},
 		{"poll out of memory", abi.HCPoll, abi.HCPollArgs{Fds: size - 4, Nfds: 1}, -int64(unix.EFAULT)},
-		{"access bad mode", abi.HCFaccessat, abi.HCPathArgs{Dirfd: abi.AtFDCWD, Path: bufAt, Path_len: 1, Arg0: 64}, -int64(unix.EINVAL)},
+		{"access bad mode", abi.HCFaccessat, abi.HCFaccessatArgs{At: abi.At{Dirfd: abi.AtFDCWD, Path: bufAt, Pathlen: 1}, Mode: 64}, -int64(unix.EINVAL)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b, _ := m.Slice(argAt, 256)
 			clear(b)
 			putPath(m, "f\x00")
-			var buf bytes.Buffer
-			binary.Write(&buf, binary.LittleEndian, tc.arg)
-			copy(b, buf.Bytes())
+			copy(b, encode(tc.arg))
 			if e := Dispatch(p, m, tc.nr, argAt); e != nil {
 				t.Fatalf("ended the VM: %+v", e)
 			}
@@ -198,14 +203,32 @@ func TestArgumentStructOutOfMemory(t *testing.T) {
 // FuzzDispatch drives every hypercall with hostile numbers, addresses and
 // argument bytes: the host must never panic and must stay inside guest RAM.
 func FuzzDispatch(f *testing.F) {
-	f.Add(uint16(abi.HCOpenat), uint64(argAt), []byte("\x00\x00\x00\x00\x00\x00\x00\x00\x9c\xff\xff\xff"))
-	f.Add(uint16(abi.HCReadv), uint64(argAt), make([]byte, 48))
-	f.Add(uint16(abi.HCWritev), uint64(0xfff8), []byte{1, 2, 3})
-	f.Add(uint16(abi.HCFstatat), uint64(argAt), bytes.Repeat([]byte{0xff}, 64))
-	f.Add(uint16(abi.HCGetdents64), uint64(argAt), []byte{})
-	f.Add(uint16(abi.HCFork), uint64(argAt), make([]byte, 16))
-	f.Add(uint16(abi.HCWait4), uint64(argAt), []byte("\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff"))
-	f.Add(uint16(abi.HCKill), uint64(argAt), make([]byte, 24))
+	cwd := abi.At{Dirfd: abi.AtFDCWD, Path: bufAt, Pathlen: 2}
+	for _, c := range []struct {
+		nr  uint16
+		gpa uint64
+		arg any
+	}{
+		{abi.HCOpenat, argAt, abi.HCOpenatArgs{At: cwd}},
+		{abi.HCReadv, argAt, make([]byte, 48)},
+		{abi.HCWritev, 0xfff8, []byte{1, 2, 3}},
+		{abi.HCFstatat, argAt, bytes.Repeat([]byte{0xff}, 64)},
+		{abi.HCFstatat, argAt, abi.HCFstatatArgs{At: abi.At{Dirfd: 0, Flags: unix.AT_EMPTY_PATH}, Statbuf: bufAt}},
+		{abi.HCGetdents64, argAt, []byte{}},
+		{abi.HCFork, argAt, make([]byte, 16)},
+		{abi.HCWait4, argAt, abi.HCWait4Args{Pid: -1}},
+		{abi.HCKill, argAt, make([]byte, 24)},
+		{abi.HCUnlinkat, argAt, abi.HCUnlinkatArgs{At: cwd}},
+		{abi.HCChdir, argAt, abi.HCChdirArgs{At: abi.At{Dirfd: 0}}},
+		{abi.HCReadlinkat, argAt, abi.HCReadlinkatArgs{At: cwd, Buf: bufAt, Bufsiz: 64}},
+		{abi.HCDup, argAt, abi.HCDupArgs{Fd: 1, Newfd: 2, Mode: abi.DupTo}},
+		{abi.HCFcntl, argAt, abi.HCFcntlArgs{Fd: 1, Cmd: fDupfd, Arg: 1 << 63}},
+		{abi.HCLseek, argAt, abi.HCLseekArgs{Fd: 0, Whence: -1}},
+		{abi.HCSendfile, argAt, abi.HCSendfileArgs{Out_fd: 1, In_fd: 0, Offset: -1, Count: 1 << 40}},
+		{abi.HCIoctl, argAt, abi.HCIoctlArgs{Fd: 1, Request: unix.TCGETS, Arg: bufAt}},
+	} {
+		f.Add(c.nr, c.gpa, encode(c.arg))
+	}
 	f.Fuzz(func(t *testing.T, nr uint16, gpa uint64, data []byte) {
 		p, m := testProc(t)
 		if len(data) > 4096 {

@@ -21,8 +21,8 @@ func init() {
 
 // execve is told when a program replaces itself (the guest loads it):
 // descriptors marked close-on-exec close, and the process takes its name.
-func execve(p *kernel.Task, m machine.Memory, in abi.HCPathArgs, _ *abi.HCPathArgs) int64 {
-	path, e := guestPath(m, in.Path, in.Path_len)
+func execve(p *kernel.Task, m machine.Memory, in abi.HCExecveArgs, _ *abi.HCExecveArgs) int64 {
+	path, e := guestPath(m, in.Path, in.Pathlen)
 	if e != 0 {
 		return errRet(e)
 	}

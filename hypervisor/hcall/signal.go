@@ -23,15 +23,15 @@ func init() {
 	register(abi.HCGetsid, call(abi.HCGetsid, getsid))
 }
 
-func kill(p *kernel.Task, _ machine.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+func kill(p *kernel.Task, _ machine.Memory, in abi.HCKillArgs, _ *abi.HCKillArgs) int64 {
 	if in.Pid == -1<<31 {
 		return errRet(unix.ESRCH)
 	}
-	return errRet(p.Kill(in.Pid, int(in.Arg)))
+	return errRet(p.Kill(in.Pid, int(in.Sig)))
 }
 
-func sigwait(p *kernel.Task, _ machine.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs) int64 {
-	return errRet(p.SigWait(in.Realtime_ns))
+func sigwait(p *kernel.Task, _ machine.Memory, in abi.HCSigwaitArgs, _ *abi.HCSigwaitArgs) int64 {
+	return errRet(p.SigWait(in.Timeout))
 }
 
 // maxTimer keeps time.Duration arithmetic away from overflow (~290 years).
@@ -50,14 +50,14 @@ func itimer(p *kernel.Task, _ machine.Memory, in abi.HCItimerArgs, out *abi.HCIt
 	return 0
 }
 
-func setpgid(p *kernel.Task, _ machine.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+func setpgid(p *kernel.Task, _ machine.Memory, in abi.HCSetpgidArgs, _ *abi.HCSetpgidArgs) int64 {
 	if in.Pid < 0 {
 		return errRet(unix.EINVAL)
 	}
-	return errRet(p.Setpgid(in.Pid, in.Arg))
+	return errRet(p.Setpgid(in.Pid, in.Pgid))
 }
 
-func setsid(p *kernel.Task, _ machine.Memory, _ abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+func setsid(p *kernel.Task, _ machine.Memory, _ abi.HCSetsidArgs, _ *abi.HCSetsidArgs) int64 {
 	sid, e := p.Setsid()
 	if e != 0 {
 		return errRet(e)
@@ -65,7 +65,7 @@ func setsid(p *kernel.Task, _ machine.Memory, _ abi.HCIdsArgs, _ *abi.HCIdsArgs)
 	return int64(sid)
 }
 
-func getpgid(p *kernel.Task, _ machine.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+func getpgid(p *kernel.Task, _ machine.Memory, in abi.HCGetpgidArgs, _ *abi.HCGetpgidArgs) int64 {
 	pgid, _, e := p.Ids(in.Pid)
 	if e != 0 {
 		return errRet(e)
@@ -73,7 +73,7 @@ func getpgid(p *kernel.Task, _ machine.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArg
 	return int64(pgid)
 }
 
-func getsid(p *kernel.Task, _ machine.Memory, in abi.HCIdsArgs, _ *abi.HCIdsArgs) int64 {
+func getsid(p *kernel.Task, _ machine.Memory, in abi.HCGetsidArgs, _ *abi.HCGetsidArgs) int64 {
 	_, sid, e := p.Ids(in.Pid)
 	if e != 0 {
 		return errRet(e)

@@ -312,20 +312,20 @@ func sockmsg(p *kernel.Task, m machine.Memory, f *vfs.OpenFile, s *vfs.Socket, i
 
 // sendfile copies from a file to a descriptor (a socket, most often)
 // through the host, 64 KiB at a time.
-func sendfile(p *kernel.Task, _ machine.Memory, in abi.HCFdArgs, _ *abi.HCFdArgs) int64 {
-	out, e := p.FDs.Get(int(in.Fd))
+func sendfile(p *kernel.Task, _ machine.Memory, in abi.HCSendfileArgs, _ *abi.HCSendfileArgs) int64 {
+	out, e := p.FDs.Get(int(in.Out_fd))
 	if e != 0 {
 		return errRet(e)
 	}
-	src, e := p.FDs.Get(int(in.Arg0))
+	src, e := p.FDs.Get(int(in.In_fd))
 	if e != 0 {
 		return errRet(e)
 	}
 	if !src.Readable() || !out.Writable() {
 		return errRet(unix.EBADF)
 	}
-	off := in.Arg1
-	count := min(in.Len, maxRW)
+	off := in.Offset
+	count := min(in.Count, maxRW)
 	if off < -1 || off > math.MaxInt64-int64(count) {
 		return errRet(unix.EINVAL)
 	}

@@ -75,17 +75,17 @@ func clock(_ *kernel.Task, _ machine.Memory, _ abi.HCClockArgs, out *abi.HCClock
 	return 0
 }
 
-func nanosleep(p *kernel.Task, _ machine.Memory, in abi.HCClockArgs, _ *abi.HCClockArgs) int64 {
-	if in.Realtime_ns < 0 {
+func nanosleep(p *kernel.Task, _ machine.Memory, in abi.HCNanosleepArgs, _ *abi.HCNanosleepArgs) int64 {
+	if in.Duration < 0 {
 		return errRet(unix.EINVAL)
 	}
-	return errRet(p.Sleep(time.Duration(in.Realtime_ns)))
+	return errRet(p.Sleep(time.Duration(in.Duration)))
 }
 
 // maxRandom is Linux's cap on one getrandom call.
 const maxRandom = 1<<25 - 1
 
-func getrandom(_ *kernel.Task, m machine.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
+func getrandom(_ *kernel.Task, m machine.Memory, in abi.HCGetrandomArgs, _ *abi.HCGetrandomArgs) int64 {
 	n := min(in.Len, maxRandom)
 	b, err := m.Slice(in.Buf, n)
 	if err != nil {
@@ -95,11 +95,11 @@ func getrandom(_ *kernel.Task, m machine.Memory, in abi.HCBufArgs, _ *abi.HCBufA
 	return int64(n)
 }
 
-func discard(_ *kernel.Task, m machine.Memory, in abi.HCBufArgs, _ *abi.HCBufArgs) int64 {
-	if in.Buf < abi.UserMin {
+func discard(_ *kernel.Task, m machine.Memory, in abi.HCDiscardArgs, _ *abi.HCDiscardArgs) int64 {
+	if in.Addr < abi.UserMin {
 		return errRet(unix.EINVAL)
 	}
-	if err := m.Discard(in.Buf, in.Len); err != nil {
+	if err := m.Discard(in.Addr, in.Len); err != nil {
 		return errRet(vfs.Errno(err))
 	}
 	return 0

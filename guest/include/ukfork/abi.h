@@ -20,7 +20,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 8
+#define UKF_ABI_VERSION 9
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-physical address */
@@ -200,39 +200,39 @@ struct ukf_bootinfo {
 #define UKF_HC_UNSUPPORTED     4   /* struct ukf_hc_syscall: name a missing syscall */
 #define UKF_HC_TRACE           5   /* struct ukf_hc_syscall: one traced syscall */
 #define UKF_HC_CLOCK           6   /* struct ukf_hc_clock */
-#define UKF_HC_GETRANDOM       7   /* struct ukf_hc_buf */
-#define UKF_HC_DISCARD         8   /* struct ukf_hc_buf: memory reads as zero after */
-#define UKF_HC_NANOSLEEP       9   /* struct ukf_hc_clock: sleep realtime_ns */
+#define UKF_HC_GETRANDOM       7   /* struct ukf_hc_getrandom */
+#define UKF_HC_DISCARD         8   /* struct ukf_hc_discard: memory reads as zero after */
+#define UKF_HC_NANOSLEEP       9   /* struct ukf_hc_nanosleep */
 #define UKF_HC_FORK            10  /* struct ukf_hc_fork: child pid, 0 in the child */
 #define UKF_HC_WAIT4           11  /* struct ukf_hc_wait4 */
 #define UKF_HC_PROCINFO        12  /* struct ukf_hc_procinfo */
-#define UKF_HC_EXECVE          13  /* struct ukf_hc_path: the program is being replaced */
-#define UKF_HC_KILL            14  /* struct ukf_hc_ids: pid, signal */
-#define UKF_HC_OPENAT          16  /* struct ukf_hc_path */
-#define UKF_HC_CLOSE           17  /* struct ukf_hc_fd */
+#define UKF_HC_EXECVE          13  /* struct ukf_hc_execve: the program is being replaced */
+#define UKF_HC_KILL            14  /* struct ukf_hc_kill */
+#define UKF_HC_OPENAT          16  /* struct ukf_hc_openat */
+#define UKF_HC_CLOSE           17  /* struct ukf_hc_close */
 #define UKF_HC_READV           18  /* struct ukf_hc_rw */
 #define UKF_HC_WRITEV          19  /* struct ukf_hc_rw */
-#define UKF_HC_LSEEK           20  /* struct ukf_hc_fd: arg0 = offset, arg1 = whence */
-#define UKF_HC_FSTATAT         21  /* struct ukf_hc_path: buf = struct ukf_stat */
-#define UKF_HC_GETDENTS64      22  /* struct ukf_hc_fd: buf, len */
-#define UKF_HC_READLINKAT      23  /* struct ukf_hc_path: buf, len */
-#define UKF_HC_FACCESSAT       24  /* struct ukf_hc_path: mode in arg0 */
-#define UKF_HC_GETCWD          25  /* struct ukf_hc_buf */
-#define UKF_HC_CHDIR           26  /* struct ukf_hc_path (dirfd for fchdir, len 0) */
-#define UKF_HC_IOCTL           27  /* struct ukf_hc_fd: arg0 = request, buf = arg */
-#define UKF_HC_PIPE            28  /* struct ukf_hc_fd: arg0 = flags, buf = int32[2] */
-#define UKF_HC_DUP             29  /* struct ukf_hc_fd: arg0 = newfd or lowest, arg1 = UKF_DUP_* */
-#define UKF_HC_FCNTL           30  /* struct ukf_hc_fd: arg0 = cmd, arg1 = arg */
+#define UKF_HC_LSEEK           20  /* struct ukf_hc_lseek */
+#define UKF_HC_FSTATAT         21  /* struct ukf_hc_fstatat */
+#define UKF_HC_GETDENTS64      22  /* struct ukf_hc_getdents64 */
+#define UKF_HC_READLINKAT      23  /* struct ukf_hc_readlinkat */
+#define UKF_HC_FACCESSAT       24  /* struct ukf_hc_faccessat */
+#define UKF_HC_GETCWD          25  /* struct ukf_hc_getcwd */
+#define UKF_HC_CHDIR           26  /* struct ukf_hc_chdir (fchdir: dirfd, pathlen 0) */
+#define UKF_HC_IOCTL           27  /* struct ukf_hc_ioctl */
+#define UKF_HC_PIPE            28  /* struct ukf_hc_pipe */
+#define UKF_HC_DUP             29  /* struct ukf_hc_dup */
+#define UKF_HC_FCNTL           30  /* struct ukf_hc_fcntl */
 #define UKF_HC_POLL            31  /* struct ukf_hc_poll */
-#define UKF_HC_SIGWAIT         32  /* struct ukf_hc_clock: wait realtime_ns (-1: ever) for a signal */
+#define UKF_HC_SIGWAIT         32  /* struct ukf_hc_sigwait: wait for a signal */
 #define UKF_HC_ITIMER          33  /* struct ukf_hc_itimer */
-#define UKF_HC_SETPGID         34  /* struct ukf_hc_ids: pid, pgid */
-#define UKF_HC_SETSID          35  /* struct ukf_hc_ids */
-#define UKF_HC_GETPGID         36  /* struct ukf_hc_ids: pid */
-#define UKF_HC_GETSID          37  /* struct ukf_hc_ids: pid */
+#define UKF_HC_SETPGID         34  /* struct ukf_hc_setpgid */
+#define UKF_HC_SETSID          35  /* struct ukf_hc_setsid */
+#define UKF_HC_GETPGID         36  /* struct ukf_hc_getpgid */
+#define UKF_HC_GETSID          37  /* struct ukf_hc_getsid */
 #define UKF_HC_SOCKET          38  /* struct ukf_hc_sock: op UKF_SOCK_* */
-#define UKF_HC_SENDFILE        39  /* struct ukf_hc_fd: fd = out, arg0 = in, arg1 = offset or -1, len */
-#define UKF_HC_UNLINKAT        40  /* struct ukf_hc_path: flags AT_REMOVEDIR */
+#define UKF_HC_SENDFILE        39  /* struct ukf_hc_sendfile */
+#define UKF_HC_UNLINKAT        40  /* struct ukf_hc_unlinkat */
 #define UKF_HC_RING_WAKE       41  /* value = slot: wake who waits on that ring */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
@@ -250,8 +250,8 @@ struct ukf_bootinfo {
 #define UKF_SOCK_SENDMSG     12 /* a0 flags; buf = struct msghdr */
 #define UKF_SOCK_RECVMSG     13 /* a0 flags; buf = struct msghdr (name, iov; no control) */
 
-/* UKF_HC_DUP arg1 bits. */
-#define UKF_DUP_TO      1u /* dup2/dup3: exactly arg0 (else the lowest >= arg0) */
+/* struct ukf_hc_dup mode bits. */
+#define UKF_DUP_TO      1u /* dup2/dup3: exactly newfd (else the lowest >= newfd) */
 #define UKF_DUP_CLOEXEC 2u /* set FD_CLOEXEC on the new descriptor */
 
 #ifndef __ASSEMBLY__
@@ -284,10 +284,33 @@ struct ukf_hc_procinfo {
 #endif
 
 #ifndef __ASSEMBLY__
-struct ukf_hc_ids {
-	int64_t ret;            /* OUT */
-	int32_t pid;            /* IN */
-	int32_t arg;            /* IN: signal, process group */
+/* Signals to processes and process groups; the groups themselves. */
+struct ukf_hc_kill {
+	int64_t ret;            /* OUT: 0, -errno */
+	int32_t pid;            /* IN: as kill(2) */
+	int32_t sig;            /* IN: 0 checks only */
+};
+
+struct ukf_hc_setpgid {
+	int64_t ret;            /* OUT: 0, -errno */
+	int32_t pid;            /* IN: 0 for the caller */
+	int32_t pgid;           /* IN: 0 for pid itself */
+};
+
+struct ukf_hc_setsid {
+	int64_t ret;            /* OUT: the new session, -errno */
+};
+
+struct ukf_hc_getpgid {
+	int64_t ret;            /* OUT: the process group, -errno */
+	int32_t pid;            /* IN: 0 for the caller */
+	uint32_t pad;
+};
+
+struct ukf_hc_getsid {
+	int64_t ret;            /* OUT: the session, -errno */
+	int32_t pid;            /* IN: 0 for the caller */
+	uint32_t pad;
 };
 #endif
 
@@ -325,47 +348,159 @@ struct ukf_hc_syscall {
 #endif
 
 #ifndef __ASSEMBLY__
+/* Clocks and waiting. */
 struct ukf_hc_clock {
 	int64_t ret;            /* OUT: 0 */
-	int64_t realtime_ns;    /* OUT (CLOCK); IN: nanoseconds to sleep (NANOSLEEP) */
-	int64_t monotonic_ns;   /* OUT */
+	int64_t realtime_ns;    /* OUT: CLOCK_REALTIME */
+	int64_t monotonic_ns;   /* OUT: CLOCK_MONOTONIC */
+};
+
+struct ukf_hc_nanosleep {
+	int64_t ret;            /* OUT: 0, -EINTR (a signal came), -EINVAL */
+	int64_t duration;       /* IN: nanoseconds to sleep */
+};
+
+struct ukf_hc_sigwait {
+	int64_t ret;            /* OUT: -EINTR (a signal came), -EAGAIN (timed out) */
+	int64_t timeout;        /* IN: nanoseconds; -1 waits forever */
 };
 #endif
 
 #ifndef __ASSEMBLY__
-struct ukf_hc_buf {
-	int64_t ret;            /* OUT */
+/* Guest memory the host fills or frees. */
+struct ukf_hc_getrandom {
+	int64_t ret;            /* OUT: bytes written, -errno */
 	UKF_GUEST_PTR(void *) buf; /* IN */
 	uint64_t len;           /* IN */
 };
+
+struct ukf_hc_discard {
+	int64_t ret;            /* OUT: 0, -errno */
+	UKF_GUEST_PTR(void *) addr; /* IN: page-aligned, at least UKF_USER_MIN */
+	uint64_t len;           /* IN: whole pages */
+};
+
+struct ukf_hc_getcwd {
+	int64_t ret;            /* OUT: bytes written with the NUL, -errno */
+	UKF_GUEST_PTR(char *) buf; /* IN */
+	uint64_t size;          /* IN: ERANGE below the path's length + 1 */
+};
 #endif
 
 #ifndef __ASSEMBLY__
-struct ukf_hc_fd {
-	int64_t ret;            /* OUT */
+/* Calls on one descriptor. */
+struct ukf_hc_close {
+	int64_t ret;            /* OUT: 0, -errno */
 	int32_t fd;             /* IN */
-	int32_t pad;
-	int64_t arg0;           /* IN */
-	int64_t arg1;           /* IN */
-	UKF_GUEST_PTR(void *) buf; /* IN */
-	uint64_t len;           /* IN */
+	uint32_t pad;
+};
+
+struct ukf_hc_lseek {
+	int64_t ret;            /* OUT: the new offset, -errno */
+	int32_t fd;             /* IN */
+	int32_t whence;         /* IN: SEEK_SET ... SEEK_HOLE */
+	int64_t offset;         /* IN */
+};
+
+struct ukf_hc_getdents64 {
+	int64_t ret;            /* OUT: bytes written, 0 at the end, -errno */
+	int32_t fd;             /* IN */
+	uint32_t pad;
+	UKF_GUEST_PTR(void *) dirp; /* IN: struct linux_dirent64 records */
+	uint64_t count;         /* IN: bytes at dirp */
+};
+
+struct ukf_hc_ioctl {
+	int64_t ret;            /* OUT: 0, -errno */
+	int32_t fd;             /* IN */
+	uint32_t request;       /* IN */
+	UKF_GUEST_PTR(void *) arg; /* IN: what the request reads or writes */
+};
+
+struct ukf_hc_pipe {
+	int64_t ret;            /* OUT: 0, -errno */
+	int32_t flags;          /* IN: O_CLOEXEC, O_NONBLOCK, O_DIRECT */
+	uint32_t pad;
+	UKF_GUEST_PTR(int32_t *) fds; /* IN: OUT there: the read end, the write end */
+};
+
+struct ukf_hc_dup {
+	int64_t ret;            /* OUT: the new descriptor, -errno */
+	int32_t fd;             /* IN */
+	int32_t newfd;          /* IN: the target, or the lowest allowed (UKF_DUP_TO) */
+	uint32_t mode;          /* IN: UKF_DUP_* */
+	uint32_t pad;
+};
+
+struct ukf_hc_fcntl {
+	int64_t ret;            /* OUT: as fcntl(2) */
+	int32_t fd;             /* IN */
+	int32_t cmd;            /* IN: F_DUPFD, F_GETFD ... */
+	uint64_t arg;           /* IN */
+};
+
+struct ukf_hc_sendfile {
+	int64_t ret;            /* OUT: bytes copied, -errno */
+	int32_t out_fd;         /* IN */
+	int32_t in_fd;          /* IN */
+	int64_t offset;         /* IN: where to read in_fd, -1 at its position */
+	uint64_t count;         /* IN */
 };
 #endif
 
-/* Calls that name a path: openat, fstatat, readlinkat, faccessat, chdir. */
+/* The part every *at call has: where the lookup starts and the path. */
+#define UKF_AT_FDCWD (-100)
 #ifndef __ASSEMBLY__
-struct ukf_hc_path {
-	int64_t ret;            /* OUT */
+struct ukf_at {
 	int32_t dirfd;          /* IN: UKF_AT_FDCWD or an fd */
-	int32_t flags;          /* IN: open flags / AT_* flags */
+	int32_t flags;          /* IN: the call's AT_* flags, 0 if it has none */
 	UKF_GUEST_PTR(const char *) path; /* IN: not NUL-terminated */
-	uint64_t path_len;      /* IN: at most UKF_PATH_MAX */
-	int64_t arg0;           /* IN: open mode / access mode */
-	UKF_GUEST_PTR(void *) buf; /* IN: stat buffer / readlink buffer */
-	uint64_t len;           /* IN */
+	uint64_t pathlen;       /* IN: at most UKF_PATH_MAX */
+};
+
+struct ukf_hc_openat {
+	int64_t ret;            /* OUT: the new descriptor, -errno */
+	struct ukf_at at;       /* IN: at.flags 0 */
+	int32_t flags;          /* IN: O_* */
+	uint32_t mode;          /* IN: with O_CREAT or O_TMPFILE, umask applied */
+};
+
+struct ukf_hc_fstatat {
+	int64_t ret;            /* OUT: 0, -errno */
+	struct ukf_at at;       /* IN: AT_EMPTY_PATH with pathlen 0 stats dirfd */
+	UKF_GUEST_PTR(struct ukf_stat *) statbuf; /* IN: OUT there */
+};
+
+struct ukf_hc_readlinkat {
+	int64_t ret;            /* OUT: bytes written (no NUL), -errno */
+	struct ukf_at at;       /* IN: at.flags 0 */
+	UKF_GUEST_PTR(char *) buf; /* IN */
+	uint64_t bufsiz;        /* IN: > 0 */
+};
+
+struct ukf_hc_faccessat {
+	int64_t ret;            /* OUT: 0, -errno */
+	struct ukf_at at;       /* IN */
+	uint32_t mode;          /* IN: F_OK or R_OK | W_OK | X_OK */
+	uint32_t pad;
+};
+
+struct ukf_hc_chdir {
+	int64_t ret;            /* OUT: 0, -errno */
+	struct ukf_at at;       /* IN: fchdir: the fd as dirfd, pathlen 0 */
+};
+
+struct ukf_hc_unlinkat {
+	int64_t ret;            /* OUT: 0, -errno */
+	struct ukf_at at;       /* IN: at.flags AT_REMOVEDIR or 0 */
+};
+
+struct ukf_hc_execve {
+	int64_t ret;            /* OUT: 0, -errno */
+	UKF_GUEST_PTR(const char *) path; /* IN: the new program, not NUL-terminated */
+	uint64_t pathlen;       /* IN: at most UKF_PATH_MAX */
 };
 #endif
-#define UKF_AT_FDCWD (-100)
 
 #define UKF_RW_OFFSET 1u /* pread/pwrite: use `offset`, keep the file position */
 #ifndef __ASSEMBLY__
