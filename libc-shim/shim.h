@@ -154,6 +154,9 @@ int64_t ukf_discard(uint64_t start, uint64_t end);
 void ukf_time_init(void);
 void ukf_time_forked(void);
 void ukf_signal_exec(void);
+/* ppoll/pselect6: wait with a signal mask in place of the caller's. */
+void ukf_sigmask_wait_begin(uint64_t mask);
+void ukf_sigmask_wait_end(int64_t r);
 void ukf_mm_reset(void);
 extern uint64_t ukf_clear_child_tid;
 int64_t ukf_clock_ns(int32_t clk, int64_t *ns);

@@ -1,7 +1,6 @@
 /* Waiting on descriptors: poll, ppoll, select, pselect6, all through one
- * host poll. The signal masks of ppoll and pselect6 are checked as Linux
- * checks them but not applied during the wait (a signal blocked by the
- * caller's own mask stays blocked). */
+ * host poll. ppoll and pselect6 wait with their signal mask in place of
+ * the caller's (ukf_sigmask_wait_begin/end). */
 #include "shim.h"
 
 #define UKF_POLLIN 0x001
@@ -67,7 +66,12 @@ UKF_SYSCALL5(ppoll, uint64_t, fds, uint64_t, nfds, uint64_t, tsp, uint64_t, sigm
 		return -EINVAL;
 	if (!ukf_user_ok(fds, nfds * sizeof(struct ukf_pollfd)))
 		return -EFAULT;
-	return host_poll(fds, nfds, ns);
+	if (sigmask)
+		ukf_sigmask_wait_begin(*UKF_UPTR(const uint64_t, sigmask));
+	r = host_poll(fds, nfds, ns);
+	if (sigmask)
+		ukf_sigmask_wait_end(r);
+	return r;
 }
 
 /* select through poll: fd_sets to pollfds and back. */
@@ -159,5 +163,10 @@ UKF_SYSCALL6(pselect6, int32_t, n, uint64_t, rp, uint64_t, wp, uint64_t, ep, uin
 	int64_t r = ts_ns(tsp, &ns);
 	if (r < 0 || (r = sigmask_ok(set, size)) < 0)
 		return r;
-	return select_poll(n, rp, wp, ep, ns);
+	if (set)
+		ukf_sigmask_wait_begin(*UKF_UPTR(const uint64_t, set));
+	r = select_poll(n, rp, wp, ep, ns);
+	if (set)
+		ukf_sigmask_wait_end(r);
+	return r;
 }

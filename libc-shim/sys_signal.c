@@ -514,6 +514,31 @@ static int64_t suspend(uint64_t mask)
 
 UKF_SYSCALL0(pause) { return suspend(blocked); }
 
+/* ppoll and pselect6 wait with mask in place of the caller's, as one
+ * step: a signal it lets through is delivered with the caller's mask in
+ * its frame, as after sigsuspend; any other outcome puts the caller's mask
+ * back, and a signal it blocks stays pending, as on Linux. */
+void ukf_sigmask_wait_begin(uint64_t mask)
+{
+	if (!suspended) {
+		suspend_saved = blocked;
+		suspended = 1;
+	}
+	blocked = mask & ~UNBLOCKABLE;
+	publish();
+}
+
+void ukf_sigmask_wait_end(int64_t r)
+{
+	if (!suspended)
+		return;
+	if (r == -EINTR && (__atomic_load_n(&ukf_boot->sig_pending, __ATOMIC_ACQUIRE) & ~blocked))
+		return; /* the way out delivers it, with the saved mask */
+	blocked = suspend_saved;
+	suspended = 0;
+	publish();
+}
+
 UKF_SYSCALL2(rt_sigsuspend, uint64_t, umask, uint64_t, sigsetsize)
 {
 	if (sigsetsize != SIGSET_SIZE)

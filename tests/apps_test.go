@@ -28,6 +28,7 @@ func TestApps(t *testing.T) {
 		{"exitcode", []string{"256"}}, // wraps to 0
 		{"random", nil},
 		{"malloc", []string{"20"}},
+		{"psel", nil}, // ppoll/pselect6 signal masks
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {
