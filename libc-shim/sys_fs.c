@@ -481,3 +481,43 @@ UKF_SYSCALL2(rename, uint64_t, from, uint64_t, to)
 	r = create_at(UKF_AT_FDCWD, from);
 	return r == -EEXIST ? -EROFS : r == -EROFS ? -ENOENT : r;
 }
+
+/* ---- statfs, fstatfs ----------------------------------------------------- */
+
+struct ukf_statfs {
+	int64_t f_type, f_bsize;
+	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+	int32_t f_fsid[2];
+	int64_t f_namelen, f_frsize, f_flags;
+	int64_t f_spare[4];
+};
+
+#define UKF_RAMFS_MAGIC 0x858458f6
+#define UKF_ST_RDONLY   1
+
+/* The tree is the image's, read-only and in memory: statfs says so. The
+ * host finds the file first (ENOENT, EBADF ... before EFAULT, as Linux). */
+static int64_t statfs_of(int32_t dirfd, uint64_t path, int32_t flags, uint64_t ubuf)
+{
+	static struct ukf_stat st; /* the runtime's own: only existence matters */
+	int64_t r = fstatat_call(dirfd, path, flags, (uint64_t)(uintptr_t)&st);
+	if (r < 0)
+		return r;
+	if (!ukf_user_ok(ubuf, sizeof(struct ukf_statfs)))
+		return -EFAULT;
+	*UKF_UPTR(struct ukf_statfs, ubuf) = (struct ukf_statfs){
+		.f_type = UKF_RAMFS_MAGIC, .f_bsize = 4096, .f_frsize = 4096,
+		.f_namelen = 255, .f_flags = UKF_ST_RDONLY,
+	};
+	return 0;
+}
+
+UKF_SYSCALL2(statfs, uint64_t, path, uint64_t, ubuf)
+{
+	return statfs_of(UKF_AT_FDCWD, path, 0, ubuf);
+}
+
+UKF_SYSCALL2(fstatfs, int32_t, fd, uint64_t, ubuf)
+{
+	return statfs_of(fd, 0, UKF_AT_EMPTY_PATH, ubuf);
+}

@@ -392,3 +392,106 @@ UKF_SYSCALL1(umask, uint32_t, mask)
 	ukf_umask = mask & 0777;
 	return old;
 }
+
+/* ---- Usage, priority, affinity ----------------------------------------- */
+
+struct ukf_rusage {
+	struct ukf_timeval ru_utime, ru_stime;
+	int64_t ru_maxrss; /* KiB */
+	int64_t rest[13];
+};
+
+#define UKF_RUSAGE_SELF     0
+#define UKF_RUSAGE_CHILDREN (-1)
+#define UKF_RUSAGE_THREAD   1
+
+/* One vCPU that runs only this process: its CPU time is its user time. */
+static int64_t cpu_ns(void)
+{
+	int64_t ns = 0;
+	ukf_clock_ns(UKF_CLOCK_PROCESS_CPUTIME_ID, &ns);
+	return ns;
+}
+
+UKF_SYSCALL2(getrusage, int32_t, who, uint64_t, ubuf)
+{
+	if (who != UKF_RUSAGE_SELF && who != UKF_RUSAGE_CHILDREN && who != UKF_RUSAGE_THREAD)
+		return -EINVAL;
+	if (!ukf_user_ok(ubuf, sizeof(struct ukf_rusage)))
+		return -EFAULT;
+	struct ukf_rusage *ru = UKF_UPTR(struct ukf_rusage, ubuf);
+	memset(ru, 0, sizeof(*ru));
+	if (who == UKF_RUSAGE_CHILDREN)
+		return 0; /* children's usage is not gathered: zero */
+	int64_t ns = cpu_ns();
+	ru->ru_utime = (struct ukf_timeval){ ns / 1000000000, ns % 1000000000 / 1000 };
+	ru->ru_maxrss = (int64_t)(ukf_mm_used() >> 10);
+	return 0;
+}
+
+struct ukf_tms {
+	int64_t utime, stime, cutime, cstime; /* clock ticks, USER_HZ 100 */
+};
+
+UKF_SYSCALL1(times, uint64_t, ubuf)
+{
+	int64_t mono = 0;
+	if (ubuf) {
+		if (!ukf_user_ok(ubuf, sizeof(struct ukf_tms)))
+			return -EFAULT;
+		*UKF_UPTR(struct ukf_tms, ubuf) = (struct ukf_tms){ .utime = cpu_ns() / 10000000 };
+	}
+	ukf_clock_ns(UKF_CLOCK_MONOTONIC, &mono);
+	return mono / 10000000; /* ticks since an arbitrary point, as Linux */
+}
+
+/* The nice value lives in the guest (one process per VM; fork and exec keep
+ * it); the host's scheduler does not see it. */
+static int32_t nice_value;
+
+#define UKF_PRIO_PROCESS 0
+#define UKF_PRIO_PGRP    1
+#define UKF_PRIO_USER    2
+
+static int64_t prio_target(int32_t which, int32_t who)
+{
+	if (which < UKF_PRIO_PROCESS || which > UKF_PRIO_USER)
+		return -EINVAL;
+	if (which == UKF_PRIO_PROCESS && !is_self(who))
+		return -ESRCH;
+	if (which == UKF_PRIO_PGRP && who != 0 && who != do_getpgid(0))
+		return -ESRCH;
+	if (which == UKF_PRIO_USER && who != 0 && (uint32_t)who != ukf_boot->uid)
+		return -ESRCH;
+	return 0;
+}
+
+UKF_SYSCALL2(getpriority, int32_t, which, int32_t, who)
+{
+	int64_t r = prio_target(which, who);
+	return r < 0 ? r : 20 - nice_value; /* the raw call's 40..1 */
+}
+
+UKF_SYSCALL3(setpriority, int32_t, which, int32_t, who, int32_t, niceval)
+{
+	int64_t r = prio_target(which, who);
+	if (r < 0)
+		return r;
+	niceval = niceval < -20 ? -20 : niceval > 19 ? 19 : niceval;
+	if (niceval < nice_value && ukf_boot->uid != 0)
+		return -EACCES; /* lowering needs CAP_SYS_NICE */
+	nice_value = niceval;
+	return 0;
+}
+
+UKF_SYSCALL3(sched_setaffinity, int32_t, pid, uint32_t, len, uint64_t, umask)
+{
+	if (!is_self(pid))
+		return -ESRCH;
+	if (len == 0 || !ukf_user_ok(umask, len))
+		return -EFAULT;
+	/* The only CPU is CPU 0: a mask without it leaves nowhere to run. */
+	if (!(*UKF_UPTR(const uint8_t, umask) & 1))
+		return -EINVAL;
+	return 0;
+}

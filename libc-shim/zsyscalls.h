@@ -79,7 +79,9 @@ int64_t sys_readlink(const uint64_t *a);
 int64_t sys_umask(const uint64_t *a);
 int64_t sys_gettimeofday(const uint64_t *a);
 int64_t sys_getrlimit(const uint64_t *a);
+int64_t sys_getrusage(const uint64_t *a);
 int64_t sys_sysinfo(const uint64_t *a);
+int64_t sys_times(const uint64_t *a);
 int64_t sys_getuid(const uint64_t *a);
 int64_t sys_getgid(const uint64_t *a);
 int64_t sys_geteuid(const uint64_t *a);
@@ -97,6 +99,10 @@ int64_t sys_rt_sigpending(const uint64_t *a);
 int64_t sys_rt_sigtimedwait(const uint64_t *a);
 int64_t sys_rt_sigsuspend(const uint64_t *a);
 int64_t sys_sigaltstack(const uint64_t *a);
+int64_t sys_statfs(const uint64_t *a);
+int64_t sys_fstatfs(const uint64_t *a);
+int64_t sys_getpriority(const uint64_t *a);
+int64_t sys_setpriority(const uint64_t *a);
 int64_t sys_mlock(const uint64_t *a);
 int64_t sys_munlock(const uint64_t *a);
 int64_t sys_mlockall(const uint64_t *a);
@@ -107,6 +113,7 @@ int64_t sys_setrlimit(const uint64_t *a);
 int64_t sys_gettid(const uint64_t *a);
 int64_t sys_tkill(const uint64_t *a);
 int64_t sys_time(const uint64_t *a);
+int64_t sys_sched_setaffinity(const uint64_t *a);
 int64_t sys_sched_getaffinity(const uint64_t *a);
 int64_t sys_getdents64(const uint64_t *a);
 int64_t sys_set_tid_address(const uint64_t *a);
@@ -212,7 +219,9 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[95] = sys_umask, /* umask: supported */
 	[96] = sys_gettimeofday, /* gettimeofday: supported */
 	[97] = sys_getrlimit, /* getrlimit: partial */
+	[98] = sys_getrusage, /* getrusage: partial */
 	[99] = sys_sysinfo, /* sysinfo: partial */
+	[100] = sys_times, /* times: partial */
 	[102] = sys_getuid, /* getuid: supported */
 	[104] = sys_getgid, /* getgid: supported */
 	[107] = sys_geteuid, /* geteuid: supported */
@@ -230,6 +239,10 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[128] = sys_rt_sigtimedwait, /* rt_sigtimedwait: partial, host (UKF_HC_SIGTAKE) */
 	[130] = sys_rt_sigsuspend, /* rt_sigsuspend: host (UKF_HC_SIGWAIT) */
 	[131] = sys_sigaltstack, /* sigaltstack: partial */
+	[137] = sys_statfs, /* statfs: partial, host (UKF_HC_FSTATAT) */
+	[138] = sys_fstatfs, /* fstatfs: partial, host (UKF_HC_FSTATAT) */
+	[140] = sys_getpriority, /* getpriority: partial */
+	[141] = sys_setpriority, /* setpriority: partial */
 	[149] = sys_mlock, /* mlock: supported */
 	[150] = sys_munlock, /* munlock: supported */
 	[151] = sys_mlockall, /* mlockall: supported */
@@ -240,6 +253,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[186] = sys_gettid, /* gettid: supported */
 	[200] = sys_tkill, /* tkill: host (UKF_HC_KILL) */
 	[201] = sys_time, /* time: supported */
+	[203] = sys_sched_setaffinity, /* sched_setaffinity: partial */
 	[204] = sys_sched_getaffinity, /* sched_getaffinity: supported */
 	[217] = sys_getdents64, /* getdents64: host (UKF_HC_GETDENTS64) */
 	[218] = sys_set_tid_address, /* set_tid_address: partial */

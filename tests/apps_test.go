@@ -29,6 +29,7 @@ func TestApps(t *testing.T) {
 		{"random", nil},
 		{"malloc", []string{"20"}},
 		{"psel", nil}, // ppoll/pselect6 signal masks
+		{"smallcalls", nil},
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {
