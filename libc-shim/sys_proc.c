@@ -445,9 +445,8 @@ UKF_SYSCALL1(times, uint64_t, ubuf)
 	return mono / 10000000; /* ticks since an arbitrary point, as Linux */
 }
 
-/* The nice value lives in the guest (one process per VM; fork and exec keep
- * it); the host's scheduler does not see it. */
-static int32_t nice_value;
+/* The nice value lives in the boot page (the host writes the one ukfork
+ * runs at; fork and exec keep it); the host's scheduler does not see it. */
 
 #define UKF_PRIO_PROCESS 0
 #define UKF_PRIO_PGRP    1
@@ -469,7 +468,7 @@ static int64_t prio_target(int32_t which, int32_t who)
 UKF_SYSCALL2(getpriority, int32_t, which, int32_t, who)
 {
 	int64_t r = prio_target(which, who);
-	return r < 0 ? r : 20 - nice_value; /* the raw call's 40..1 */
+	return r < 0 ? r : 20 - ukf_boot->nice; /* the raw call's 40..1 */
 }
 
 UKF_SYSCALL3(setpriority, int32_t, which, int32_t, who, int32_t, niceval)
@@ -478,9 +477,9 @@ UKF_SYSCALL3(setpriority, int32_t, which, int32_t, who, int32_t, niceval)
 	if (r < 0)
 		return r;
 	niceval = niceval < -20 ? -20 : niceval > 19 ? 19 : niceval;
-	if (niceval < nice_value && ukf_boot->uid != 0)
+	if (niceval < ukf_boot->nice && ukf_boot->uid != 0)
 		return -EACCES; /* lowering needs CAP_SYS_NICE */
-	nice_value = niceval;
+	ukf_boot->nice = niceval;
 	return 0;
 }
 

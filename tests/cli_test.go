@@ -449,3 +449,19 @@ func TestPrintDeps(t *testing.T) {
 		t.Errorf("got %s", r)
 	}
 }
+
+// TestEntrypoint: --entrypoint starts another program of the image, with
+// its own name as argv[0], as it runs natively; a path the image lacks is
+// one line and 125.
+func TestEntrypoint(t *testing.T) {
+	args := app("musl", "args")
+	img := bake(t, app("musl", "hello"), "--file", args+":/bin/args")
+	got := runCmd(t, exec.Command(ukforkBin, "run", "--entrypoint", "/bin/args", img, "one", "two words"))
+	same(t, got, native(t, "", args, "one", "two words"))
+	for _, p := range []string{"/bin/nope", "bin/args", "/bin"} {
+		r := runCmd(t, exec.Command(ukforkBin, "run", "--entrypoint", p, img))
+		if r.status != 125 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "--entrypoint") {
+			t.Errorf("--entrypoint %s: want one line naming the flag and status 125, got %s", p, r)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ func runCmd() *cobra.Command {
 	var env []string
 	var maxProcs int
 	var noRewrite bool
+	var entrypoint string
 	c := &cobra.Command{
 		Use:   "run [flags] IMAGE [ARGS...]",
 		Short: "Boot an image and run its program",
@@ -42,7 +44,8 @@ ukfork's own failures exit with 125.`,
 		Example: `  ukfork run hello.img
   ukfork run --trace busybox.img ls -l /
   ukfork run --mem 1G --env LANG=C sort.img -n /data/big.txt
-  ukfork run --max-procs 64 busybox.img sh -c 'make -j8'`,
+  ukfork run --max-procs 64 busybox.img sh -c 'make -j8'
+  ukfork run --entrypoint /bin/initdb pg.img -D /data`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var size uint64
@@ -67,11 +70,13 @@ ukfork's own failures exit with 125.`,
 			if maxProcs < 0 {
 				return fmt.Errorf("--max-procs %d: want a positive number of processes", maxProcs)
 			}
-			return run(args[0], args[1:], instance.Options{MemSize: size, Env: env, Trace: tw, MaxProcs: maxProcs, NoRewrite: noRewrite, Control: true})
+			return run(args[0], args[1:], instance.Options{MemSize: size, Env: env, Trace: tw, MaxProcs: maxProcs, NoRewrite: noRewrite, Control: true,
+				Entrypoint: entrypoint})
 		},
 	}
 	c.Flags().SetInterspersed(false)
 	c.Flags().StringVar(&mem, "mem", "", "guest memory (default: what the image was baked with)")
+	c.Flags().StringVar(&entrypoint, "entrypoint", "", "GUESTPATH: start this program of the image instead of the baked one (argv[0] is its name)")
 	c.Flags().BoolVar(&trace, "trace", false, "print every syscall with its result on stderr, like strace")
 	c.Flags().StringArrayVar(&env, "env", nil, "KEY=VALUE: add to or override the image's environment (repeatable)")
 	c.Flags().BoolVar(&noRewrite, "no-rewrite", false, "leave the program's syscall instructions as they are (each then traps: slower; for debugging)")
@@ -122,7 +127,11 @@ func run(path string, args []string, o instance.Options) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if exit.Msg != "" {
-		fmt.Fprintf(os.Stderr, "ukfork: %s: %s\n", prog.Image.Manifest.Name, exit.Msg)
+		name := prog.Image.Manifest.Name
+		if o.Entrypoint != "" {
+			name = filepath.Base(o.Entrypoint)
+		}
+		fmt.Fprintf(os.Stderr, "ukfork: %s: %s\n", name, exit.Msg)
 	}
 	if s := exit.Status(); s != 0 {
 		return exitError{s}

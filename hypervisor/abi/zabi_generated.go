@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x9
+	Version = 0xa
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -153,6 +153,8 @@ type Bootinfo struct {
 	Sig_info    [64]Siginfo
 	Fd_ring     [256]uint8
 	Nofile      uint64
+	Nice        int32
+	Pad2        uint32
 }
 type RingHeader struct {
 	Lock  uint32

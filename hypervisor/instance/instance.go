@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strings"
 	"sync/atomic"
 
@@ -75,6 +76,24 @@ type Options struct {
 	Hostname  string
 	MaxProcs  int  // 0: kernel.DefaultMaxProcs
 	Control   bool // serve `ukfork ps` and `ukfork kill`; pids unique on the host
+	// Entrypoint, if set, is the program of the image to start instead of
+	// the baked one (an absolute path in the image); argv[0] is its name.
+	Entrypoint string
+}
+
+// entrypoint checks a program path given at run time against the image.
+func (pr *Program) entrypoint(p string) (name string, err error) {
+	if !path.IsAbs(p) {
+		return "", fmt.Errorf("--entrypoint %s: give the program's absolute path in the image (see ukfork inspect)", p)
+	}
+	n, e := pr.FS.Lookup(pr.FS.Root, p, true)
+	switch {
+	case e != 0:
+		return "", fmt.Errorf("--entrypoint %s: not in the image (%v): see ukfork inspect %s", p, e, pr.Image.Path)
+	case n.Mode&unix.S_IFMT != unix.S_IFREG || n.Mode&0o111 == 0:
+		return "", fmt.Errorf("--entrypoint %s: not an executable file in the image", p)
+	}
+	return path.Base(p), nil
 }
 
 // Instance is one running program: its kernel and first process.
@@ -128,6 +147,14 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	if o.Hostname == "" {
 		o.Hostname = "ukfork"
 	}
+	name, program := m.Name, m.Program
+	if o.Entrypoint != "" {
+		var err error
+		if name, err = pr.entrypoint(o.Entrypoint); err != nil {
+			return nil, err
+		}
+		program = path.Clean(o.Entrypoint)
+	}
 	kc := kernel.Config{Backend: pr.backend, MaxProcs: o.MaxProcs, Handler: hcall.NewHandler, Stderr: o.Stderr}
 	var ctl *control.Server
 	var kp atomic.Pointer[kernel.Kernel]
@@ -142,11 +169,12 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	k := kernel.New(kc)
 	kp.Store(k)
 	boot := machine.Boot{
-		Argv:      append([]string{m.Name}, o.Args...),
+		Argv:      append([]string{name}, o.Args...),
 		Env:       mergeEnv(m.Env, o.Env),
-		Program:   m.Program,
+		Program:   program,
 		UID:       uint32(os.Getuid()),
 		GID:       uint32(os.Getgid()),
+		Nice:      hostNice(),
 		Hostname:  o.Hostname,
 		StackSize: 8 << 20,
 	}
@@ -160,7 +188,7 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	if o.NoRewrite {
 		boot.Flags |= abi.BootNoRewrite
 	}
-	t, err := k.Start(kernel.Init{Name: m.Name, FS: pr.FS, Stdio: o.Stdio, Trace: o.Trace, Stderr: o.Stderr,
+	t, err := k.Start(kernel.Init{Name: name, FS: pr.FS, Stdio: o.Stdio, Trace: o.Trace, Stderr: o.Stderr,
 		Machine: machine.Config{MemSize: mem, Boot: boot}})
 	if err != nil {
 		if ctl != nil {
@@ -199,6 +227,16 @@ func (in *Instance) Close() {
 		in.ctl.Close()
 		in.ctl = nil
 	}
+}
+
+// hostNice is this process's nice value: the program inherits it, as a
+// child process would.
+func hostNice() int32 {
+	raw, err := unix.Getpriority(unix.PRIO_PROCESS, 0)
+	if err != nil {
+		return 0
+	}
+	return int32(20 - raw) // the raw call's 40..1
 }
 
 // mergeEnv overrides base with extra, key by key, keeping base's order.

@@ -79,6 +79,7 @@ type Boot struct {
 	Flags     uint64 // abi.Boot*
 	Pid, Ppid int32
 	UID, GID  uint32
+	Nice      int32 // -20..19
 	Hostname  string
 	StackSize uint64
 	Random    [16]byte

@@ -20,7 +20,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 9
+#define UKF_ABI_VERSION 10
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-physical address */
@@ -184,6 +184,10 @@ struct ukf_bootinfo {
 	/* RLIMIT_NOFILE's soft limit, published by the guest when it changes
 	 * (0: never set, the default 1024): the host's fd table enforces it. */
 	uint64_t nofile;
+	/* The nice value, -20..19: the host writes the one ukfork runs at, as
+	 * a process inherits its parent's; getpriority/setpriority keep it. */
+	int32_t  nice;
+	uint32_t pad2;
 };
 #define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
 #define UKF_SIGF_POLLING   2u /* the runtime is polling sig_pending: no need to kick it */
