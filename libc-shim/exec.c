@@ -404,10 +404,10 @@ int64_t ukf_stack_build(uint64_t top, uint64_t bottom, const char *strs,
 		UKF_AT_BASE, 0,
 		UKF_AT_FLAGS, 0,
 		UKF_AT_ENTRY, info->entry,
-		UKF_AT_UID, ukf_boot->uid,
-		UKF_AT_EUID, ukf_boot->uid,
-		UKF_AT_GID, ukf_boot->gid,
-		UKF_AT_EGID, ukf_boot->gid,
+		UKF_AT_UID, ukf_cred.ruid,
+		UKF_AT_EUID, ukf_cred.euid,
+		UKF_AT_GID, ukf_cred.rgid,
+		UKF_AT_EGID, ukf_cred.egid,
 		UKF_AT_SECURE, 0,
 		UKF_AT_RANDOM, u_random,
 		UKF_AT_HWCAP2, 0,
@@ -438,6 +438,7 @@ void ukf_exec_initial(void)
 	uint64_t mem = ukf_boot->mem_size;
 
 	ukf_time_init();
+	ukf_cred_init();
 
 	uint64_t plen = strnlen(prog, sizeof(ukf_boot->program));
 	if (plen == 0 || plen == sizeof(ukf_boot->program))

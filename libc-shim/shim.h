@@ -154,6 +154,16 @@ int64_t ukf_discard(uint64_t start, uint64_t end);
 void ukf_time_init(void);
 void ukf_time_forked(void);
 void ukf_signal_exec(void);
+/* sys_cred.c: the process's ids, kept in the guest (fork and exec keep
+ * them); set from the boot block at start. */
+struct ukf_cred {
+	uint32_t ruid, euid, suid, fsuid;
+	uint32_t rgid, egid, sgid, fsgid;
+	uint32_t ngroups;
+	uint32_t groups[UKF_NGROUPS_BOOT];
+};
+extern struct ukf_cred ukf_cred;
+void ukf_cred_init(void);
 /* ppoll/pselect6: wait with a signal mask in place of the caller's. */
 void ukf_sigmask_wait_begin(uint64_t mask);
 void ukf_sigmask_wait_end(int64_t r);

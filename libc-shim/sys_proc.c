@@ -13,10 +13,6 @@ static uint32_t rseq_sig;
 
 UKF_SYSCALL0(getpid) { return ukf_boot->pid; }
 UKF_SYSCALL0(gettid) { return ukf_boot->pid; }
-UKF_SYSCALL0(getuid) { return ukf_boot->uid; }
-UKF_SYSCALL0(geteuid) { return ukf_boot->uid; }
-UKF_SYSCALL0(getgid) { return ukf_boot->gid; }
-UKF_SYSCALL0(getegid) { return ukf_boot->gid; }
 static int is_self(int32_t pid)
 {
 	return pid == 0 || pid == ukf_boot->pid;
@@ -47,33 +43,6 @@ UKF_SYSCALL0(setsid)
 {
 	struct ukf_hc_setsid s = { 0 };
 	return ukf_hcall(UKF_HC_SETSID, &s);
-}
-
-static int64_t put_res_ids(uint64_t r, uint64_t e, uint64_t s, uint32_t id)
-{
-	if (!ukf_user_ok(r, 4) || !ukf_user_ok(e, 4) || !ukf_user_ok(s, 4))
-		return -EFAULT;
-	*UKF_UPTR(uint32_t, r) = id;
-	*UKF_UPTR(uint32_t, e) = id;
-	*UKF_UPTR(uint32_t, s) = id;
-	return 0;
-}
-
-UKF_SYSCALL3(getresuid, uint64_t, r, uint64_t, e, uint64_t, s)
-{
-	return put_res_ids(r, e, s, ukf_boot->uid);
-}
-
-UKF_SYSCALL3(getresgid, uint64_t, r, uint64_t, e, uint64_t, s)
-{
-	return put_res_ids(r, e, s, ukf_boot->gid);
-}
-
-/* No supplementary groups. */
-UKF_SYSCALL2(getgroups, int32_t, size, uint64_t, list)
-{
-	(void)list;
-	return size < 0 ? -EINVAL : 0;
 }
 
 /* exit and exit_group are the same with one thread. */
@@ -278,7 +247,7 @@ UKF_SYSCALL4(prlimit64, int32_t, pid, uint32_t, res, uint64_t, unew, uint64_t, u
 		if (nl.rlim_cur > nl.rlim_max)
 			return -EINVAL;
 		/* Raising a hard limit needs CAP_SYS_RESOURCE (root here). */
-		if (nl.rlim_max > rlimits[res].rlim_max && ukf_boot->uid != 0)
+		if (nl.rlim_max > rlimits[res].rlim_max && ukf_cred.euid != 0)
 			return -EPERM;
 		if (res == UKF_RLIMIT_NOFILE && nl.rlim_max > 1048576) /* nr_open */
 			return -EPERM;
@@ -460,7 +429,7 @@ static int64_t prio_target(int32_t which, int32_t who)
 		return -ESRCH;
 	if (which == UKF_PRIO_PGRP && who != 0 && who != do_getpgid(0))
 		return -ESRCH;
-	if (which == UKF_PRIO_USER && who != 0 && (uint32_t)who != ukf_boot->uid)
+	if (which == UKF_PRIO_USER && who != 0 && (uint32_t)who != ukf_cred.euid)
 		return -ESRCH;
 	return 0;
 }
@@ -477,7 +446,7 @@ UKF_SYSCALL3(setpriority, int32_t, which, int32_t, who, int32_t, niceval)
 	if (r < 0)
 		return r;
 	niceval = niceval < -20 ? -20 : niceval > 19 ? 19 : niceval;
-	if (niceval < ukf_boot->nice && ukf_boot->uid != 0)
+	if (niceval < ukf_boot->nice && ukf_cred.euid != 0)
 		return -EACCES; /* lowering needs CAP_SYS_NICE */
 	ukf_boot->nice = niceval;
 	return 0;

@@ -123,7 +123,7 @@ UKF_SYSCALL5(waitid, int32_t, idtype, int32_t, id, uint64_t, infop, int32_t, opt
 			si[0] = UKF_SIGCHLD;              /* si_signo */
 			si[2] = (st & 0x7f) ? UKF_CLD_KILLED : UKF_CLD_EXITED; /* si_code */
 			si[4] = (int32_t)r;               /* si_pid */
-			si[5] = (int32_t)ukf_boot->uid;   /* si_uid */
+			si[5] = (int32_t)ukf_cred.ruid;   /* si_uid */
 			si[6] = (st & 0x7f) ? (st & 0x7f) : (st >> 8) & 0xff; /* si_status */
 		}
 	}

@@ -84,16 +84,25 @@ int64_t sys_sysinfo(const uint64_t *a);
 int64_t sys_times(const uint64_t *a);
 int64_t sys_getuid(const uint64_t *a);
 int64_t sys_getgid(const uint64_t *a);
+int64_t sys_setuid(const uint64_t *a);
+int64_t sys_setgid(const uint64_t *a);
 int64_t sys_geteuid(const uint64_t *a);
 int64_t sys_getegid(const uint64_t *a);
 int64_t sys_setpgid(const uint64_t *a);
 int64_t sys_getppid(const uint64_t *a);
 int64_t sys_getpgrp(const uint64_t *a);
 int64_t sys_setsid(const uint64_t *a);
+int64_t sys_setreuid(const uint64_t *a);
+int64_t sys_setregid(const uint64_t *a);
 int64_t sys_getgroups(const uint64_t *a);
+int64_t sys_setgroups(const uint64_t *a);
+int64_t sys_setresuid(const uint64_t *a);
 int64_t sys_getresuid(const uint64_t *a);
+int64_t sys_setresgid(const uint64_t *a);
 int64_t sys_getresgid(const uint64_t *a);
 int64_t sys_getpgid(const uint64_t *a);
+int64_t sys_setfsuid(const uint64_t *a);
+int64_t sys_setfsgid(const uint64_t *a);
 int64_t sys_getsid(const uint64_t *a);
 int64_t sys_rt_sigpending(const uint64_t *a);
 int64_t sys_rt_sigtimedwait(const uint64_t *a);
@@ -224,16 +233,25 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[100] = sys_times, /* times: partial */
 	[102] = sys_getuid, /* getuid: supported */
 	[104] = sys_getgid, /* getgid: supported */
+	[105] = sys_setuid, /* setuid: supported */
+	[106] = sys_setgid, /* setgid: supported */
 	[107] = sys_geteuid, /* geteuid: supported */
 	[108] = sys_getegid, /* getegid: supported */
 	[109] = sys_setpgid, /* setpgid: host (UKF_HC_SETPGID) */
 	[110] = sys_getppid, /* getppid: host (UKF_HC_PROCINFO) */
 	[111] = sys_getpgrp, /* getpgrp: host (UKF_HC_GETPGID) */
 	[112] = sys_setsid, /* setsid: host (UKF_HC_SETSID) */
+	[113] = sys_setreuid, /* setreuid: supported */
+	[114] = sys_setregid, /* setregid: supported */
 	[115] = sys_getgroups, /* getgroups: supported */
+	[116] = sys_setgroups, /* setgroups: partial */
+	[117] = sys_setresuid, /* setresuid: supported */
 	[118] = sys_getresuid, /* getresuid: supported */
+	[119] = sys_setresgid, /* setresgid: supported */
 	[120] = sys_getresgid, /* getresgid: supported */
 	[121] = sys_getpgid, /* getpgid: host (UKF_HC_GETPGID) */
+	[122] = sys_setfsuid, /* setfsuid: supported */
+	[123] = sys_setfsgid, /* setfsgid: supported */
 	[124] = sys_getsid, /* getsid: host (UKF_HC_GETSID) */
 	[127] = sys_rt_sigpending, /* rt_sigpending: supported */
 	[128] = sys_rt_sigtimedwait, /* rt_sigtimedwait: partial, host (UKF_HC_SIGTAKE) */

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -242,4 +243,28 @@ func TestUnixNamesApart(t *testing.T) {
 	}
 	in.Close()
 	must(t, first.Wait())
+}
+
+// TestCreds: a server's privilege drop and who the program is, as root and
+// with `ukfork run --user`, beside the same program started natively with
+// those ids.
+func TestCreds(t *testing.T) {
+	for _, libc := range libcs {
+		prog := app(libc, "creds")
+		img := bake(t, prog)
+		t.Run(libc+"/root", func(t *testing.T) {
+			same(t, ukfork(t, img), native(t, "", prog))
+		})
+		t.Run(libc+"/user", func(t *testing.T) {
+			got := runCmd(t, exec.Command(ukforkBin, "run", "--user", "1000:1000", img))
+			cmd := exec.Command(prog)
+			cmd.Args[0] = filepath.Base(prog)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 1000, Gid: 1000, Groups: []uint32{}}}
+			same(t, got, runCmd(t, cmd))
+		})
+	}
+	r := runCmd(t, exec.Command(ukforkBin, "run", "--user", "nobody", bake(t, app("musl", "hello"))))
+	if r.status != 125 || !strings.Contains(r.stderr, "--user") {
+		t.Errorf("--user nobody: want one line naming the flag and 125, got %s", r)
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -27,7 +29,7 @@ func runCmd() *cobra.Command {
 	var env []string
 	var maxProcs int
 	var noRewrite bool
-	var entrypoint string
+	var entrypoint, user string
 	c := &cobra.Command{
 		Use:   "run [flags] IMAGE [ARGS...]",
 		Short: "Boot an image and run its program",
@@ -45,7 +47,8 @@ ukfork's own failures exit with 125.`,
   ukfork run --trace busybox.img ls -l /
   ukfork run --mem 1G --env LANG=C sort.img -n /data/big.txt
   ukfork run --max-procs 64 busybox.img sh -c 'make -j8'
-  ukfork run --entrypoint /bin/initdb pg.img -D /data`,
+  ukfork run --entrypoint /bin/initdb pg.img -D /data
+  ukfork run --user 1000:1000 app.img`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var size uint64
@@ -67,15 +70,23 @@ ukfork's own failures exit with 125.`,
 					return fmt.Errorf("--env %w", err)
 				}
 			}
+			var u *instance.User
+			if cmd.Flags().Changed("user") {
+				var err error
+				if u, err = parseUser(user); err != nil {
+					return err
+				}
+			}
 			if maxProcs < 0 {
 				return fmt.Errorf("--max-procs %d: want a positive number of processes", maxProcs)
 			}
 			return run(args[0], args[1:], instance.Options{MemSize: size, Env: env, Trace: tw, MaxProcs: maxProcs, NoRewrite: noRewrite, Control: true,
-				Entrypoint: entrypoint})
+				Entrypoint: entrypoint, User: u})
 		},
 	}
 	c.Flags().SetInterspersed(false)
 	c.Flags().StringVar(&mem, "mem", "", "guest memory (default: what the image was baked with)")
+	c.Flags().StringVar(&user, "user", "", "UID[:GID]: run the program as these numeric ids, with no supplementary groups (GID defaults to 0, as Docker's for a uid the image does not name); default: yours")
 	c.Flags().StringVar(&entrypoint, "entrypoint", "", "GUESTPATH: start this program of the image instead of the baked one (argv[0] is its name)")
 	c.Flags().BoolVar(&trace, "trace", false, "print every syscall with its result on stderr, like strace")
 	c.Flags().StringArrayVar(&env, "env", nil, "KEY=VALUE: add to or override the image's environment (repeatable)")
@@ -137,4 +148,28 @@ func run(path string, args []string, o instance.Options) error {
 		return exitError{s}
 	}
 	return nil
+}
+
+// parseUser reads --user UID[:GID], numbers only: the image's /etc/passwd
+// is not read.
+func parseUser(s string) (*instance.User, error) {
+	us, gs, hasG := strings.Cut(s, ":")
+	id := func(v string) (uint32, error) {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n == 1<<32-1 {
+			return 0, fmt.Errorf("--user %q: want UID[:GID] as numbers from 0 to 4294967294 (names are not looked up)", s)
+		}
+		return uint32(n), nil
+	}
+	u := &instance.User{}
+	var err error
+	if u.UID, err = id(us); err != nil {
+		return nil, err
+	}
+	if hasG {
+		if u.GID, err = id(gs); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
 }

@@ -22,6 +22,7 @@ const (
 	PDAddr       = C.UKF_PD_ADDR
 	PT0Addr      = C.UKF_PT0_ADDR
 	BootinfoAddr = C.UKF_BOOTINFO_ADDR
+	NgroupsBoot  = C.UKF_NGROUPS_BOOT
 	ArgsAddr     = C.UKF_ARGS_ADDR
 	ArgsMax      = C.UKF_ARGS_MAX
 	XStackTop    = C.UKF_XSTACK_TOP

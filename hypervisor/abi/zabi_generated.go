@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0xa
+	Version = 0xb
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -14,6 +14,7 @@ const (
 	PDAddr       = 0x8000
 	PT0Addr      = 0xc000
 	BootinfoAddr = 0x10000
+	NgroupsBoot  = 0x20
 	ArgsAddr     = 0x11000
 	ArgsMax      = 0x3f000
 	XStackTop    = 0x60000
@@ -154,7 +155,8 @@ type Bootinfo struct {
 	Fd_ring     [256]uint8
 	Nofile      uint64
 	Nice        int32
-	Pad2        uint32
+	Ngroups     uint32
+	Groups      [32]uint32
 }
 type RingHeader struct {
 	Lock  uint32

@@ -76,9 +76,33 @@ type Options struct {
 	Hostname  string
 	MaxProcs  int  // 0: kernel.DefaultMaxProcs
 	Control   bool // serve `ukfork ps` and `ukfork kill`; pids unique on the host
+	// User, if set, is who the program runs as, with no supplementary
+	// groups; else the user who runs ukfork, with their groups.
+	User *User
 	// Entrypoint, if set, is the program of the image to start instead of
 	// the baked one (an absolute path in the image); argv[0] is its name.
 	Entrypoint string
+}
+
+// User is a uid and gid for the program.
+type User struct{ UID, GID uint32 }
+
+// credentials are the ids and groups the program starts with.
+func credentials(u *User) (uid, gid uint32, groups []uint32, err error) {
+	if u != nil {
+		return u.UID, u.GID, nil, nil
+	}
+	gs, err := os.Getgroups()
+	if err != nil {
+		return 0, 0, nil, fmt.Errorf("supplementary groups: %w", err)
+	}
+	if len(gs) > abi.NgroupsBoot {
+		return 0, 0, nil, fmt.Errorf("you are in %d groups; a guest holds at most %d: run with --user UID[:GID]", len(gs), abi.NgroupsBoot)
+	}
+	for _, g := range gs {
+		groups = append(groups, uint32(g))
+	}
+	return uint32(os.Getuid()), uint32(os.Getgid()), groups, nil
 }
 
 // entrypoint checks a program path given at run time against the image.
@@ -166,14 +190,22 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 		kc.Pids = &kernel.PidRange{Base: ctl.Base, End: ctl.Base + control.BlockSize}
 		kc.SockDir = ctl.SockDir
 	}
+	uid, gid, groups, err := credentials(o.User)
+	if err != nil {
+		if ctl != nil {
+			ctl.Close()
+		}
+		return nil, err
+	}
 	k := kernel.New(kc)
 	kp.Store(k)
 	boot := machine.Boot{
 		Argv:      append([]string{name}, o.Args...),
 		Env:       mergeEnv(m.Env, o.Env),
 		Program:   program,
-		UID:       uint32(os.Getuid()),
-		GID:       uint32(os.Getgid()),
+		UID:       uid,
+		GID:       gid,
+		Groups:    groups,
 		Nice:      hostNice(),
 		Hostname:  o.Hostname,
 		StackSize: 8 << 20,

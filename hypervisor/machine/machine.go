@@ -79,7 +79,8 @@ type Boot struct {
 	Flags     uint64 // abi.Boot*
 	Pid, Ppid int32
 	UID, GID  uint32
-	Nice      int32 // -20..19
+	Groups    []uint32 // supplementary groups, at most abi.NgroupsBoot
+	Nice      int32    // -20..19
 	Hostname  string
 	StackSize uint64
 	Random    [16]byte

@@ -142,6 +142,10 @@ func (v *VM) writeBoot() error {
 	if len(b.Program) >= len(bi.Program) || len(b.Hostname) >= len(bi.Hostname) {
 		return fmt.Errorf("program path or hostname too long")
 	}
+	if len(b.Groups) > len(bi.Groups) {
+		return fmt.Errorf("%d supplementary groups: a guest holds at most %d", len(b.Groups), len(bi.Groups))
+	}
+	bi.Ngroups = uint32(copy(bi.Groups[:], b.Groups))
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&bi.Program[0])), len(bi.Program)), b.Program)
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&bi.Hostname[0])), len(bi.Hostname)), b.Hostname)
 	return nil

@@ -20,7 +20,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 10
+#define UKF_ABI_VERSION 11
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-physical address */
@@ -138,6 +138,7 @@ struct ukf_ring {
 #define UKF_BOOT_SAME_TSC  (UKF_U64(1) << 3) /* set in a forked child whose TSC is its parent's */
 #define UKF_PATH_MAX 4096
 #define UKF_HOSTNAME_MAX 65
+#define UKF_NGROUPS_BOOT 32 /* supplementary groups a process holds at most */
 
 #ifndef __ASSEMBLY__
 struct ukf_siginfo {
@@ -187,7 +188,10 @@ struct ukf_bootinfo {
 	/* The nice value, -20..19: the host writes the one ukfork runs at, as
 	 * a process inherits its parent's; getpriority/setpriority keep it. */
 	int32_t  nice;
-	uint32_t pad2;
+	/* Supplementary groups the program starts with (ukfork's own, or none
+	 * with --user); the guest keeps them after. */
+	uint32_t ngroups;
+	uint32_t groups[UKF_NGROUPS_BOOT];
 };
 #define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
 #define UKF_SIGF_POLLING   2u /* the runtime is polling sig_pending: no need to kick it */
