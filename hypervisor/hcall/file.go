@@ -422,11 +422,19 @@ func ioctl(p *kernel.Task, m machine.Memory, in abi.HCIoctlArgs, _ *abi.HCIoctlA
 	if size == 0 {
 		return errRet(unix.ENOTTY)
 	}
-	out, err := m.Slice(in.Arg, uint64(size))
+	// The file answers first, into a buffer of ours: a file that does not
+	// serve the request gives ENOTTY whatever the pointer, and the copy
+	// out faults only after, as Linux's drivers copy last.
+	out := make([]byte, size)
+	if e := f.Ioctl(req, out); e != 0 {
+		return errRet(e)
+	}
+	dst, err := m.Slice(in.Arg, uint64(size))
 	if err != nil {
 		return errRet(unix.EFAULT)
 	}
-	return errRet(f.Ioctl(req, out))
+	copy(dst, out)
+	return 0
 }
 
 // unlinkat: the image is read-only; the names that can go are those of

@@ -265,6 +265,8 @@ static void order(int rfd, int wfd)
 	TRY("clone THREAD without SIGHAND", SYS_clone, CLONE_THREAD | CLONE_VM, 0, 0, 0, 0);
 	TRY("clone SIGHAND without VM", SYS_clone, CLONE_SIGHAND, 0, 0, 0, 0);
 	TRY("ioctl badfd badbuf", SYS_ioctl, 99, 0x5413 /* TIOCGWINSZ */, 0x1000);
+	TRY("ioctl non-tty badbuf", SYS_ioctl, rfd, 0x5413 /* TIOCGWINSZ */, 0x1000);
+	TRY("ioctl pipe FIONREAD badbuf", SYS_ioctl, rfd, 0x541b /* FIONREAD */, 0x1000);
 	/* Unknown open flags are ignored. */
 	errno = 0;
 	long fd = syscall(SYS_open, "/", O_RDONLY | O_DIRECTORY | 0x40000000);
