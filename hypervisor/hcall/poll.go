@@ -2,7 +2,6 @@ package hcall
 
 import (
 	"encoding/binary"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -60,15 +59,14 @@ func poll(p *kernel.Task, m machine.Memory, in abi.HCPollArgs, _ *abi.HCPollArgs
 			}
 		}
 	}
-	var deadline time.Time
-	if in.Timeout >= 0 {
-		deadline = time.Now().Add(time.Duration(in.Timeout))
-	}
+	deadline := kernel.Deadline(in.Timeout)
+	var now []int16
 	for {
+		now = waiter.Readiness(waits, now)
 		ready := 0
 		for i := range revents {
 			if w := waitOf[i]; w >= 0 {
-				revents[i] = waits[w].W.Readiness(waits[w].Events)
+				revents[i] = now[w]
 			}
 			if revents[i] != 0 {
 				ready++

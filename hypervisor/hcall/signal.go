@@ -34,11 +34,8 @@ func sigwait(p *kernel.Task, _ machine.Memory, in abi.HCSigwaitArgs, _ *abi.HCSi
 	return errRet(p.SigWait(in.Timeout))
 }
 
-// maxTimer keeps time.Duration arithmetic away from overflow (~290 years).
-const maxTimer = int64(1) << 62
-
 func itimer(p *kernel.Task, _ machine.Memory, in abi.HCItimerArgs, out *abi.HCItimerArgs) int64 {
-	if in.Interval_ns < 0 || in.Value_ns > maxTimer || in.Interval_ns > maxTimer {
+	if in.Interval_ns < 0 || in.Value_ns > kernel.MaxWait || in.Interval_ns > kernel.MaxWait {
 		return errRet(unix.EINVAL)
 	}
 	value := time.Duration(in.Value_ns)

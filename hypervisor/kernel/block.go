@@ -32,9 +32,7 @@ func (t *Task) drain() {
 
 // Block implements waiter.Blocker.
 func (t *Task) Block(ws []waiter.Entry, deadline time.Time) unix.Errno {
-	if waiter.Ready(ws) {
-		return 0
-	}
+	// Callers come here having found they must wait: one look, once armed.
 	// Cleared before arming and before looking at signals: a sender sets
 	// the pending bit before it notifies, so no wake-up is lost between.
 	t.drain()
@@ -93,9 +91,22 @@ func (t *Task) mustWake() bool {
 	return t.deliverable()
 }
 
+// MaxWait is as long as a wait can be: past it (~146 years) a guest's
+// timeout means forever, and time arithmetic cannot overflow.
+const MaxWait = int64(1) << 62
+
+// Deadline is when a guest's timeout of ns nanoseconds ends; zero (no
+// deadline) for a negative one or one past MaxWait.
+func Deadline(ns int64) time.Time {
+	if ns < 0 || ns > MaxWait {
+		return time.Time{}
+	}
+	return time.Now().Add(time.Duration(ns))
+}
+
 // Sleep blocks for d (nanosleep): EINTR if a signal comes first.
 func (t *Task) Sleep(d time.Duration) unix.Errno {
-	deadline := time.Now().Add(d)
+	deadline := Deadline(int64(d))
 	for {
 		switch e := t.Block(nil, deadline); e {
 		case unix.ETIMEDOUT:
@@ -111,10 +122,7 @@ func (t *Task) Sleep(d time.Duration) unix.Errno {
 // SigWait blocks until a signal wakes t or ns pass (ns < 0: forever):
 // EINTR, or EAGAIN on timeout.
 func (t *Task) SigWait(ns int64) unix.Errno {
-	var deadline time.Time
-	if ns >= 0 {
-		deadline = time.Now().Add(time.Duration(ns))
-	}
+	deadline := Deadline(ns)
 	for {
 		switch e := t.Block(nil, deadline); e {
 		case unix.ETIMEDOUT:

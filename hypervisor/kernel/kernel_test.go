@@ -241,8 +241,9 @@ func TestSIGCHLD(t *testing.T) {
 	atomic.OrUint64(&bi.Sig_ignored, 1<<(sigCHLD-1))
 	c2 := r.fork(r.init)
 	r.exit(c2, machine.Exit{})
-	if _, _, e := r.init.Wait4(-1, 0); e != unix.ECHILD && e != 0 {
-		t.Errorf("wait4: %v", e)
+	// Only the first child is left to reap: the second left no zombie.
+	if pid, _, e := r.init.Wait4(-1, 0); pid != c.Pid || e != 0 {
+		t.Errorf("wait4 = %d %v, want the first child %d", pid, e, c.Pid)
 	}
 	if _, _, e := r.init.Wait4(c2.Pid, wNohang); e != unix.ECHILD {
 		t.Errorf("wait4 for a child whose SIGCHLD is ignored: %v, want ECHILD", e)
@@ -504,5 +505,14 @@ func TestSleepAndSigWait(t *testing.T) {
 	}()
 	if e := r.init.Sleep(10 * time.Second); e != unix.EINTR {
 		t.Errorf("sleep interrupted: %v, want EINTR", e)
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	if !Deadline(-1).IsZero() || !Deadline(MaxWait+1).IsZero() || !Deadline(1<<63-1).IsZero() {
+		t.Error("a negative or huge timeout must mean no deadline")
+	}
+	if d := time.Until(Deadline(int64(time.Second))); d <= 0 || d > time.Second {
+		t.Errorf("a 1 s timeout ends in %v", d)
 	}
 }

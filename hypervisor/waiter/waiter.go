@@ -47,12 +47,44 @@ type Blocker interface {
 
 // Ready reports whether any entry holds one of its events now.
 func Ready(ws []Entry) bool {
-	for _, e := range ws {
-		if e.W.Readiness(e.Events) != 0 {
+	for _, r := range Readiness(ws, nil) {
+		if r != 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// Readiness fills out (grown to len(ws)) with what each entry holds now:
+// one poll(2) for all the host descriptors, not one each (an event loop's
+// poll set is mostly sockets).
+func Readiness(ws []Entry, out []int16) []int16 {
+	out = append(out[:0], make([]int16, len(ws))...)
+	var pfd []unix.PollFd
+	var at []int
+	for i, e := range ws {
+		if p, ok := e.W.(Poller); ok && p.PollFD() >= 0 {
+			pfd = append(pfd, unix.PollFd{Fd: int32(p.PollFD()), Events: e.Events})
+			at = append(at, i)
+			continue
+		}
+		out[i] = e.W.Readiness(e.Events)
+	}
+	if len(pfd) == 0 {
+		return out
+	}
+	for {
+		n, err := unix.Poll(pfd, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == nil && n > 0 {
+			for j, i := range at {
+				out[i] = pfd[j].Revents
+			}
+		}
+		return out
+	}
 }
 
 // FD is a host descriptor as a Waitable (a Poller).
@@ -62,17 +94,7 @@ func (fd FD) PollFD() int { return int(fd) }
 
 // Readiness polls the descriptor without waiting.
 func (fd FD) Readiness(events int16) int16 {
-	p := []unix.PollFd{{Fd: int32(fd), Events: events}}
-	for {
-		n, err := unix.Poll(p, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil || n == 0 {
-			return 0
-		}
-		return p[0].Revents
-	}
+	return Readiness([]Entry{{W: fd, Events: events}}, nil)[0]
 }
 
 func (FD) Arm(Notifier)    {}

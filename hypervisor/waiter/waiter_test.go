@@ -50,3 +50,33 @@ func TestFDReadiness(t *testing.T) {
 		t.Error("no POLLHUP once the writer is gone")
 	}
 }
+
+type fixed int16
+
+func (f fixed) Readiness(events int16) int16 { return int16(f) & events }
+func (fixed) Arm(Notifier)                   {}
+func (fixed) Disarm(Notifier)                {}
+
+// Readiness answers host descriptors and other waitables, each in its place.
+func TestReadinessMixed(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	unix.Write(p[1], []byte("x"))
+	ws := []Entry{
+		{W: fixed(unix.POLLOUT), Events: unix.POLLIN},
+		{W: FD(p[0]), Events: unix.POLLIN},
+		{W: fixed(unix.POLLIN), Events: unix.POLLIN},
+		{W: FD(p[1]), Events: unix.POLLIN},
+	}
+	got := Readiness(ws, nil)
+	want := []int16{0, unix.POLLIN, unix.POLLIN, 0}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("entry %d: %#x, want %#x", i, got[i], want[i])
+		}
+	}
+}
