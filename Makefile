@@ -15,7 +15,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-buil
 	-Iguest/include -Ilibc-shim
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,-T,guest/runtime.ld
 
-GUEST_SRCS := $(wildcard guest/kvm/*.S guest/boot/*.c guest/rewrite/*.c libc-shim/*.c)
+GUEST_SRCS := $(wildcard guest/kvm/*.S guest/boot/*.c guest/mm/*.c guest/rewrite/*.c libc-shim/*.c)
 GUEST_OBJS := $(patsubst %,$(BUILD)/%.o,$(GUEST_SRCS))
 GUEST_HDRS := $(wildcard guest/include/ukfork/*.h libc-shim/*.h) libc-shim/zsyscalls.h
 
@@ -60,7 +60,7 @@ clean:
 # plus a static-PIE build, each compared with its native run by tests/.
 APPS      := $(basename $(notdir $(wildcard tests/apps/*.c)))
 APPDIR    := tests/apps/build
-APP_BINS  := $(APPS:%=$(APPDIR)/musl/%) $(APPS:%=$(APPDIR)/glibc/%) $(APPDIR)/pie/hello
+APP_BINS  := $(APPS:%=$(APPDIR)/musl/%) $(APPS:%=$(APPDIR)/glibc/%) $(APPDIR)/pie/hello $(APPDIR)/pie/vmem
 APP_CFLAGS := -O2 -Wall -Wno-unused-result
 
 $(APPDIR)/musl/%: tests/apps/%.c

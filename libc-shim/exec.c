@@ -1,9 +1,11 @@
 /* The ELF loader and the initial process stack, for the first program (and a later execve). */
 #include "shim.h"
+#include "ukfork/mm.h"
 
 /* Static programs only: ELF64 x86_64, ET_EXEC, or ET_DYN without PT_INTERP
- * (static-PIE, loaded at UKF_PIE_BASE). Segments are read straight from the
- * host file into guest memory; no page is shared with the page cache. */
+ * (static-PIE, loaded at UKF_PIE_BASE). Each segment is a mapping with the
+ * protection its flags give, read from the host file into its frames; no
+ * page is shared with the page cache. */
 
 struct elf64_ehdr {
 	uint8_t ident[16];
@@ -42,6 +44,9 @@ _Static_assert(sizeof(struct elf64_phdr) == 56, "phdr");
 #define PT_LOAD 1
 #define PT_INTERP 3
 #define PT_PHDR 6
+#define PF_X 1
+#define PF_W 2
+#define PF_R 4
 #define PHNUM_MAX 128 /* static binaries have about a dozen */
 
 /* The last loaded program's headers, for a copy on the stack. */
@@ -133,6 +138,10 @@ static int64_t elf_plan(const struct elf64_ehdr *eh, uint64_t stack_bottom,
 			*why = "segment has p_filesz > p_memsz";
 			return -ENOEXEC;
 		}
+		if ((ph->offset & UKF_PAGE_MASK) != (ph->vaddr & UKF_PAGE_MASK)) {
+			*why = "segment's offset and address differ within a page";
+			return -ENOEXEC;
+		}
 		if (ph->vaddr + ph->memsz < ph->vaddr || ph->offset + ph->filesz < ph->offset) {
 			*why = "segment wraps around";
 			return -ENOEXEC;
@@ -154,7 +163,7 @@ static int64_t elf_plan(const struct elf64_ehdr *eh, uint64_t stack_bottom,
 		return -ENOEXEC;
 	}
 	if (UKF_PAGE_UP(hi) > stack_bottom) {
-		*why = "segments overlap the stack (too little guest memory?)";
+		*why = "segments overlap the stack";
 		return -ENOEXEC;
 	}
 	info->lo = lo;
@@ -234,14 +243,13 @@ fail:
 	return r;
 }
 
-/* Read the segments of a program opened by ukf_elf_open into memory, which
- * must read as zero over the program area, and close it. */
+/* Map the segments of a program opened by ukf_elf_open, in a space with
+ * nothing mapped, and close it. */
 int64_t ukf_elf_map(struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why)
 {
 	int64_t r = 0;
 	uint64_t phsize = (uint64_t)ef->phnum * sizeof(struct elf64_phdr);
 
-	/* Fresh memory is zero, so the bss needs no clearing. */
 	info->phdr = 0;
 	info->phnum = ef->phnum;
 	for (uint32_t i = 0; i < ef->phnum; i++) {
@@ -253,16 +261,18 @@ int64_t ukf_elf_map(struct ukf_elf_file *ef, struct ukf_elf_info *info, const ch
 		if (!info->phdr && ph->offset <= ef->phoff &&
 		    ef->phoff + phsize <= ph->offset + ph->filesz)
 			info->phdr = ph->vaddr + (ef->phoff - ph->offset) + ef->bias;
-		if (ph->filesz == 0)
-			continue;
-		r = file_pread(ef->fd, ph->vaddr + ef->bias, ph->filesz, ph->offset);
+		/* The whole first page comes from the file, as Linux maps
+		 * it; past p_filesz it reads zero (the bss). */
+		uint64_t va = ph->vaddr + ef->bias, skip = va & UKF_PAGE_MASK;
+		uint32_t prot = ((ph->flags & PF_R) ? UKF_PROT_READ : 0) |
+				((ph->flags & PF_W) ? UKF_PROT_WRITE : 0) |
+				((ph->flags & PF_X) ? UKF_PROT_EXEC : 0);
+		r = ukf_mm_map_file(va - skip, UKF_PAGE_UP(va + ph->memsz) - (va - skip), prot,
+				    ef->fd, (int64_t)(ph->offset - skip), 0,
+				    ph->filesz ? ph->filesz + skip : 0);
 		if (r < 0) {
-			*why = "cannot read segment";
-			goto out;
-		}
-		if ((uint64_t)r < ph->filesz) {
-			*why = "truncated file (segment past end of file)";
-			r = -ENOEXEC;
+			*why = r == -ENOMEM ? "out of guest memory for the segments" :
+					      "cannot read segment";
 			goto out;
 		}
 	}
@@ -435,29 +445,29 @@ void ukf_exec_initial(void)
 	const char *why;
 	uint64_t sp;
 	const char *prog = ukf_boot->program;
-	uint64_t mem = ukf_boot->mem_size;
-
 	ukf_time_init();
 	ukf_cred_init();
+	ukf_frames_init();
 
 	uint64_t plen = strnlen(prog, sizeof(ukf_boot->program));
 	if (plen == 0 || plen == sizeof(ukf_boot->program))
 		exec_fail("(program)", "bad program path in the boot block", -EINVAL);
 	uint64_t stack_size = UKF_PAGE_UP(ukf_boot->stack_size);
-	if (stack_size == 0 || stack_size >= mem - UKF_USER_MIN)
-		exec_fail(prog, "stack size does not fit in guest memory", -ENOMEM);
-	uint64_t stack_bottom = mem - stack_size;
+	if (stack_size == 0 || stack_size >= UKF_STACK_TOP / 2)
+		exec_fail(prog, "stack size (RLIMIT_STACK) out of range", -ENOMEM);
+	uint64_t stack_bottom = ukf_mm_stack_bottom(stack_size);
 
 	int64_t r = ukf_elf_load(prog, plen, stack_bottom, &info, &why);
 	if (r < 0)
 		exec_fail(prog, why, r);
-	ukf_mm_init(info.brk_start, stack_bottom);
+	if ((r = ukf_mm_init(info.brk_start, stack_size)) < 0)
+		exec_fail(prog, "out of guest memory for the stack", r);
 	ukf_rewrite_reset();
 
 	uint64_t args_len = ukf_boot->args_len;
 	if (args_len > UKF_ARGS_MAX)
 		exec_fail(prog, "argument block too large", -E2BIG);
-	r = ukf_stack_build(mem, stack_bottom, UKF_UPTR(const char, UKF_ARGS_ADDR),
+	r = ukf_stack_build(UKF_STACK_TOP, stack_bottom, UKF_UPTR(const char, UKF_ARGS_ADDR),
 			    args_len, ukf_boot->argc, ukf_boot->envc, prog, &info, &sp);
 	if (r < 0)
 		exec_fail(prog, r == -E2BIG ? "arguments do not fit on the stack" :

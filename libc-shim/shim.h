@@ -58,6 +58,10 @@ typedef int64_t (*ukf_sys_fn)(const uint64_t *a);
  * user registers (signal return, fork). Valid only inside ukf_syscall. */
 extern struct ukf_regs *ukf_cur_frame;
 void ukf_signal_check(struct ukf_regs *r);
+/* Deliver a fault's signal to the program's handler now (fault.c): 0 if it
+ * has none, or blocks or ignores it, and the process must die of it. */
+int ukf_signal_fault(struct ukf_regs *r, int sig, int code, uint64_t addr,
+		     uint64_t trapno, uint64_t err, uint64_t cr2);
 
 static inline uint64_t ukf_rdtsc(void)
 {
@@ -80,44 +84,47 @@ int ukf_is_ring(int32_t fd);
 #define UKF_PAGE_DOWN(x) ((uint64_t)(x) & ~UKF_PAGE_MASK)
 #define UKF_PAGE_UP(x) (((uint64_t)(x) + UKF_PAGE_MASK) & ~UKF_PAGE_MASK)
 
-/* A guest address as a pointer: the runtime shares the identity map. */
+/* A program address as a pointer: the runtime runs on the program's page
+ * tables, so it reaches what the program can, once checked. */
 #define UKF_UPTR(T, addr) ((T *)(uintptr_t)(addr))
 
-/* User pointers. The program's memory is [UKF_USER_MIN, mem_size): below it
- * are the CPU's tables and the runtime, which ring 3 may reach but a program
- * may not name; above it nothing is mapped. Every handler checks a pointer
+/* The top of the program's stack; the stack and its guard gap lie below. */
+#define UKF_STACK_TOP UKF_USER_TOP
+
+/* User pointers. The program's memory is what its mappings cover (sys_mm.c)
+ * in [UKF_USER_MIN, UKF_USER_TOP); the runtime below UKF_USER_MIN is reachable
+ * from ring 3 but a program may not name it. Every handler checks a pointer
  * with one of these before it reads or writes through it, or hands it to the
- * host. UKF_TASK_SIZE is Linux's TASK_SIZE_MAX, the end of the user address
- * space, which bounds a range as Linux's access_ok does. */
+ * host: they populate what a Linux copy would fault in. UKF_TASK_SIZE is
+ * Linux's TASK_SIZE_MAX, which bounds a range as Linux's access_ok does. */
 #define UKF_TASK_SIZE 0x7ffffffff000ULL
 
-/* True iff [p, p+len) lies in the program's memory (len 0: any p). */
+/* How many bytes from p on the program may access (write: write), up to
+ * len, populating them (sys_mm.c). */
+uint64_t ukf_user_access(uint64_t p, uint64_t len, int write);
+
+/* True iff all of [p, p+len) is program memory (len 0: any p). */
 static inline int ukf_user_ok(uint64_t p, uint64_t len)
 {
-	if (len == 0)
-		return 1;
-	if (p < UKF_USER_MIN || p + len < p)
-		return 0;
-	return p + len <= ukf_boot->mem_size;
+	return len == 0 || ukf_user_access(p, len, 0) == len;
 }
 
-/* A transfer of up to len bytes at p: how many of them lie in the program's
- * memory (the range is cut at the end of RAM, where Linux would stop at the
- * first missing page), or -EFAULT if p itself is not program memory or the
- * range leaves the user address space. */
+/* A transfer of up to len bytes at p: how many of them the program may
+ * access from p on (Linux's copy stops at the first page it cannot), or
+ * -EFAULT if p itself is not, or the range leaves the user address space. */
 static inline int64_t ukf_user_span(uint64_t p, uint64_t len)
 {
 	if (len == 0)
 		return 0;
-	if (!ukf_user_ok(p, 1) || p + len < p || p + len > UKF_TASK_SIZE)
+	if (p + len < p || p + len > UKF_TASK_SIZE)
 		return -EFAULT;
-	uint64_t room = ukf_boot->mem_size - p;
-	return (int64_t)(len < room ? len : room);
+	uint64_t n = ukf_user_access(p, len, 0);
+	return n ? (int64_t)n : -EFAULT;
 }
 
 /* A pointer handed to the host, which checks the other arguments first, in
  * Linux's order: p if [p, p+len) is program memory, else an address outside
- * guest RAM that the host answers with EFAULT. */
+ * the user space that the host answers with EFAULT. */
 #define UKF_USER_BAD (~0ULL)
 static inline uint64_t ukf_user_arg(uint64_t p, uint64_t len)
 {
@@ -145,10 +152,15 @@ void ukf_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ukf_vlog(const char *fmt, va_list ap);
 
 /* ---- Cross-file entry points ----------------------------------------------- */
-/* sys_mm.c: the loader hands over the layout; callers account memory. */
-void ukf_mm_init(uint64_t brk_start, uint64_t stack_bottom);
+/* sys_mm.c: the loader maps the segments and hands over the layout. */
+int64_t ukf_mm_init(uint64_t brk_start, uint64_t stack_size);
+uint64_t ukf_mm_stack_bottom(uint64_t stack_size);
+int64_t ukf_mm_map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,
+			int64_t off, uint64_t skip, uint64_t filesz);
+int64_t ukf_mm_poke(uint64_t va, const void *src, uint64_t n);
+int ukf_mm_readable(uint64_t va, uint64_t n);
+int ukf_mm_fault(uint64_t addr, uint64_t err);
 uint64_t ukf_mm_used(void);
-int64_t ukf_discard(uint64_t start, uint64_t end);
 
 /* sys_time.c */
 void ukf_time_init(void);
@@ -407,7 +419,19 @@ _Static_assert(sizeof(struct ukf_stat) == 144, "stat");
 #define UKF_GRND_RANDOM   0x2
 #define UKF_GRND_INSECURE 0x4
 
+#define UKF_SIGILL 4
+#define UKF_SIGTRAP 5
+#define UKF_SIGBUS 7
+#define UKF_SIGFPE 8
 #define UKF_SIGKILL 9
+#define UKF_SIGSEGV 11
+/* si_code values of the faults */
+#define UKF_SEGV_MAPERR 1
+#define UKF_SEGV_ACCERR 2
+#define UKF_BUS_ADRALN 1
+#define UKF_ILL_ILLOPN 2
+#define UKF_FPE_INTDIV 1
+#define UKF_TRAP_TRACE 2
 #define UKF_SIG_DFL 0
 #define UKF_SIG_IGN 1
 #define UKF_SIGSTOP 19

@@ -58,11 +58,11 @@ static int is_prefix(uint8_t b)
 	       b == 0x3e || b == 0x64 || b == 0x65 || b == 0x0f;
 }
 
-static uint64_t prog_lo, prog_hi; /* where a site may be: program memory */
-
+/* Where a site may be: program memory that is mapped now (the rewriter
+ * never populates, and never reads a page the program could not). */
 static int readable(uint64_t a, uint64_t n)
 {
-	return a >= prog_lo && a + n <= prog_hi && a + n > a;
+	return a >= UKF_USER_MIN && ukf_mm_readable(a, n);
 }
 
 /* straight reports whether [from, to) decodes into whitelisted non-branch
@@ -170,8 +170,6 @@ static int failed_before(uint64_t s)
 void ukf_rewrite_site(uint64_t rip, uint64_t nr, uint64_t rsp)
 {
 	uint64_t s = rip - 2;
-	prog_lo = UKF_USER_MIN;
-	prog_hi = ukf_boot->mem_size;
 	if (!readable(s, 2) || failed_before(s))
 		return;
 	const uint8_t *sp = UKF_UPTR(const uint8_t, s);
@@ -215,5 +213,5 @@ void ukf_rewrite_site(uint64_t rip, uint64_t nr, uint64_t rsp)
 	uint8_t j[5] = { 0xe9 };
 	int32_t to = (int32_t)(stub - (start + 5));
 	memcpy(j + 1, &to, 4);
-	memcpy(UKF_UPTR(uint8_t, start), j, 5);
+	ukf_mm_poke(start, j, 5); /* text is not writable: through its frames */
 }

@@ -21,6 +21,11 @@ const (
 	PDPTAddr     = C.UKF_PDPT_ADDR
 	PDAddr       = C.UKF_PD_ADDR
 	PT0Addr      = C.UKF_PT0_ADDR
+	PDPTDmapAddr = C.UKF_PDPT_DMAP_ADDR
+	PDLowAddr    = C.UKF_PD_LOW_ADDR
+	UserTop      = C.UKF_USER_TOP
+	DmapBase     = C.UKF_DMAP_BASE
+	FramesMin    = C.UKF_FRAMES_MIN
 	BootinfoAddr = C.UKF_BOOTINFO_ADDR
 	NgroupsBoot  = C.UKF_NGROUPS_BOOT
 	ArgsAddr     = C.UKF_ARGS_ADDR
@@ -87,6 +92,8 @@ const (
 	SigfPolling   = C.UKF_SIGF_POLLING
 	RegsSize      = C.UKF_REGS_SIZE
 	RegsAt        = C.UKF_REGS_AT
+	XframeAt      = C.UKF_XFRAME_AT
+	FStackTop     = C.UKF_FSTACK_TOP
 	EntryAsync    = C.UKF_ENTRY_ASYNC
 	HCSocket      = C.UKF_HC_SOCKET
 	HCSendfile    = C.UKF_HC_SENDFILE
@@ -128,6 +135,7 @@ const (
 
 type RuntimeHeader C.struct_ukf_runtime_header
 type Bootinfo C.struct_ukf_bootinfo
+type Xframe C.struct_ukf_xframe
 type RingHeader C.struct_ukf_ring
 type HCExitArgs C.struct_ukf_hc_exit
 type HCForkArgs C.struct_ukf_hc_fork

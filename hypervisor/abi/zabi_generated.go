@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0xb
+	Version = 0xc
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -13,6 +13,11 @@ const (
 	PDPTAddr     = 0x7000
 	PDAddr       = 0x8000
 	PT0Addr      = 0xc000
+	PDPTDmapAddr = 0xd000
+	PDLowAddr    = 0xe000
+	UserTop      = 0x7f8000000000
+	DmapBase     = 0x7f8000000000
+	FramesMin    = 0x400000
 	BootinfoAddr = 0x10000
 	NgroupsBoot  = 0x20
 	ArgsAddr     = 0x11000
@@ -79,6 +84,8 @@ const (
 	SigfPolling   = 0x2
 	RegsSize      = 0xa0
 	RegsAt        = 0xfff60
+	XframeAt      = 0x5ffb8
+	FStackTop     = 0x70000
 	EntryAsync    = 0x1
 	HCSocket      = 0x26
 	HCSendfile    = 0x27
@@ -157,6 +164,17 @@ type Bootinfo struct {
 	Nice        int32
 	Ngroups     uint32
 	Groups      [32]uint32
+}
+type Xframe struct {
+	Cr2    uint64
+	Rax    uint64
+	Vector uint64
+	Error  uint64
+	Rip    uint64
+	Cs     uint64
+	Rflags uint64
+	Rsp    uint64
+	Ss     uint64
 }
 type RingHeader struct {
 	Lock  uint32

@@ -68,18 +68,14 @@ func wait4(p *kernel.Task, m machine.Memory, in abi.HCWait4Args, _ *abi.HCWait4A
 	// As Linux, the child is reaped before the pointers are written: a bad
 	// one is EFAULT, and that child is gone.
 	if in.Status != 0 {
-		status, err := m.Slice(in.Status, 4)
-		if err != nil {
-			return errRet(unix.EFAULT)
+		if e := copyOut(m, in.Status, binary.LittleEndian.AppendUint32(nil, uint32(ws))); e != 0 {
+			return errRet(e)
 		}
-		binary.LittleEndian.PutUint32(status, uint32(ws))
 	}
 	if in.Rusage != 0 {
-		rusage, err := m.Slice(in.Rusage, sizeofRusage)
-		if err != nil {
-			return errRet(unix.EFAULT)
+		if e := copyOut(m, in.Rusage, make([]byte, sizeofRusage)); e != 0 {
+			return errRet(e)
 		}
-		clear(rusage)
 	}
 	return int64(pid)
 }

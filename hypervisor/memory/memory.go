@@ -125,6 +125,11 @@ func (m *Memory) Slice(gpa, n uint64) ([]byte, error) {
 	return m.mem[gpa : gpa+n : gpa+n], nil
 }
 
+// Translate walks the guest's page tables.
+func (m *Memory) Translate(va uint64, write bool) (uint64, error) {
+	return machine.Walk(m.mem, va, write)
+}
+
 // Discard gives guest [gpa, gpa+n) back; it reads as zero after. The range
 // must be page-aligned.
 func (m *Memory) Discard(gpa, n uint64) error {
