@@ -159,6 +159,7 @@ int64_t ukf_mm_map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,
 			int64_t off, uint64_t skip, uint64_t filesz);
 int64_t ukf_mm_poke(uint64_t va, const void *src, uint64_t n);
 int ukf_mm_readable(uint64_t va, uint64_t n);
+uint64_t ukf_mm_reserve(uint64_t len);
 int ukf_mm_fault(uint64_t addr, uint64_t err);
 uint64_t ukf_mm_used(void);
 
@@ -193,19 +194,25 @@ struct ukf_elf_info {
 	uint64_t phnum;
 	uint64_t brk_start; /* page-aligned end of the highest segment */
 	uint64_t lo, hi;    /* loaded range */
+	uint64_t prog_entry; /* AT_ENTRY: the program's own entry */
+	uint64_t base;      /* AT_BASE: the interpreter's load bias, 0 if none */
 };
-int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_bottom,
+int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_size,
 		     struct ukf_elf_info *info, const char **why);
 struct ukf_elf_file {
 	int32_t fd;
 	uint32_t phnum;
 	uint64_t phoff, bias;
+	int32_t ifd;        /* the interpreter, -1 for a static program */
+	uint32_t iphnum;
+	uint64_t ilo, ihi, ientry;
 };
 extern const char ukf_why_script[]; /* *why of a #! file */
 #define UKF_WHY_SCRIPT ukf_why_script
 int64_t ukf_elf_open(const char *path, uint64_t path_len, uint64_t stack_bottom,
 		     struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why);
-int64_t ukf_elf_map(struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why);
+int64_t ukf_elf_map(struct ukf_elf_file *ef, struct ukf_elf_info *info,
+		    uint64_t stack_size, const char **why);
 int64_t ukf_elf_fits(const struct ukf_elf_file *ef, const char **why);
 void ukf_elf_close(struct ukf_elf_file *ef);
 extern uint64_t ukf_elf_head_len;

@@ -143,17 +143,13 @@ UKF_SYSCALL3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
 
 	/* The point of no return: the old program goes away. */
 	ukf_mm_reset();
-	if ((r = ukf_elf_map(&ef, &info, &why)) < 0) {
+	if ((r = ukf_elf_map(&ef, &info, stack_size, &why)) < 0) {
 		ukf_log("ukfork: execve %s: %s\n", path, why);
 		ukf_die(UKF_SIGKILL);
 	}
 	/* After the load: the loader's own descriptor is close-on-exec too. */
 	struct ukf_hc_execve note = { .path = (uint64_t)(uintptr_t)path, .pathlen = strlen(path) };
 	ukf_hcall(UKF_HC_EXECVE, &note);
-	if (ukf_mm_init(info.brk_start, stack_size) < 0) {
-		ukf_log("ukfork: execve %s: out of guest memory for the stack\n", path);
-		ukf_die(UKF_SIGKILL);
-	}
 	ukf_rewrite_reset();
 	ukf_signal_exec();
 	ukf_clear_child_tid = 0;

@@ -379,6 +379,15 @@ int64_t ukf_mm_poke(uint64_t va, const void *src, uint64_t n)
 	return 0;
 }
 
+/* Reserve len bytes where mmap would put them (PROT_NONE); 0 if no room. */
+uint64_t ukf_mm_reserve(uint64_t len)
+{
+	uint64_t at = find_free(len, mmap_top);
+	if (!at || vma_insert(at, at + len, 0, 0) < 0)
+		return 0;
+	return at;
+}
+
 /* Whether [va, va+n) is mapped and readable now, without populating. */
 int ukf_mm_readable(uint64_t va, uint64_t n)
 {
