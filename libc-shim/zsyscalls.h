@@ -120,6 +120,18 @@ int64_t sys_prctl(const uint64_t *a);
 int64_t sys_arch_prctl(const uint64_t *a);
 int64_t sys_setrlimit(const uint64_t *a);
 int64_t sys_gettid(const uint64_t *a);
+int64_t sys_setxattr(const uint64_t *a);
+int64_t sys_lsetxattr(const uint64_t *a);
+int64_t sys_fsetxattr(const uint64_t *a);
+int64_t sys_getxattr(const uint64_t *a);
+int64_t sys_lgetxattr(const uint64_t *a);
+int64_t sys_fgetxattr(const uint64_t *a);
+int64_t sys_listxattr(const uint64_t *a);
+int64_t sys_llistxattr(const uint64_t *a);
+int64_t sys_flistxattr(const uint64_t *a);
+int64_t sys_removexattr(const uint64_t *a);
+int64_t sys_lremovexattr(const uint64_t *a);
+int64_t sys_fremovexattr(const uint64_t *a);
 int64_t sys_tkill(const uint64_t *a);
 int64_t sys_time(const uint64_t *a);
 int64_t sys_sched_setaffinity(const uint64_t *a);
@@ -269,6 +281,18 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[158] = sys_arch_prctl, /* arch_prctl: partial */
 	[160] = sys_setrlimit, /* setrlimit: partial */
 	[186] = sys_gettid, /* gettid: supported */
+	[188] = sys_setxattr, /* setxattr: partial, host (UKF_HC_FSTATAT) */
+	[189] = sys_lsetxattr, /* lsetxattr: partial, host (UKF_HC_FSTATAT) */
+	[190] = sys_fsetxattr, /* fsetxattr: partial, host (UKF_HC_FSTATAT) */
+	[191] = sys_getxattr, /* getxattr: partial, host (UKF_HC_FSTATAT) */
+	[192] = sys_lgetxattr, /* lgetxattr: partial, host (UKF_HC_FSTATAT) */
+	[193] = sys_fgetxattr, /* fgetxattr: partial, host (UKF_HC_FSTATAT) */
+	[194] = sys_listxattr, /* listxattr: partial, host (UKF_HC_FSTATAT) */
+	[195] = sys_llistxattr, /* llistxattr: partial, host (UKF_HC_FSTATAT) */
+	[196] = sys_flistxattr, /* flistxattr: partial, host (UKF_HC_FSTATAT) */
+	[197] = sys_removexattr, /* removexattr: partial, host (UKF_HC_FSTATAT) */
+	[198] = sys_lremovexattr, /* lremovexattr: partial, host (UKF_HC_FSTATAT) */
+	[199] = sys_fremovexattr, /* fremovexattr: partial, host (UKF_HC_FSTATAT) */
 	[200] = sys_tkill, /* tkill: host (UKF_HC_KILL) */
 	[201] = sys_time, /* time: supported */
 	[203] = sys_sched_setaffinity, /* sched_setaffinity: partial */

@@ -32,6 +32,7 @@ func TestApps(t *testing.T) {
 		{"psel", nil}, // ppoll/pselect6 signal masks
 		{"smallcalls", nil},
 		{"vmem", nil}, // page tables: reservations, protection, faults to handlers
+		{"xattrs", nil},
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {
