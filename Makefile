@@ -102,6 +102,8 @@ bench: bin/ukfork test-apps
 	./bin/ukfork bench compare $(APPDIR)/pipebench.img 64
 	./bin/ukfork bake --mem 64M -o $(APPDIR)/killbench.img $(APPDIR)/musl/killbench
 	./bin/ukfork bench compare $(APPDIR)/killbench.img 500
+	./bin/ukfork bake --mem 256M -o $(APPDIR)/mmbench.img $(APPDIR)/musl/mmbench
+	./bin/ukfork bench compare $(APPDIR)/mmbench.img 200
 	tests/bench/children.sh 1000
 	tests/bench/httpd.sh 2000 16
 
