@@ -557,7 +557,7 @@ void ukf_exec_initial(void)
 	const char *prog = ukf_boot->program;
 	ukf_time_init();
 	ukf_cred_init();
-	ukf_frames_init();
+	ukf_mm_boot();
 
 	uint64_t plen = strnlen(prog, sizeof(ukf_boot->program));
 	if (plen == 0 || plen == sizeof(ukf_boot->program))

@@ -153,6 +153,7 @@ void ukf_vlog(const char *fmt, va_list ap);
 
 /* ---- Cross-file entry points ----------------------------------------------- */
 /* sys_mm.c: the loader maps the segments and hands over the layout. */
+void ukf_mm_boot(void);
 int64_t ukf_mm_init(uint64_t brk_start, uint64_t stack_size);
 uint64_t ukf_mm_stack_bottom(uint64_t stack_size);
 int64_t ukf_mm_map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,

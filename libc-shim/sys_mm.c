@@ -35,6 +35,7 @@ struct vma {
 static struct vma vmas[VMA_MAX]; /* sorted by start, never overlapping */
 static uint32_t nvmas;
 static uint64_t brk_start, brk_cur, mmap_top;
+static int image_ok; /* the image is mapped at UKF_IMAGE_VA */
 
 /* ---- Page entries ----------------------------------------------------------- */
 
@@ -94,7 +95,7 @@ static void drop_page(uint64_t *pte, uint64_t va, void *ctx)
 	(void)va;
 	if (*pte & UKF_PTE_P)
 		p->sync = 1;
-	if (*pte & UKF_PTE_FRAME)
+	if ((*pte & UKF_PTE_FRAME) && !(*pte & UKF_PTE_IMAGE))
 		ukf_frame_free(*pte & UKF_PTE_ADDR);
 	*pte = 0;
 }
@@ -109,14 +110,37 @@ static void drop_pages(uint64_t start, uint64_t end)
 	ukf_frames_flush();
 }
 
+/* Give a page of the image a frame of its own, a copy, keeping its other
+ * bits (the copy-on-write of a shared file page that becomes writable).
+ * The entry now names another page: the caller syncs. */
+static int unshare(uint64_t *pte)
+{
+	uint64_t f = ukf_frame_alloc();
+	if (!f)
+		return -ENOMEM;
+	memcpy(ukf_phys(f), ukf_image_page(*pte & UKF_PTE_ADDR), UKF_PAGE_SIZE);
+	*pte = f | (*pte & ~(UKF_PTE_ADDR | UKF_PTE_IMAGE));
+	return 0;
+}
+
+static __attribute__((noreturn)) void out_of_memory(void)
+{
+	ukf_log("ukfork: out of guest memory (%lu MiB): give the run more with --mem\n",
+		(unsigned long)(ukf_boot->mem_size >> 20));
+	ukf_die(UKF_SIGKILL);
+}
+
 static void protect_page(uint64_t *pte, uint64_t va, void *ctx)
 {
 	struct pass *p = ctx;
 	(void)va;
 	if (!(*pte & UKF_PTE_FRAME))
 		return;
-	uint64_t n = (*pte & UKF_PTE_ADDR) | p->bits;
-	if (downgrade(*pte, n))
+	uint64_t old = *pte;
+	if ((old & UKF_PTE_IMAGE) && (p->bits & UKF_PTE_W) && unshare(pte) < 0)
+		out_of_memory();
+	uint64_t n = (*pte & (UKF_PTE_ADDR | UKF_PTE_IMAGE)) | p->bits;
+	if (downgrade(old, n))
 		p->sync = 1;
 	*pte = n;
 }
@@ -273,12 +297,20 @@ uint64_t ukf_mm_stack_bottom(uint64_t stack_size)
 	return UKF_STACK_TOP - UKF_PAGE_UP(stack_size);
 }
 
+/* At boot: RAM is all free, the image mapped for the runtime. */
+void ukf_mm_boot(void)
+{
+	ukf_frames_init();
+	image_ok = ukf_pt_map_image();
+}
+
 /* A new program's space: nothing mapped. */
 void ukf_mm_reset(void)
 {
 	nvmas = 0;
 	ukf_pt_reset();
 	ukf_frames_reset();
+	image_ok = ukf_pt_map_image(); /* its tables were frames too */
 }
 
 /* The loader mapped the program's segments; add the stack, with the top of
@@ -347,6 +379,81 @@ static int64_t fill_from_file(int32_t fd, uint64_t va, uint64_t len, int64_t off
 	return 0;
 }
 
+/* ---- Files of the image, shared --------------------------------------------- */
+
+/* Where fd's bytes are in the image the host maps into every VM, if they
+ * are (an image file, unchanged): 1 with *fm filled in. */
+static int file_in_image(int32_t fd, struct ukf_hc_fmap *fm)
+{
+	if (!image_ok)
+		return 0;
+	*fm = (struct ukf_hc_fmap){ .fd = fd };
+	return ukf_hcall(UKF_HC_FMAP, fm) == 0 && (fm->gpa & UKF_PAGE_MASK) == 0 &&
+	       fm->gpa >= UKF_IMAGE_GPA && fm->gpa - UKF_IMAGE_GPA < ukf_boot->image_size &&
+	       fm->size <= ukf_boot->image_size - (fm->gpa - UKF_IMAGE_GPA);
+}
+
+/* Point the pages of [va, va+len), file offset off on, at the image's copy
+ * of the file, up to file offset end or the file's end (the last page reads
+ * zero past it); pages past that stay for demand-zero. The range has no
+ * entries yet. No frame, no copy: every VM shares these pages with the
+ * host's page cache. */
+static int64_t share_pages(const struct ukf_hc_fmap *fm, uint64_t va, uint64_t len,
+			   uint64_t off, uint64_t end, uint32_t prot)
+{
+	uint64_t bits = pte_bits(prot) | UKF_PTE_IMAGE;
+	if (end > fm->size)
+		end = fm->size;
+	for (uint64_t i = 0; i < len && off + i < end; i += UKF_PAGE_SIZE) {
+		uint64_t *pte = ukf_pte(va + i, 1);
+		if (!pte)
+			return -ENOMEM;
+		*pte = (fm->gpa + off + i) | bits;
+	}
+	return 0;
+}
+
+/* Copy n bytes of the file at off into the frames behind va: from the
+ * image when the file is there (fm; no exit), else reading fd. */
+static int64_t fill(int32_t fd, const struct ukf_hc_fmap *fm, uint64_t va, uint64_t n, int64_t off)
+{
+	if (!fm)
+		return fill_from_file(fd, va, n, off);
+	if ((uint64_t)off >= fm->size)
+		return 0;
+	if (n > fm->size - (uint64_t)off)
+		n = fm->size - (uint64_t)off;
+	const uint8_t *src = (const uint8_t *)ukf_image_page(fm->gpa) + off;
+	for (uint64_t done = 0; done < n;) {
+		uint64_t a = va + done;
+		uint64_t *pte = ukf_pte(a, 0);
+		if (!pte || !(*pte & UKF_PTE_FRAME) || (*pte & UKF_PTE_IMAGE))
+			return -EFAULT;
+		uint64_t chunk = UKF_PAGE_SIZE - (a & UKF_PAGE_MASK);
+		if (chunk > n - done)
+			chunk = n - done;
+		memcpy((uint8_t *)ukf_phys((*pte & UKF_PTE_ADDR) + (a & UKF_PAGE_MASK)), src + done, chunk);
+		done += chunk;
+	}
+	return 0;
+}
+
+/* A file mapping of [va, va+len) with prot, whose first filesz bytes come
+ * from fd at off (the rest reads zero): shared with the image when it may
+ * be (not writable), else a private copy. */
+static int64_t map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,
+			int64_t off, uint64_t filesz)
+{
+	struct ukf_hc_fmap fm;
+	int shared = file_in_image(fd, &fm);
+	if (shared && !(prot & UKF_PROT_WRITE))
+		return share_pages(&fm, va, len, (uint64_t)off, (uint64_t)off + filesz, prot);
+	int64_t r = populate(va, va + len, prot, 1);
+	if (r == 0 && filesz)
+		r = fill(fd, shared ? &fm : 0, va, filesz, off);
+	return r;
+}
+
 /* Map [va, va+len) (page-aligned) over whatever was there, with prot, and
  * fill it from fd: filesz bytes at off go at va + skip, the rest reads zero.
  * For the ELF loader. */
@@ -355,13 +462,13 @@ int64_t ukf_mm_map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,
 {
 	if (va < UKF_USER_MIN || va + len < va || va + len > UKF_USER_TOP)
 		return -ENOMEM;
+	if (skip) /* only page-aligned starts are shared */
+		return -EINVAL;
 	int64_t r = unmap_range(va, va + len);
 	if (r == 0)
 		r = vma_insert(va, va + len, prot, 0);
 	if (r == 0)
-		r = populate(va, va + len, prot, 1);
-	if (r == 0 && filesz)
-		r = fill_from_file(fd, va + skip, filesz, off);
+		r = map_file(va, len, prot, fd, off, filesz);
 	return r;
 }
 
@@ -374,6 +481,11 @@ int64_t ukf_mm_poke(uint64_t va, const void *src, uint64_t n)
 		uint64_t *pte = ukf_pte(va + i, 0);
 		if (!pte || !(*pte & UKF_PTE_FRAME))
 			return -EFAULT;
+		if (*pte & UKF_PTE_IMAGE) { /* shared text: patch a copy */
+			if (unshare(pte) < 0)
+				return -ENOMEM;
+			ukf_pt_sync(va + i, va + i + 1);
+		}
 		*(uint8_t *)ukf_phys((*pte & UKF_PTE_ADDR) + ((va + i) & UKF_PAGE_MASK)) = s[i];
 	}
 	return 0;
@@ -448,11 +560,8 @@ int ukf_mm_fault(uint64_t addr, uint64_t err)
 		lo = v->start;
 	if (hi > v->end)
 		hi = v->end;
-	if (populate(UKF_PAGE_DOWN(addr), UKF_PAGE_DOWN(addr) + UKF_PAGE_SIZE, v->prot, 0) < 0) {
-		ukf_log("ukfork: out of guest memory (%lu MiB): give the run more with --mem\n",
-			(unsigned long)(ukf_boot->mem_size >> 20));
-		ukf_die(UKF_SIGKILL);
-	}
+	if (populate(UKF_PAGE_DOWN(addr), UKF_PAGE_DOWN(addr) + UKF_PAGE_SIZE, v->prot, 0) < 0)
+		out_of_memory();
 	populate(lo, hi, v->prot, 0); /* around it, if RAM allows */
 	return 0;
 }
@@ -551,9 +660,7 @@ UKF_SYSCALL6(mmap, uint64_t, addr, uint64_t, length, uint32_t, prot,
 	if (r < 0)
 		return r;
 	if (!anon) {
-		r = populate(start, start + len, prot, 1);
-		if (r == 0)
-			r = fill_from_file(fd, start, len, off);
+		r = map_file(start, len, prot, fd, off, len);
 		if (r < 0) {
 			unmap_range(start, start + len);
 			return r == -EISDIR ? -ENODEV : r;
@@ -751,7 +858,9 @@ static void zero_page(uint64_t *pte, uint64_t va, void *ctx)
 {
 	(void)va;
 	(void)ctx;
-	if (*pte & UKF_PTE_FRAME)
+	/* A page of the image already reads as the file does, which is what
+	 * a private file mapping reads after MADV_DONTNEED. */
+	if ((*pte & UKF_PTE_FRAME) && !(*pte & UKF_PTE_IMAGE))
 		memset(ukf_phys(*pte & UKF_PTE_ADDR), 0, UKF_PAGE_SIZE);
 }
 

@@ -110,3 +110,22 @@ void ukf_pt_each(uint64_t start, uint64_t end, void (*fn)(uint64_t *pte, uint64_
 		}
 	}
 }
+
+int ukf_pt_map_image(void)
+{
+	uint64_t size = ukf_boot->image_size;
+	if (!size || size > UKF_IMAGE_MAX)
+		return 0;
+	const uint64_t gib = UKF_U64(1) << 30, two = UKF_U64(2) << 20;
+	uint64_t *pdpt = ukf_phys(UKF_PDPT_DMAP_ADDR);
+	for (uint64_t g = 0; g * gib < size; g++) {
+		uint64_t pd = ukf_frame_alloc();
+		if (!pd)
+			return 0; /* the runtime then reads files instead */
+		uint64_t *t = ukf_phys(pd);
+		for (uint64_t i = 0; i < 512 && g * gib + i * two < size; i++)
+			t[i] = (UKF_IMAGE_GPA + g * gib + i * two) | UKF_PTE_P | UKF_PTE_U | UKF_PTE_PS | UKF_PTE_NX;
+		((volatile uint64_t *)pdpt)[idx(UKF_IMAGE_VA, 2) + g] = pd | UKF_PTE_P | UKF_PTE_U;
+	}
+	return 1;
+}

@@ -26,6 +26,8 @@ const (
 	UserTop      = C.UKF_USER_TOP
 	DmapBase     = C.UKF_DMAP_BASE
 	FramesMin    = C.UKF_FRAMES_MIN
+	ImageGPA     = C.UKF_IMAGE_GPA
+	ImageMax     = C.UKF_IMAGE_MAX
 	BootinfoAddr = C.UKF_BOOTINFO_ADDR
 	NgroupsBoot  = C.UKF_NGROUPS_BOOT
 	ArgsAddr     = C.UKF_ARGS_ADDR
@@ -99,6 +101,7 @@ const (
 	HCSendfile    = C.UKF_HC_SENDFILE
 	HCUnlinkat    = C.UKF_HC_UNLINKAT
 	HCRingWake    = C.UKF_HC_RING_WAKE
+	HCFmap        = C.UKF_HC_FMAP
 
 	SockSocket      = C.UKF_SOCK_SOCKET
 	SockSocketpair  = C.UKF_SOCK_SOCKETPAIR
@@ -164,6 +167,7 @@ type HCReadlinkatArgs C.struct_ukf_hc_readlinkat
 type HCFaccessatArgs C.struct_ukf_hc_faccessat
 type HCChdirArgs C.struct_ukf_hc_chdir
 type HCUnlinkatArgs C.struct_ukf_hc_unlinkat
+type HCFmapArgs C.struct_ukf_hc_fmap
 type HCExecveArgs C.struct_ukf_hc_execve
 type Iovec C.struct_ukf_iovec
 type HCRWArgs C.struct_ukf_hc_rw

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0xc
+	Version = 0xd
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -18,6 +18,8 @@ const (
 	UserTop      = 0x7f8000000000
 	DmapBase     = 0x7f8000000000
 	FramesMin    = 0x400000
+	ImageGPA     = 0x1000000000
+	ImageMax     = 0x1000000000
 	BootinfoAddr = 0x10000
 	NgroupsBoot  = 0x20
 	ArgsAddr     = 0x11000
@@ -91,6 +93,7 @@ const (
 	HCSendfile    = 0x27
 	HCUnlinkat    = 0x28
 	HCRingWake    = 0x29
+	HCFmap        = 0x2a
 
 	SockSocket      = 0x1
 	SockSocketpair  = 0x2
@@ -164,6 +167,7 @@ type Bootinfo struct {
 	Nice        int32
 	Ngroups     uint32
 	Groups      [32]uint32
+	Image_size  uint64
 }
 type Xframe struct {
 	Cr2    uint64
@@ -331,6 +335,13 @@ type HCChdirArgs struct {
 type HCUnlinkatArgs struct {
 	Ret int64
 	At  At
+}
+type HCFmapArgs struct {
+	Ret  int64
+	Fd   int32
+	Pad  uint32
+	Gpa  uint64
+	Size uint64
 }
 type HCExecveArgs struct {
 	Ret     int64

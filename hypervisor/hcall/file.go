@@ -30,6 +30,44 @@ func init() {
 	register(abi.HCChdir, call(abi.HCChdir, chdir))
 	register(abi.HCIoctl, call(abi.HCIoctl, ioctl))
 	register(abi.HCUnlinkat, call(abi.HCUnlinkat, unlinkat))
+	register(abi.HCFmap, call(abi.HCFmap, fmap))
+}
+
+// imageFile is a file whose bytes are a range of the image file.
+type imageFile interface {
+	ImageRange() (off, size uint64, ok bool)
+}
+
+// fmap tells the guest where a file's bytes are in the image it has mapped
+// at abi.ImageGPA, so that it maps them instead of copying: ENODEV for a
+// file that is not the image's, or when the image is not mapped.
+func fmap(p *kernel.Task, m machine.Memory, in abi.HCFmapArgs, out *abi.HCFmapArgs) int64 {
+	f, e := p.FDs.Get(int(in.Fd))
+	if e != 0 {
+		return errRet(e)
+	}
+	img, ok := f.File.(imageFile)
+	if !ok || !f.Readable() {
+		return errRet(unix.ENODEV)
+	}
+	off, size, ok := img.ImageRange()
+	if !ok || off%machine.PageSize != 0 {
+		return errRet(unix.ENODEV)
+	}
+	end := (size + machine.PageSize - 1) &^ (machine.PageSize - 1)
+	b, err := m.Slice(abi.ImageGPA+off, end)
+	if err != nil {
+		return errRet(unix.ENODEV)
+	}
+	// What follows the file in its last page must read zero, as past the
+	// end of a mapped file.
+	for _, c := range b[size:] {
+		if c != 0 {
+			return errRet(unix.ENODEV)
+		}
+	}
+	out.Gpa, out.Size = abi.ImageGPA+off, size
+	return 0
 }
 
 // oLargefile is the kernel's O_LARGEFILE on x86-64 (x/sys has 0 there):

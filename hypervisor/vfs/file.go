@@ -93,6 +93,12 @@ type regFile struct {
 
 func (f *regFile) Node() *Node { return f.n }
 
+// ImageRange is where the file's bytes are in the image file: a file of the
+// image never changes, so a guest may map them.
+func (f *regFile) ImageRange() (off, size uint64, ok bool) {
+	return f.n.Data.Off, f.n.Data.Size, f.n.Data.Size > 0
+}
+
 func (f *regFile) Read(dst [][]byte, off int64) (int, unix.Errno) {
 	at := off
 	if off < 0 {

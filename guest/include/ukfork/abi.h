@@ -23,7 +23,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 12
+#define UKF_ABI_VERSION 13
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-virtual address */
@@ -59,6 +59,13 @@ typedef uint64_t ukf_gptr_t; /* guest-virtual address */
 #define UKF_USER_TOP      UKF_U64(0x7f8000000000) /* end of the program's space */
 #define UKF_DMAP_BASE     UKF_U64(0x7f8000000000) /* PML4[255]: RAM at DMAP_BASE + pa */
 #define UKF_FRAMES_MIN    UKF_U64(0x400000) /* physical: frames the runtime hands out */
+/* The image file, read-only, at UKF_IMAGE_GPA (bootinfo.image_size bytes, 0
+ * if the host maps none): a file of the image is mapped by pointing entries
+ * at its pages, shared with every VM and the host's page cache. The runtime
+ * reads it at UKF_IMAGE_VA (2 MiB pages, read-only). */
+#define UKF_IMAGE_GPA     (UKF_U64(64) << 30)
+#define UKF_IMAGE_MAX     (UKF_U64(64) << 30)
+#define UKF_IMAGE_VA      (UKF_DMAP_BASE + (UKF_U64(256) << 30))
 #define UKF_MEM_MIN       (UKF_U64(16) << 20)
 #define UKF_MEM_MAX       (UKF_U64(4) << 30) /* 4 PDs of 2 MiB pages in the direct map */
 #define UKF_PIE_BASE      UKF_U64(0x400000)  /* load base for static-PIE programs */
@@ -226,6 +233,8 @@ struct ukf_bootinfo {
 	 * with --user); the guest keeps them after. */
 	uint32_t ngroups;
 	uint32_t groups[UKF_NGROUPS_BOOT];
+	/* Bytes of the image mapped at UKF_IMAGE_GPA; 0: none. */
+	uint64_t image_size;
 };
 #define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
 #define UKF_SIGF_POLLING   2u /* the runtime is polling sig_pending: no need to kick it */
@@ -276,6 +285,7 @@ struct ukf_bootinfo {
 #define UKF_HC_SENDFILE        39  /* struct ukf_hc_sendfile */
 #define UKF_HC_UNLINKAT        40  /* struct ukf_hc_unlinkat */
 #define UKF_HC_RING_WAKE       41  /* value = slot: wake who waits on that ring */
+#define UKF_HC_FMAP            42  /* struct ukf_hc_fmap: where a file's bytes are in the image */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
 #define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */
@@ -530,6 +540,18 @@ struct ukf_hc_faccessat {
 struct ukf_hc_chdir {
 	int64_t ret;            /* OUT: 0, -errno */
 	struct ukf_at at;       /* IN: fchdir: the fd as dirfd, pathlen 0 */
+};
+
+/* The file open at fd, if its bytes are the image's (unchanged) and the
+ * image is mapped: the guest-physical address of its first byte (page
+ * aligned; what follows its end up to the page's end reads zero) and its
+ * size. -ENODEV otherwise: the guest reads the file instead. */
+struct ukf_hc_fmap {
+	int64_t ret;            /* OUT: 0, -errno */
+	int32_t fd;             /* IN */
+	uint32_t pad;
+	uint64_t gpa;           /* OUT */
+	uint64_t size;          /* OUT */
 };
 
 struct ukf_hc_unlinkat {

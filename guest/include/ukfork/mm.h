@@ -20,6 +20,7 @@
 #define UKF_PTE_D     (UKF_U64(1) << 6)
 #define UKF_PTE_PS    (UKF_U64(1) << 7)
 #define UKF_PTE_FRAME (UKF_U64(1) << 9)  /* software: the entry holds a frame, present or not */
+#define UKF_PTE_IMAGE (UKF_U64(1) << 10) /* software: ... of the image, shared and read-only */
 #define UKF_PTE_NX    (UKF_U64(1) << 63)
 #define UKF_PTE_ADDR  UKF_U64(0x000ffffffffff000)
 
@@ -54,6 +55,15 @@ void ukf_pt_sync(uint64_t start, uint64_t end);
 /* Call fn on each leaf entry in [start, end) that is not zero. */
 void ukf_pt_each(uint64_t start, uint64_t end,
 		 void (*fn)(uint64_t *pte, uint64_t va, void *ctx), void *ctx);
+/* Map the image (bootinfo.image_size bytes at UKF_IMAGE_GPA) read-only at
+ * UKF_IMAGE_VA for the runtime; at boot and after ukf_frames_reset. 0 if
+ * there is no image to map, or no RAM for its tables. */
+int ukf_pt_map_image(void);
+/* The runtime's view of the image page at guest-physical pa. */
+static inline const void *ukf_image_page(uint64_t pa)
+{
+	return (const void *)(uintptr_t)(UKF_IMAGE_VA + (pa - UKF_IMAGE_GPA));
+}
 /* Drop every mapping of the program's space and the tables that held them
  * (execve); the frames are the caller's to reset. */
 void ukf_pt_reset(void);
