@@ -3,7 +3,9 @@
 
 /* Static programs only: ELF64 x86_64, ET_EXEC, or ET_DYN without PT_INTERP
  * (static-PIE, loaded at UKF_PIE_BASE). Segments are read straight from the
- * host file into guest memory; no page is shared with the page cache. */
+ * host file into guest memory; no page is shared with the page cache.
+ * A dynamic program (bake adds its interpreter and libraries) is refused in
+ * one place, elf_plan's PT_INTERP check, until the runtime loads one. */
 
 struct elf64_ehdr {
 	uint8_t ident[16];
@@ -124,7 +126,9 @@ static int64_t elf_plan(const struct elf64_ehdr *eh, uint64_t stack_bottom,
 	for (uint32_t i = 0; i < eh->phnum; i++) {
 		const struct elf64_phdr *ph = &phdrs[i];
 		if (ph->type == PT_INTERP) {
-			*why = "dynamically linked (has PT_INTERP); only static programs run";
+			/* The one refusal of dynamic programs: drop it once PT_INTERP is loaded. */
+			*why = "dynamically linked: this ukfork's guest runtime cannot load an "
+			       "interpreter (PT_INTERP) yet; bake a static build (-static)";
 			return -ENOEXEC;
 		}
 		if (ph->type != PT_LOAD)
