@@ -164,6 +164,8 @@ struct ukf_cred {
 };
 extern struct ukf_cred ukf_cred;
 void ukf_cred_init(void);
+/* sys_proc.c: the first resource limits, in the boot page (see abi.h). */
+void ukf_rlimits_init(void);
 /* ppoll/pselect6: wait with a signal mask in place of the caller's. */
 void ukf_sigmask_wait_begin(uint64_t mask);
 void ukf_sigmask_wait_end(int64_t r);
@@ -247,11 +249,6 @@ struct ukf_sysinfo {
 	uint32_t pad3;
 };
 
-struct ukf_rlimit {
-	uint64_t rlim_cur;
-	uint64_t rlim_max;
-};
-#define UKF_RLIM_INFINITY (~0ULL)
 
 struct ukf_statx_timestamp {
 	int64_t tv_sec;
@@ -401,7 +398,6 @@ _Static_assert(sizeof(struct ukf_stat) == 144, "stat");
 #define UKF_RLIMIT_NICE       13
 #define UKF_RLIMIT_RTPRIO     14
 #define UKF_RLIMIT_RTTIME     15
-#define UKF_RLIM_NLIMITS      16
 
 #define UKF_GRND_NONBLOCK 0x1
 #define UKF_GRND_RANDOM   0x2

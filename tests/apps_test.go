@@ -31,6 +31,7 @@ func TestApps(t *testing.T) {
 		{"malloc", []string{"20"}},
 		{"psel", nil}, // ppoll/pselect6 signal masks
 		{"smallcalls", nil},
+		{"prlimits", nil}, // prlimit64 across processes, sysinfo procs, CPU clocks
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0xb
+	Version = 0xc
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -84,6 +84,9 @@ const (
 	HCSendfile    = 0x27
 	HCUnlinkat    = 0x28
 	HCRingWake    = 0x29
+	HCPrlimit     = 0x2a
+	PrlimitSet    = 0x1
+	RlimNlimits   = 0x10
 
 	SockSocket      = 0x1
 	SockSocketpair  = 0x2
@@ -157,6 +160,10 @@ type Bootinfo struct {
 	Nice        int32
 	Ngroups     uint32
 	Groups      [32]uint32
+	Rlim_seq    uint64
+	Rlimits     [16]Rlimit
+	Cred_uid    [3]uint32
+	Cred_gid    [3]uint32
 }
 type RingHeader struct {
 	Lock  uint32
@@ -183,11 +190,13 @@ type HCWait4Args struct {
 	Rusage  uint64
 }
 type HCProcinfoArgs struct {
-	Ret  int64
-	Pid  int32
-	Ppid int32
-	Pgid int32
-	Sid  int32
+	Ret   int64
+	Pid   int32
+	Ppid  int32
+	Pgid  int32
+	Sid   int32
+	Procs uint32
+	Pad   uint32
 }
 type HCStartedArgs struct {
 	Ret   int64
@@ -313,6 +322,19 @@ type HCChdirArgs struct {
 type HCUnlinkatArgs struct {
 	Ret int64
 	At  At
+}
+type HCPrlimitArgs struct {
+	Ret      int64
+	Pid      int32
+	Resource uint32
+	Flags    uint32
+	Pad      uint32
+	New_lim  Rlimit
+	Old_lim  Rlimit
+}
+type Rlimit struct {
+	Cur uint64
+	Max uint64
 }
 type HCExecveArgs struct {
 	Ret     int64
