@@ -140,7 +140,7 @@ func (pl *depPlacer) config(p, why string) error {
 		}
 		return fmt.Errorf("%s: %w", p, err)
 	}
-	return pl.walk("/", "/", p, p, why)
+	return pl.walk("/", "/", p, p, p, why)
 }
 
 // place adds the object o where the image's loader opens it (o.Guest),
@@ -154,9 +154,9 @@ func (pl *depPlacer) place(o *ldso.Object, why string) error {
 		return err
 	}
 	if o.Guest == o.Path {
-		return pl.walk("/", "/", o.Guest, real, why)
+		return pl.walk("/", "/", o.Guest, o.Guest, real, why)
 	}
-	dir, err := pl.mkdirs(path.Dir(o.Guest), why)
+	dir, err := pl.mkdirs(path.Dir(o.Guest), o.Guest, why)
 	if err != nil {
 		return err
 	}
@@ -164,13 +164,13 @@ func (pl *depPlacer) place(o *ldso.Object, why string) error {
 	if err != nil {
 		return err
 	}
-	return pl.walk(dir, hdir, path.Base(o.Guest), real, why)
+	return pl.walk(dir, hdir, path.Base(o.Guest), o.Guest, real, why)
 }
 
 // mkdirs makes directory p in the image (its missing parts plain
-// directories, symlinks already there followed) and returns its path with
-// those symlinks resolved.
-func (pl *depPlacer) mkdirs(p, why string) (string, error) {
+// directories, symlinks already there followed) for the file at target,
+// and returns its path with those symlinks resolved.
+func (pl *depPlacer) mkdirs(p, target, why string) (string, error) {
 	cur := "/"
 	rest := strings.Split(p, "/")
 	for hops := 0; len(rest) > 0; {
@@ -190,7 +190,7 @@ func (pl *depPlacer) mkdirs(p, why string) (string, error) {
 			pl.entries[next] = &pending{e: image.Entry{Path: next, Type: image.TypeDir, Mode: 0o755}, arg: why}
 		case e.e.Type == image.TypeSymlink:
 			if hops++; hops > maxHops {
-				return "", fmt.Errorf("%s: too many symlinks in the image at %s", why, next)
+				return "", fmt.Errorf("%s (%s): too many symlinks in the image at %s", target, why, next)
 			}
 			if strings.HasPrefix(e.e.Target, "/") {
 				next = "/"
@@ -199,7 +199,7 @@ func (pl *depPlacer) mkdirs(p, why string) (string, error) {
 			}
 			rest = append(strings.Split(e.e.Target, "/"), rest...)
 		case e.e.Type != image.TypeDir:
-			return "", fmt.Errorf("%s puts a %s at %s, where %s needs a directory: give it another guest path", e.arg, e.e.Type, next, why)
+			return "", fmt.Errorf("%s puts a %s at %s, a directory on the way to %s (%s): give it another guest path", e.arg, e.e.Type, next, target, why)
 		}
 		cur = next
 	}
@@ -210,12 +210,12 @@ func (pl *depPlacer) mkdirs(p, why string) (string, error) {
 const maxHops = 40
 
 // walk makes guest path p (taken from image directory cur, whose host
-// counterpart is hcur, "" once they part) resolve in the image to a copy
-// of the host file real: each step the image lacks is copied from the
+// counterpart is hcur, "" once they part; target in errors) resolve in
+// the image to a copy of the host file real: each step the image lacks is copied from the
 // host's same step (a symlink as a symlink, a directory as a directory),
 // the last one from real where the host has no counterpart; a step the
 // image has is followed, as the guest's kernel will.
-func (pl *depPlacer) walk(cur, hcur, p, real, why string) error {
+func (pl *depPlacer) walk(cur, hcur, p, target, real, why string) error {
 	rest := strings.Split(p, "/")
 	for hops := 0; len(rest) > 0; {
 		c := rest[0]
@@ -276,12 +276,12 @@ func (pl *depPlacer) walk(cur, hcur, p, real, why string) error {
 		switch e.e.Type {
 		case image.TypeDir:
 			if last {
-				return fmt.Errorf("%s puts a directory at %s, where %s goes: give it another guest path", e.arg, next, why)
+				return fmt.Errorf("%s puts a directory at %s, where %s (%s) goes: give it another guest path", e.arg, next, target, why)
 			}
 			cur, hcur = next, hnext
 		case image.TypeSymlink:
 			if hops++; hops > maxHops {
-				return fmt.Errorf("%s: too many symlinks in the image at %s", why, next)
+				return fmt.Errorf("%s (%s): too many symlinks in the image at %s", target, why, next)
 			}
 			t := e.e.Target
 			// The host walk follows along while the host has the same link.
@@ -299,7 +299,7 @@ func (pl *depPlacer) walk(cur, hcur, p, real, why string) error {
 			rest = append(strings.Split(t, "/"), rest...)
 		default:
 			if !last {
-				return fmt.Errorf("%s puts a %s at %s, where %s needs a directory: give it another guest path", e.arg, e.e.Type, next, why)
+				return fmt.Errorf("%s puts a %s at %s, a directory on the way to %s (%s): give it another guest path", e.arg, e.e.Type, next, target, why)
 			}
 			if pl.ours[next] && !sameFile(e.host, real) {
 				return fmt.Errorf("%s and %s both go to %s in the image, and are different files: give one of them another path with --file", e.host, real, next)

@@ -396,3 +396,34 @@ func TestFileWins(t *testing.T) {
 		}
 	}
 }
+
+// TestFileOrigin: a --file ELF's $ORIGIN is its directory in the image:
+// a program given at /opt/app/bin/prog gets its $ORIGIN/../lib libraries
+// in /opt/app/lib, and ld.so in the image finds them there.
+func TestFileOrigin(t *testing.T) {
+	prog := origin(t)
+	res, root := bakeTo(t, Options{Program: "/bin/ls", Files: []Mapping{{prog, "/opt/app/bin/prog"}}})
+	got := list(t, root, "/opt/app/bin/prog")
+	for _, want := range []string{"libfoo.so.1 => /opt/app/bin/../lib/libfoo.so.1", "libbar.so => /opt/app/bin/../lib/libbar.so"} {
+		if !contains(got, want) {
+			t.Errorf("ld.so in the image lists\n%s\nwithout %q", strings.Join(got, "\n"), want)
+		}
+	}
+	if !contains(addedFiles(res), "/opt/app/lib/libfoo.so.1.0.1") {
+		t.Errorf("added %v", addedFiles(res))
+	}
+}
+
+// TestConflict: a --file entry where a library's directory must be is one
+// line naming both.
+func TestConflict(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "notadir")
+	must(t, os.WriteFile(f, []byte("x"), 0o644))
+	guest := realDir(t, "/lib/x86_64-linux-gnu")
+	_, err := Bake(Options{Program: "/bin/ls", Files: []Mapping{{f, guest}}, Output: filepath.Join(dir, "out.img"), Runtime: []byte("x"), MemSize: 128 << 20})
+	want := "--file " + f + ":" + guest + " puts a file at " + guest + ", a directory on the way to "
+	if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("got %v, want one line starting %q", err, want)
+	}
+}
