@@ -60,7 +60,8 @@ clean:
 # plus a static-PIE build, each compared with its native run by tests/.
 APPS      := $(basename $(notdir $(wildcard tests/apps/*.c)))
 APPDIR    := tests/apps/build
-APP_BINS  := $(APPS:%=$(APPDIR)/musl/%) $(APPS:%=$(APPDIR)/glibc/%) $(APPDIR)/pie/hello $(APPDIR)/pie/vmem
+APP_BINS  := $(APPS:%=$(APPDIR)/musl/%) $(APPS:%=$(APPDIR)/glibc/%) $(APPS:%=$(APPDIR)/dyn/%) \
+	$(APPDIR)/pie/hello $(APPDIR)/pie/vmem
 APP_CFLAGS := -O2 -Wall -Wno-unused-result
 
 $(APPDIR)/musl/%: tests/apps/%.c
@@ -70,6 +71,11 @@ $(APPDIR)/musl/%: tests/apps/%.c
 $(APPDIR)/glibc/%: tests/apps/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -static $(APP_CFLAGS) -o $@ $<
+
+# dyn: the way distributions build, a dynamic PIE against glibc.
+$(APPDIR)/dyn/%: tests/apps/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(APP_CFLAGS) -o $@ $< -ldl
 
 $(APPDIR)/pie/%: tests/apps/%.c
 	@mkdir -p $(dir $@)

@@ -558,6 +558,7 @@ void ukf_exec_initial(void)
 	ukf_time_init();
 	ukf_cred_init();
 	ukf_mm_boot();
+	ukf_rlimits_init();
 
 	uint64_t plen = strnlen(prog, sizeof(ukf_boot->program));
 	if (plen == 0 || plen == sizeof(ukf_boot->program))

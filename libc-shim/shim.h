@@ -161,6 +161,7 @@ int64_t ukf_mm_map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,
 int64_t ukf_mm_poke(uint64_t va, const void *src, uint64_t n);
 int ukf_mm_readable(uint64_t va, uint64_t n);
 uint64_t ukf_mm_reserve(uint64_t len);
+uint64_t ukf_mm_stub_area(uint64_t near, uint64_t len);
 int ukf_mm_fault(uint64_t addr, uint64_t err);
 uint64_t ukf_mm_used(void);
 
@@ -178,6 +179,8 @@ struct ukf_cred {
 };
 extern struct ukf_cred ukf_cred;
 void ukf_cred_init(void);
+/* sys_proc.c: the first resource limits, in the boot page (see abi.h). */
+void ukf_rlimits_init(void);
 /* ppoll/pselect6: wait with a signal mask in place of the caller's. */
 void ukf_sigmask_wait_begin(uint64_t mask);
 void ukf_sigmask_wait_end(int64_t r);
@@ -267,11 +270,6 @@ struct ukf_sysinfo {
 	uint32_t pad3;
 };
 
-struct ukf_rlimit {
-	uint64_t rlim_cur;
-	uint64_t rlim_max;
-};
-#define UKF_RLIM_INFINITY (~0ULL)
 
 struct ukf_statx_timestamp {
 	int64_t tv_sec;
@@ -421,7 +419,6 @@ _Static_assert(sizeof(struct ukf_stat) == 144, "stat");
 #define UKF_RLIMIT_NICE       13
 #define UKF_RLIMIT_RTPRIO     14
 #define UKF_RLIMIT_RTTIME     15
-#define UKF_RLIM_NLIMITS      16
 
 #define UKF_GRND_NONBLOCK 0x1
 #define UKF_GRND_RANDOM   0x2

@@ -10,6 +10,17 @@
 
 struct ukf_cred ukf_cred;
 
+/* Publish the ids in the boot page, where the host checks prlimit64 on
+ * this process against them; passes r through. */
+static int64_t published(int64_t r)
+{
+	for (int i = 0; i < 3; i++) {
+		__atomic_store_n(&ukf_boot->cred_uid[i], (&ukf_cred.ruid)[i], __ATOMIC_RELAXED);
+		__atomic_store_n(&ukf_boot->cred_gid[i], (&ukf_cred.rgid)[i], __ATOMIC_RELAXED);
+	}
+	return r;
+}
+
 void ukf_cred_init(void)
 {
 	uint32_t u = ukf_boot->uid, g = ukf_boot->gid;
@@ -19,6 +30,7 @@ void ukf_cred_init(void)
 		n = UKF_NGROUPS_BOOT;
 	memcpy(ukf_cred.groups, ukf_boot->groups, n * sizeof(uint32_t));
 	ukf_cred.ngroups = n;
+	published(0);
 }
 
 static int privileged(void) { return ukf_cred.euid == 0; }
@@ -105,19 +117,19 @@ static int64_t set1(uint32_t *ids, uint32_t v)
 }
 
 /* The gid calls check the privilege the uid set gives. */
-UKF_SYSCALL1(setuid, uint32_t, uid) { return set1(&ukf_cred.ruid, uid); }
-UKF_SYSCALL1(setgid, uint32_t, gid) { return set1(&ukf_cred.rgid, gid); }
-UKF_SYSCALL2(setreuid, uint32_t, r, uint32_t, e) { return setre(&ukf_cred.ruid, r, e); }
-UKF_SYSCALL2(setregid, uint32_t, r, uint32_t, e) { return setre(&ukf_cred.rgid, r, e); }
+UKF_SYSCALL1(setuid, uint32_t, uid) { return published(set1(&ukf_cred.ruid, uid)); }
+UKF_SYSCALL1(setgid, uint32_t, gid) { return published(set1(&ukf_cred.rgid, gid)); }
+UKF_SYSCALL2(setreuid, uint32_t, r, uint32_t, e) { return published(setre(&ukf_cred.ruid, r, e)); }
+UKF_SYSCALL2(setregid, uint32_t, r, uint32_t, e) { return published(setre(&ukf_cred.rgid, r, e)); }
 
 UKF_SYSCALL3(setresuid, uint32_t, r, uint32_t, e, uint32_t, s)
 {
-	return setres(&ukf_cred.ruid, r, e, s);
+	return published(setres(&ukf_cred.ruid, r, e, s));
 }
 
 UKF_SYSCALL3(setresgid, uint32_t, r, uint32_t, e, uint32_t, s)
 {
-	return setres(&ukf_cred.rgid, r, e, s);
+	return published(setres(&ukf_cred.rgid, r, e, s));
 }
 
 /* setfsuid/setfsgid return the old value whether or not they changed it. */

@@ -500,6 +500,22 @@ uint64_t ukf_mm_reserve(uint64_t len)
 	return at;
 }
 
+/* An executable area of len bytes for the syscall-site rewriter's stubs,
+ * below code at near and within 2 GiB of it; 0 if there is no room. */
+uint64_t ukf_mm_stub_area(uint64_t near, uint64_t len)
+{
+	uint64_t ceiling = UKF_PAGE_DOWN(near);
+	uint64_t at = find_free(len, ceiling < mmap_top ? ceiling : mmap_top);
+	if (!at || near - at > (UKF_U64(1) << 31) - len ||
+	    vma_insert(at, at + len, UKF_PROT_READ | UKF_PROT_EXEC, 0) < 0)
+		return 0;
+	if (populate(at, at + len, UKF_PROT_READ | UKF_PROT_EXEC, 0) < 0) {
+		unmap_range(at, at + len);
+		return 0;
+	}
+	return at;
+}
+
 /* Whether [va, va+n) is mapped and readable now, without populating. */
 int ukf_mm_readable(uint64_t va, uint64_t n)
 {

@@ -33,6 +33,7 @@ func TestApps(t *testing.T) {
 		{"smallcalls", nil},
 		{"vmem", nil}, // page tables: reservations, protection, faults to handlers
 		{"xattrs", nil},
+		{"prlimits", nil}, // prlimit64 across processes, sysinfo procs, CPU clocks
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {

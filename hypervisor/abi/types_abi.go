@@ -101,6 +101,9 @@ const (
 	HCSendfile    = C.UKF_HC_SENDFILE
 	HCUnlinkat    = C.UKF_HC_UNLINKAT
 	HCRingWake    = C.UKF_HC_RING_WAKE
+	HCPrlimit     = C.UKF_HC_PRLIMIT
+	PrlimitSet    = C.UKF_PRLIMIT_SET
+	RlimNlimits   = C.UKF_RLIM_NLIMITS
 	HCFmap        = C.UKF_HC_FMAP
 
 	SockSocket      = C.UKF_SOCK_SOCKET
@@ -167,6 +170,8 @@ type HCReadlinkatArgs C.struct_ukf_hc_readlinkat
 type HCFaccessatArgs C.struct_ukf_hc_faccessat
 type HCChdirArgs C.struct_ukf_hc_chdir
 type HCUnlinkatArgs C.struct_ukf_hc_unlinkat
+type HCPrlimitArgs C.struct_ukf_hc_prlimit
+type Rlimit C.struct_ukf_rlimit
 type HCFmapArgs C.struct_ukf_hc_fmap
 type HCExecveArgs C.struct_ukf_hc_execve
 type Iovec C.struct_ukf_iovec

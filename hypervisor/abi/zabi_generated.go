@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0xd
+	Version = 0xe
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -93,7 +93,10 @@ const (
 	HCSendfile    = 0x27
 	HCUnlinkat    = 0x28
 	HCRingWake    = 0x29
-	HCFmap        = 0x2a
+	HCPrlimit     = 0x2a
+	PrlimitSet    = 0x1
+	RlimNlimits   = 0x10
+	HCFmap        = 0x2b
 
 	SockSocket      = 0x1
 	SockSocketpair  = 0x2
@@ -167,6 +170,10 @@ type Bootinfo struct {
 	Nice        int32
 	Ngroups     uint32
 	Groups      [32]uint32
+	Rlim_seq    uint64
+	Rlimits     [16]Rlimit
+	Cred_uid    [3]uint32
+	Cred_gid    [3]uint32
 	Image_size  uint64
 }
 type Xframe struct {
@@ -205,11 +212,13 @@ type HCWait4Args struct {
 	Rusage  uint64
 }
 type HCProcinfoArgs struct {
-	Ret  int64
-	Pid  int32
-	Ppid int32
-	Pgid int32
-	Sid  int32
+	Ret   int64
+	Pid   int32
+	Ppid  int32
+	Pgid  int32
+	Sid   int32
+	Procs uint32
+	Pad   uint32
 }
 type HCStartedArgs struct {
 	Ret   int64
@@ -335,6 +344,19 @@ type HCChdirArgs struct {
 type HCUnlinkatArgs struct {
 	Ret int64
 	At  At
+}
+type HCPrlimitArgs struct {
+	Ret      int64
+	Pid      int32
+	Resource uint32
+	Flags    uint32
+	Pad      uint32
+	New_lim  Rlimit
+	Old_lim  Rlimit
+}
+type Rlimit struct {
+	Cur uint64
+	Max uint64
 }
 type HCFmapArgs struct {
 	Ret  int64

@@ -227,6 +227,7 @@ func FuzzDispatch(f *testing.F) {
 		{abi.HCLseek, argAt, abi.HCLseekArgs{Fd: 0, Whence: -1}},
 		{abi.HCSendfile, argAt, abi.HCSendfileArgs{Out_fd: 1, In_fd: 0, Offset: -1, Count: 1 << 40}},
 		{abi.HCIoctl, argAt, abi.HCIoctlArgs{Fd: 1, Request: unix.TCGETS, Arg: bufAt}},
+		{abi.HCPrlimit, argAt, abi.HCPrlimitArgs{Pid: 0, Resource: 7, Flags: abi.PrlimitSet, New_lim: abi.Rlimit{Cur: 1 << 63, Max: 1 << 63}}},
 	} {
 		f.Add(c.nr, c.gpa, encode(c.arg))
 	}

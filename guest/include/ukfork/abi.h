@@ -23,7 +23,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 13
+#define UKF_ABI_VERSION 14
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-virtual address */
@@ -181,7 +181,15 @@ struct ukf_ring {
 #define UKF_HOSTNAME_MAX 65
 #define UKF_NGROUPS_BOOT 32 /* supplementary groups a process holds at most */
 
+#define UKF_RLIM_NLIMITS 16 /* RLIMIT_CPU .. RLIMIT_RTTIME */
+#define UKF_RLIM_INFINITY (~UKF_U64(0))
+
 #ifndef __ASSEMBLY__
+struct ukf_rlimit {
+	uint64_t rlim_cur;
+	uint64_t rlim_max;
+};
+
 struct ukf_siginfo {
 	int32_t code;   /* si_code */
 	int32_t pid;    /* si_pid */
@@ -233,6 +241,18 @@ struct ukf_bootinfo {
 	 * with --user); the guest keeps them after. */
 	uint32_t ngroups;
 	uint32_t groups[UKF_NGROUPS_BOOT];
+	/* Resource limits (prlimit64). The runtime sets the first ones at boot,
+	 * before any other process exists; after that only the host writes
+	 * them (UKF_HC_PRLIMIT, for the process itself too), with rlim_seq odd
+	 * while it does, so that the guest reads its own without an exit. A
+	 * child inherits them with the page. */
+	uint64_t rlim_seq;
+	struct ukf_rlimit rlimits[UKF_RLIM_NLIMITS];
+	/* The ids the runtime keeps (sys_cred.c), published on every change:
+	 * real, effective, saved. The host checks prlimit64 on another
+	 * process against them, as Linux does. */
+	uint32_t cred_uid[3];
+	uint32_t cred_gid[3];
 	/* Bytes of the image mapped at UKF_IMAGE_GPA; 0: none. */
 	uint64_t image_size;
 };
@@ -285,7 +305,8 @@ struct ukf_bootinfo {
 #define UKF_HC_SENDFILE        39  /* struct ukf_hc_sendfile */
 #define UKF_HC_UNLINKAT        40  /* struct ukf_hc_unlinkat */
 #define UKF_HC_RING_WAKE       41  /* value = slot: wake who waits on that ring */
-#define UKF_HC_FMAP            42  /* struct ukf_hc_fmap: where a file's bytes are in the image */
+#define UKF_HC_PRLIMIT         42  /* struct ukf_hc_prlimit */
+#define UKF_HC_FMAP            43  /* struct ukf_hc_fmap: where a file's bytes are in the image */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
 #define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */
@@ -332,6 +353,8 @@ struct ukf_hc_procinfo {
 	int32_t ppid;           /* OUT: changes when the parent exits */
 	int32_t pgid;           /* OUT */
 	int32_t sid;            /* OUT */
+	uint32_t procs;         /* OUT: the run's processes, zombies included (sysinfo) */
+	uint32_t pad;
 };
 #endif
 
@@ -363,6 +386,22 @@ struct ukf_hc_getsid {
 	int64_t ret;            /* OUT: the session, -errno */
 	int32_t pid;            /* IN: 0 for the caller */
 	uint32_t pad;
+};
+#endif
+
+#ifndef __ASSEMBLY__
+/* prlimit64 on any process of the run (and any set, the caller's own
+ * included: the host is the one writer of a boot page's rlimits). The
+ * caller's permission comes from the ids both publish in their boot pages. */
+#define UKF_PRLIMIT_SET 1u /* set new_lim */
+struct ukf_hc_prlimit {
+	int64_t ret;               /* OUT: 0, -ESRCH, -EPERM, -EINVAL */
+	int32_t pid;               /* IN: 0 for the caller */
+	uint32_t resource;         /* IN: RLIMIT_* */
+	uint32_t flags;            /* IN: UKF_PRLIMIT_* */
+	uint32_t pad;
+	struct ukf_rlimit new_lim; /* IN */
+	struct ukf_rlimit old_lim; /* OUT: the limit before */
 };
 #endif
 
