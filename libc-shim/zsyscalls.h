@@ -134,6 +134,7 @@ int64_t sys_lremovexattr(const uint64_t *a);
 int64_t sys_fremovexattr(const uint64_t *a);
 int64_t sys_tkill(const uint64_t *a);
 int64_t sys_time(const uint64_t *a);
+int64_t sys_futex(const uint64_t *a);
 int64_t sys_sched_setaffinity(const uint64_t *a);
 int64_t sys_sched_getaffinity(const uint64_t *a);
 int64_t sys_getdents64(const uint64_t *a);
@@ -295,6 +296,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[199] = sys_fremovexattr, /* fremovexattr: partial, host (UKF_HC_FSTATAT) */
 	[200] = sys_tkill, /* tkill: host (UKF_HC_KILL) */
 	[201] = sys_time, /* time: supported */
+	[202] = sys_futex, /* futex: partial, host (UKF_HC_NANOSLEEP) */
 	[203] = sys_sched_setaffinity, /* sched_setaffinity: partial */
 	[204] = sys_sched_getaffinity, /* sched_getaffinity: supported */
 	[217] = sys_getdents64, /* getdents64: host (UKF_HC_GETDENTS64) */
