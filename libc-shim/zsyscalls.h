@@ -139,6 +139,7 @@ int64_t sys_sched_setaffinity(const uint64_t *a);
 int64_t sys_sched_getaffinity(const uint64_t *a);
 int64_t sys_getdents64(const uint64_t *a);
 int64_t sys_set_tid_address(const uint64_t *a);
+int64_t sys_fadvise64(const uint64_t *a);
 int64_t sys_clock_gettime(const uint64_t *a);
 int64_t sys_clock_getres(const uint64_t *a);
 int64_t sys_clock_nanosleep(const uint64_t *a);
@@ -301,6 +302,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[204] = sys_sched_getaffinity, /* sched_getaffinity: supported */
 	[217] = sys_getdents64, /* getdents64: host (UKF_HC_GETDENTS64) */
 	[218] = sys_set_tid_address, /* set_tid_address: partial */
+	[221] = sys_fadvise64, /* fadvise64: host (UKF_HC_FSTATAT) */
 	[228] = sys_clock_gettime, /* clock_gettime: partial */
 	[229] = sys_clock_getres, /* clock_getres: supported */
 	[230] = sys_clock_nanosleep, /* clock_nanosleep: partial, host (UKF_HC_NANOSLEEP) */
