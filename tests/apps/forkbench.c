@@ -9,25 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static void report(const char *what, double *v, int n)
-{
-	double first = v[0], hundredth = n >= 100 ? v[99] : v[n - 1];
-	qsort(v, n, sizeof *v, cmp);
-	printf("%s median %.1f first %.1f 100th %.1f\n", what, v[n / 2], first, hundredth);
-}
+#include "bench.h"
 
 int main(int argc, char **argv)
 {

@@ -7,21 +7,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 static volatile sig_atomic_t hits;
 static void on_usr1(int s) { (void)s; hits++; }
-
-static double now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -52,7 +41,7 @@ int main(int argc, char **argv)
 	}
 	waitpid(pid, NULL, 0);
 	double first = one[0], h = n >= 100 ? one[99] : one[n - 1];
-	qsort(one, n, sizeof *one, cmp);
+	qsort(one, n, sizeof *one, cmp_double);
 	printf("kill to handler, one way median %.1f first %.1f 100th %.1f\n", one[n / 2], first, h);
 	return 0;
 }

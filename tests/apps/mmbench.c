@@ -13,25 +13,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-static double now_us(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static void report(const char *name, double *v, int n)
-{
-	double first = v[0], h = n >= 100 ? v[99] : v[n - 1];
-	qsort(v, n, sizeof *v, cmp);
-	printf("%s median %.2f first %.2f 100th %.2f\n", name, v[n / 2], first, h);
-}
+#include "bench.h"
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
