@@ -21,6 +21,18 @@ void ukf_cred_init(void)
 	ukf_cred.ngroups = n;
 }
 
+/* The host checks file access with the file-system ids and the groups:
+ * publish them in the boot page after every change (r is the call's
+ * result, passed through). */
+static int64_t pub(int64_t r)
+{
+	ukf_boot->fsuid = ukf_cred.fsuid;
+	ukf_boot->fsgid = ukf_cred.fsgid;
+	ukf_boot->ngroups = ukf_cred.ngroups;
+	memcpy(ukf_boot->groups, ukf_cred.groups, ukf_cred.ngroups * sizeof(uint32_t));
+	return r;
+}
+
 static int privileged(void) { return ukf_cred.euid == 0; }
 
 UKF_SYSCALL0(getuid) { return ukf_cred.ruid; }
@@ -105,19 +117,19 @@ static int64_t set1(uint32_t *ids, uint32_t v)
 }
 
 /* The gid calls check the privilege the uid set gives. */
-UKF_SYSCALL1(setuid, uint32_t, uid) { return set1(&ukf_cred.ruid, uid); }
-UKF_SYSCALL1(setgid, uint32_t, gid) { return set1(&ukf_cred.rgid, gid); }
-UKF_SYSCALL2(setreuid, uint32_t, r, uint32_t, e) { return setre(&ukf_cred.ruid, r, e); }
-UKF_SYSCALL2(setregid, uint32_t, r, uint32_t, e) { return setre(&ukf_cred.rgid, r, e); }
+UKF_SYSCALL1(setuid, uint32_t, uid) { return pub(set1(&ukf_cred.ruid, uid)); }
+UKF_SYSCALL1(setgid, uint32_t, gid) { return pub(set1(&ukf_cred.rgid, gid)); }
+UKF_SYSCALL2(setreuid, uint32_t, r, uint32_t, e) { return pub(setre(&ukf_cred.ruid, r, e)); }
+UKF_SYSCALL2(setregid, uint32_t, r, uint32_t, e) { return pub(setre(&ukf_cred.rgid, r, e)); }
 
 UKF_SYSCALL3(setresuid, uint32_t, r, uint32_t, e, uint32_t, s)
 {
-	return setres(&ukf_cred.ruid, r, e, s);
+	return pub(setres(&ukf_cred.ruid, r, e, s));
 }
 
 UKF_SYSCALL3(setresgid, uint32_t, r, uint32_t, e, uint32_t, s)
 {
-	return setres(&ukf_cred.rgid, r, e, s);
+	return pub(setres(&ukf_cred.rgid, r, e, s));
 }
 
 /* setfsuid/setfsgid return the old value whether or not they changed it. */
@@ -129,8 +141,8 @@ static int64_t setfs(uint32_t *ids, uint32_t v)
 	return old;
 }
 
-UKF_SYSCALL1(setfsuid, uint32_t, uid) { return setfs(&ukf_cred.ruid, uid); }
-UKF_SYSCALL1(setfsgid, uint32_t, gid) { return setfs(&ukf_cred.rgid, gid); }
+UKF_SYSCALL1(setfsuid, uint32_t, uid) { return pub(setfs(&ukf_cred.ruid, uid)); }
+UKF_SYSCALL1(setfsgid, uint32_t, gid) { return pub(setfs(&ukf_cred.rgid, gid)); }
 
 UKF_SYSCALL2(getgroups, int32_t, size, uint64_t, list)
 {
@@ -158,5 +170,5 @@ UKF_SYSCALL2(setgroups, int32_t, size, uint64_t, list)
 		return -EFAULT;
 	memcpy(ukf_cred.groups, UKF_UPTR(const void, list), (uint64_t)size * 4);
 	ukf_cred.ngroups = (uint32_t)size;
-	return 0;
+	return pub(0);
 }

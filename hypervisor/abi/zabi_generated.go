@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0xb
+	Version = 0xc
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -84,6 +84,20 @@ const (
 	HCSendfile    = 0x27
 	HCUnlinkat    = 0x28
 	HCRingWake    = 0x29
+	HCMknodat     = 0x2a
+	HCRenameat    = 0x2b
+	HCLinkat      = 0x2c
+	HCSymlinkat   = 0x2d
+	HCTruncate    = 0x2e
+	HCFallocate   = 0x2f
+	HCFsync       = 0x30
+	HCUtimensat   = 0x31
+	HCFchmodat    = 0x32
+	HCFchownat    = 0x33
+	HCStatfs      = 0x34
+	Fsync         = 0x0
+	Fdatasync     = 0x1
+	Syncfs        = 0x2
 
 	SockSocket      = 0x1
 	SockSocketpair  = 0x2
@@ -157,6 +171,8 @@ type Bootinfo struct {
 	Nice        int32
 	Ngroups     uint32
 	Groups      [32]uint32
+	Fsuid       uint32
+	Fsgid       uint32
 }
 type RingHeader struct {
 	Lock  uint32
@@ -318,6 +334,83 @@ type HCExecveArgs struct {
 	Ret     int64
 	Path    uint64
 	Pathlen uint64
+}
+type HCMknodatArgs struct {
+	Ret  int64
+	At   At
+	Mode uint32
+	Pad  uint32
+	Dev  uint64
+}
+type HCAt2Args struct {
+	Ret   int64
+	From  At
+	To    At
+	Flags uint32
+	Pad   uint32
+}
+type HCSymlinkatArgs struct {
+	Ret       int64
+	Target    uint64
+	Targetlen uint64
+	At        At
+}
+type HCTruncateArgs struct {
+	Ret    int64
+	At     At
+	Length int64
+}
+type HCFallocateArgs struct {
+	Ret    int64
+	Fd     int32
+	Mode   int32
+	Offset int64
+	Len    int64
+}
+type HCFsyncArgs struct {
+	Ret int64
+	Fd  int32
+	Op  uint32
+}
+type Utime struct {
+	Sec  int64
+	Nsec int64
+}
+type HCUtimensatArgs struct {
+	Ret   int64
+	At    At
+	Times [2]Utime
+}
+type HCFchmodatArgs struct {
+	Ret  int64
+	At   At
+	Mode uint32
+	Pad  uint32
+}
+type HCFchownatArgs struct {
+	Ret int64
+	At  At
+	Uid uint32
+	Gid uint32
+}
+type Statfs struct {
+	Type    int64
+	Bsize   int64
+	Blocks  uint64
+	Bfree   uint64
+	Bavail  uint64
+	Files   uint64
+	Ffree   uint64
+	Fsid    [2]int32
+	Namelen int64
+	Frsize  int64
+	Flags   int64
+	Spare   [4]int64
+}
+type HCStatfsArgs struct {
+	Ret int64
+	At  At
+	Buf uint64
 }
 type Iovec struct {
 	Base uint64

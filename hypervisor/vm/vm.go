@@ -137,7 +137,7 @@ func (v *VM) writeBoot() error {
 		Tsc_khz: v.kvm.TSCKHz(), Hwcap: hwcap(v.sys.CPUID()),
 		Stack_size: b.StackSize,
 		Argc:       uint32(len(b.Argv)), Envc: uint32(len(b.Env)), Args_len: uint64(n),
-		Pid: b.Pid, Ppid: b.Ppid, Uid: b.UID, Gid: b.GID, Nice: b.Nice, Random: b.Random,
+		Pid: b.Pid, Ppid: b.Ppid, Uid: b.UID, Gid: b.GID, Fsuid: b.UID, Fsgid: b.GID, Nice: b.Nice, Random: b.Random,
 	}
 	if len(b.Program) >= len(bi.Program) || len(b.Hostname) >= len(bi.Hostname) {
 		return fmt.Errorf("program path or hostname too long")
