@@ -48,7 +48,12 @@ func (v *Volume) Close() { unix.Close(v.root) }
 func (v *Volume) Root() Inode { return &volInode{v: v} }
 
 func (v *Volume) Sync() unix.Errno {
-	if err := unix.Syncfs(v.root); err != nil {
+	fd, e := v.open("", unix.O_RDONLY|unix.O_DIRECTORY, 0) // syncfs wants more than O_PATH
+	if e != 0 {
+		return e
+	}
+	defer unix.Close(fd)
+	if err := unix.Syncfs(fd); err != nil {
 		return Errno(err)
 	}
 	return 0
