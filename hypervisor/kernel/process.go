@@ -22,8 +22,8 @@ type Process struct {
 
 	NS     *vfs.Namespace // the run's tree, shared by every process
 	FDs    *vfs.FDTable   // has its own lock
-	Trace  io.Writer    // nil: no trace
-	Stderr io.Writer    // ukfork's own messages
+	Trace  io.Writer      // nil: no trace
+	Stderr io.Writer      // ukfork's own messages
 
 	// Used only from the process's vCPU thread.
 	Cwd      vfs.Inode

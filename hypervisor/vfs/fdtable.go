@@ -189,4 +189,3 @@ func (t *FDTable) closeIf(pick func(e fdEntry) bool) {
 
 // CloseAll closes every descriptor.
 func (t *FDTable) CloseAll() { t.closeIf(func(fdEntry) bool { return true }) }
-

@@ -261,7 +261,7 @@ func TestOpenFlags(t *testing.T) {
 	}{
 		{"/etc/passwd", true, unix.O_RDONLY, 0},
 		{"/etc/passwd", true, unix.O_RDONLY | unix.O_CREAT | unix.O_NOCTTY, 0}, // O_CREAT of an existing file
-		{"/etc/passwd", true, unix.O_WRONLY, 0}, // the run's layer makes the image writable
+		{"/etc/passwd", true, unix.O_WRONLY, 0},                                // the run's layer makes the image writable
 		{"/etc/passwd", true, unix.O_RDWR, 0},
 		{"/etc/passwd", true, unix.O_RDONLY | unix.O_TRUNC, 0},
 		{"/etc/passwd", true, unix.O_RDONLY | unix.O_DIRECTORY, unix.ENOTDIR},

@@ -396,7 +396,7 @@ type volFile struct {
 	n *volInode
 }
 
-func (f *volFile) Inode() Inode                 { return f.n }
+func (f *volFile) Inode() Inode                  { return f.n }
 func (f *volFile) Setattr(a *SetAttr) unix.Errno { return setattrFD(f.FD, a) }
 
 func (f *volFile) Getdents(buf []byte) (int, unix.Errno) {
