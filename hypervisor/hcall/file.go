@@ -147,7 +147,7 @@ func openat(p *kernel.Task, m machine.Memory, in abi.HCOpenatArgs, _ *abi.HCOpen
 	}
 	fd, e := p.FDs.Install(f, flags&unix.O_CLOEXEC != 0)
 	if e != 0 {
-		f.Release()
+		f.Close() // no descriptor took a reference
 		return errRet(e)
 	}
 	return int64(fd)

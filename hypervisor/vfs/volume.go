@@ -189,7 +189,10 @@ func (n *volInode) Open(flags int) (File, unix.Errno) {
 	if e := n.v.budget.takeFDs(1); e != 0 {
 		return nil, e
 	}
-	fd, e := n.v.open(n.rel, flags&openKeep|unix.O_NOFOLLOW|unix.O_NOCTTY, 0)
+	// Non-blocking on the host, as every descriptor ukfork owns: a FIFO
+	// or device a volume holds waits through the task (HostFile.ReadWait),
+	// where signals and the run's end interrupt it, never in the host call.
+	fd, e := n.v.open(n.rel, flags&openKeep|unix.O_NOFOLLOW|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
 	if e != 0 {
 		n.v.budget.giveFDs(1)
 		return nil, e
