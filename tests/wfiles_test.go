@@ -1,3 +1,5 @@
+// Writable files: wfiles and busybox beside native, the run's mounts, volumes.
+
 package tests
 
 import (
@@ -129,6 +131,10 @@ func TestRunFiles(t *testing.T) {
 	r := run([]string{"--files-size", "1M"}, `dd if=/dev/zero of=/tmp/big bs=64k count=32 2>&1 | grep -o 'No space left on device'; ls -l /tmp/big | cut -c1-10; rm /tmp/big; dd if=/dev/zero of=/big bs=64k count=8 2>/dev/null && echo fits`)
 	if !strings.Contains(r.stdout, "No space left on device") || !strings.Contains(r.stdout, "fits") {
 		t.Errorf("--files-size 1M: want ENOSPC, then room again once the file is gone: %s", r)
+	}
+	// Programs and scripts the run wrote are executed from memory.
+	if r := run(nil, `cp /bin/busybox /tmp/busybox && /tmp/busybox echo ran; printf '#!/bin/sh\necho script $0\n' > /tmp/s; chmod +x /tmp/s; /tmp/s; chmod -x /tmp/s; /tmp/s 2>/dev/null; echo $?`); r.stdout != "ran\nscript /tmp/s\n126\n" {
+		t.Errorf("exec of written files: %s", r)
 	}
 	// A forked child writes, its parent reads at once: one tree per run.
 	if r := run(nil, `(echo from child > /tmp/c) & wait; cat /tmp/c; echo from parent > /p; sh -c 'cat /p'`); r.stdout != "from child\nfrom parent\n" {

@@ -132,9 +132,12 @@ func fileAt(p *kernel.Task, m machine.Memory, at abi.At, follow bool) (vfs.Inode
 
 func openat(p *kernel.Task, m machine.Memory, in abi.HCOpenatArgs, _ *abi.HCOpenatArgs) int64 {
 	// As Linux's open and openat: unknown flags are ignored; O_TMPFILE
-	// without write access is EINVAL before the path is looked at.
+	// without write access and O_CREAT|O_DIRECTORY are EINVAL before the
+	// path is looked at.
 	flags := int(in.Flags) & openMask
-	if flags&unix.O_TMPFILE == unix.O_TMPFILE && flags&unix.O_ACCMODE == unix.O_RDONLY {
+	tmpfile := flags&unix.O_TMPFILE == unix.O_TMPFILE
+	if tmpfile && flags&unix.O_ACCMODE == unix.O_RDONLY ||
+		!tmpfile && flags&(unix.O_CREAT|unix.O_DIRECTORY) == unix.O_CREAT|unix.O_DIRECTORY { // Linux 6.4 on
 		return errRet(unix.EINVAL)
 	}
 	dir, path, e := pathAt(p, m, in.At)

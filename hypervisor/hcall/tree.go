@@ -1,3 +1,5 @@
+// Hypercalls that change the tree: mknodat ... statfs (numbers 42-52).
+
 package hcall
 
 import (

@@ -270,7 +270,7 @@ func (in *Instance) Stop(sig unix.Signal) { in.K.StopAll(sig) }
 func (in *Instance) Close() {
 	if !in.waited {
 		in.K.StopAll(unix.SIGKILL)
-		in.Run()
+		in.Run() // closes the tree too
 	}
 	if in.ctl != nil {
 		in.ctl.Close()

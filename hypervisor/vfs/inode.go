@@ -1,3 +1,5 @@
+// The interface a mounted filesystem implements: Filesystem and Inode.
+
 package vfs
 
 import (

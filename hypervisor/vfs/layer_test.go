@@ -1,3 +1,5 @@
+// Tests of the memory layer, mounts, the budget and permissions.
+
 package vfs_test
 
 import (

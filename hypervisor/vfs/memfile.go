@@ -1,3 +1,5 @@
+// Open files and directories of a memory filesystem.
+
 package vfs
 
 import (
@@ -66,7 +68,7 @@ func (f *memFile) Write(src [][]byte, off int64) (int, unix.Errno) {
 	n := f.n
 	at := off
 	switch {
-	case off < 0 && f.append:
+	case f.append: // pwrite too, as Linux (pwrite(2), BUGS)
 		at = n.size
 	case off < 0:
 		at = f.pos

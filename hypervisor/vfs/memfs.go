@@ -1,3 +1,5 @@
+// Memory filesystems: the run's layer over the image (copy-up, whiteouts) and tmpfs.
+
 package vfs
 
 import (

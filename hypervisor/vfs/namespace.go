@@ -1,3 +1,5 @@
+// The mount table and path resolution: one component at a time, symlinks, "..", mounts.
+
 package vfs
 
 import (

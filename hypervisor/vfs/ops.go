@@ -1,3 +1,5 @@
+// The path calls (open, mknod, unlink, rename, link, chmod ...) with Linux's order of checks.
+
 package vfs
 
 import (
@@ -425,7 +427,9 @@ func (ns *Namespace) Rename(c *Cred, odir Inode, op string, ndir Inode, np strin
 
 // under reports whether d is dir or lies below it, in one filesystem.
 func (ns *Namespace) under(d, dir Inode) bool {
-	for i := 0; d != nil && i < 4096; i++ {
+	// No bound on the depth: the walk ends at the root, as no rename may
+	// make a loop (this check is what prevents one).
+	for d != nil {
 		if d == dir {
 			return true
 		}

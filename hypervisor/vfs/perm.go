@@ -1,3 +1,5 @@
+// Credentials and Linux's permission rules (fs/namei.c, fs/attr.c).
+
 package vfs
 
 import (

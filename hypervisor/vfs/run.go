@@ -1,3 +1,5 @@
+// A run's tree: the layer, /tmp, /run, /dev/shm and the volumes, in one budget.
+
 package vfs
 
 import (

@@ -1,3 +1,5 @@
+// Host directories mounted in the guest's tree, reached only through openat2 RESOLVE_IN_ROOT.
+
 package vfs
 
 import (

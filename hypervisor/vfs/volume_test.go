@@ -1,3 +1,5 @@
+// Tests of volumes: escapes by symlinks, "..", swaps, renames and links.
+
 package vfs_test
 
 import (

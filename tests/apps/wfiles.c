@@ -128,8 +128,11 @@ static void create_write(void)
 	fd = open("f", O_WRONLY | O_APPEND);
 	lseek(fd, 0, SEEK_SET);
 	TRY("append", write(fd, "++", 2));
+	TRY("pwrite with O_APPEND", pwrite(fd, "@", 1, 0));
 	close(fd);
 	cat("f");
+	TRY("O_CREAT|O_DIRECTORY", open("newd", O_CREAT | O_DIRECTORY | O_RDONLY, 0755));
+	show("newd");
 	fd = open("f", O_RDWR | O_TRUNC);
 	printf("O_TRUNC: %s\n", res(fd));
 	show("f");
