@@ -62,7 +62,10 @@ func write(t *testing.T, ns *vfs.Namespace, p, data string, flags int) unix.Errn
 		return e
 	}
 	defer f.Close()
-	_, e = f.Write([][]byte{[]byte(data)}, -1)
+	n, e := f.Write([][]byte{[]byte(data)}, -1)
+	if e == 0 && n < len(data) {
+		return unix.ENOSPC // short: full
+	}
 	return e
 }
 
@@ -209,9 +212,14 @@ func TestSpace(t *testing.T) {
 	if e := write(t, ns, "/tmp/a", big, unix.O_CREAT); e != 0 {
 		t.Fatal(e)
 	}
-	if e := write(t, ns, "/b", big, unix.O_CREAT); e != unix.ENOSPC {
-		t.Errorf("past the budget: %v, want ENOSPC", e)
+	f0 := mustOpen(t, ns, vfs.Root, "/b", unix.O_CREAT|unix.O_WRONLY, 0o644)
+	if n, e := f0.Write([][]byte{[]byte(big)}, -1); e != 0 || n <= 0 || n >= len(big) {
+		t.Errorf("past the budget: %d %v, want as much as fits", n, e)
 	}
+	if n, e := f0.Write([][]byte{[]byte("more")}, -1); e != unix.ENOSPC {
+		t.Errorf("once full: %d %v, want ENOSPC", n, e)
+	}
+	f0.Close()
 	// An unlinked file that is still open keeps its data and its space.
 	f := mustOpen(t, ns, vfs.Root, "/tmp/a", unix.O_RDONLY, 0)
 	ns.Unlink(vfs.Root, ns.Root(), "/tmp/a", false)
@@ -236,10 +244,37 @@ func TestSpace(t *testing.T) {
 	if e != unix.ENOSPC {
 		t.Errorf("1000 empty files in 24 KiB: %v, want ENOSPC", e)
 	}
-	// Truncating a copied-up image file gives its bytes back.
+	// Files are sparse, as on tmpfs: holes cost nothing and read as zeros.
 	r := run(t, layerEnts(), 1<<20)
-	if e := r.Truncate(vfs.Root, mustLookup2(t, r, "/etc/f"), nil, 1<<30); e != unix.ENOSPC {
+	big1 := mustLookup2(t, r, "/etc/f")
+	if e := r.Truncate(vfs.Root, big1, nil, 1<<30); e != 0 {
 		t.Errorf("a 1 GiB truncate in 1 MiB: %v", e)
+	}
+	f = mustOpen(t, r, vfs.Root, "/etc/f", unix.O_RDWR, 0)
+	defer f.Close()
+	buf = make([]byte, 8)
+	if n, e := f.Read([][]byte{buf}, 512<<20); n != 8 || e != 0 || string(buf) != "\x00\x00\x00\x00\x00\x00\x00\x00" {
+		t.Errorf("in the hole: %d %v %q", n, e, buf)
+	}
+	if n, e := f.Read([][]byte{buf}, 0); string(buf[:n]) != "01234567" || e != 0 {
+		t.Errorf("the image's bytes after the truncate: %q %v", buf[:n], e)
+	}
+	var st abi.Stat
+	big1.Stat(&st)
+	if st.Size != 1<<30 || st.Blocks != 8 {
+		t.Errorf("size %d blocks %d, want 1 GiB in one page", st.Size, st.Blocks)
+	}
+	if n, e := f.Write([][]byte{make([]byte, 2<<20)}, 100<<20); e != 0 || n <= 0 || n >= 2<<20 {
+		t.Errorf("2 MiB into 1 MiB: %d %v, want a short write", n, e)
+	}
+	if e := r.Truncate(vfs.Root, big1, nil, 3); e != 0 {
+		t.Fatal(e)
+	}
+	if got := readAll(t, r, "/etc/f"); got != "012" {
+		t.Errorf("truncated back: %q", got)
+	}
+	if e := write(t, r, "/tmp/after", strings.Repeat("y", 900<<10), unix.O_CREAT); e != 0 {
+		t.Errorf("the space a truncate gave back: %v", e)
 	}
 }
 

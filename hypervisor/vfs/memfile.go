@@ -83,49 +83,69 @@ func (f *memFile) Write(src [][]byte, off int64) (int, unix.Errno) {
 	if at > maxFileSize-total {
 		return 0, unix.EFBIG
 	}
-	if end := at + total; end > n.size {
-		if e := n.resize(end); e != 0 {
-			return 0, e
-		}
-	} else if e := n.copyUp(); e != 0 {
+	if e := n.copyUp(); e != 0 {
 		return 0, e
 	}
 	p := at
 	for _, b := range src {
-		p += int64(copy(n.data[p:], b))
+		k, e := n.writeAt(b, p)
+		p += int64(k)
+		if e != 0 || k < len(b) {
+			if p == at {
+				return 0, e
+			}
+			break
+		}
 	}
 	now := nowSpec()
 	n.mtime, n.ctime = now, now
 	if off < 0 {
 		f.pos = p
 	}
-	return int(total), 0
+	return int(p - at), 0
 }
 
 func (f *memFile) Lseek(off int64, whence int) (int64, unix.Errno) {
 	f.n.fs.mu.Lock()
 	defer f.n.fs.mu.Unlock()
-	return seek(&f.pos, f.n.size, off, whence)
+	n := f.n
+	if (whence == unix.SEEK_DATA || whence == unix.SEEK_HOLE) && n.copied && off >= 0 && off < n.size {
+		// Holes are the pages never written, as tmpfs finds them.
+		i := off / pageSize
+		for ; i*pageSize < n.size && (n.pages[i] != nil) != (whence == unix.SEEK_DATA); i++ {
+		}
+		at := min(max(off, i*pageSize), n.size)
+		if whence == unix.SEEK_DATA && at >= n.size {
+			return 0, unix.ENXIO
+		}
+		f.pos = at
+		return at, 0
+	}
+	return seek(&f.pos, n.size, off, whence)
 }
 
-// Allocate is fallocate: mode 0 makes the file at least off+length long;
-// FALLOC_FL_KEEP_SIZE changes nothing (memory holds what is written).
+// Allocate is fallocate: the pages of [off, off+length) hold memory (and
+// count against the space); mode 0 makes the file at least that long,
+// FALLOC_FL_KEEP_SIZE keeps its size.
 func (f *memFile) Allocate(mode uint32, off, length int64) unix.Errno {
 	f.n.fs.mu.Lock()
 	defer f.n.fs.mu.Unlock()
-	switch mode {
-	case 0:
-		if end := off + length; end > f.n.size {
-			if e := f.n.resize(end); e != 0 {
-				return e
-			}
-			f.n.ctime = nowSpec()
-		}
-		return 0
-	case unix.FALLOC_FL_KEEP_SIZE:
-		return 0
+	if mode&^unix.FALLOC_FL_KEEP_SIZE != 0 {
+		return unix.EOPNOTSUPP
 	}
-	return unix.EOPNOTSUPP
+	n := f.n
+	if e := n.copyUp(); e != 0 {
+		return e
+	}
+	end := off + length
+	if e := n.allocate(off, end); e != 0 {
+		return e
+	}
+	if mode == 0 && end > n.size {
+		n.size = end
+	}
+	n.ctime = nowSpec()
+	return 0
 }
 
 // memDir is an open directory of a MemFS: its entries as they were when

@@ -39,6 +39,9 @@ func (s *Space) take(n int64) bool {
 
 func (s *Space) give(n int64) { s.used.Add(-n) }
 
+// room is how many bytes may still be taken (at this moment).
+func (s *Space) room() int64 { return max(s.max-s.used.Load(), 0) }
+
 // Used is how many bytes are held now.
 func (s *Space) Used() int64 { return s.used.Load() }
 
@@ -109,7 +112,7 @@ type memInode struct {
 	mtime   unix.Timespec
 	ctime   unix.Timespec
 	size    int64
-	data    []byte // the contents, once copied (or made) in the run
+	pages   map[int64]*page // the contents, once copied (or made) in the run: holes read as zeros
 	copied  bool
 	charged int64 // what the space holds for it
 	target  string
@@ -221,7 +224,7 @@ func (n *memInode) stat(st *abi.Stat) {
 	}
 	*st = abi.Stat{
 		Dev: n.fs.dev, Ino: n.ino, Nlink: nlink, Mode: n.mode, Uid: n.uid, Gid: n.gid, Rdev: n.rdev,
-		Size: n.size, Blksize: 4096, Blocks: (n.size + 4095) / 4096 * 8,
+		Size: n.size, Blksize: 4096, Blocks: n.blocks(),
 		Atime_sec: n.atime.Sec, Atime_nsec: n.atime.Nsec,
 		Mtime_sec: n.mtime.Sec, Mtime_nsec: n.mtime.Nsec,
 		Ctime_sec: n.ctime.Sec, Ctime_nsec: n.ctime.Nsec,
@@ -371,7 +374,7 @@ func (c *memInode) dropLink() {
 func (c *memInode) release() {
 	if c.nlink <= 0 && c.opens == 0 && c.charged > 0 {
 		c.fs.space.give(c.charged)
-		c.charged, c.data = 0, nil
+		c.charged, c.pages = 0, nil
 	}
 }
 
@@ -448,7 +451,7 @@ func (n *memInode) setattr(a *SetAttr) unix.Errno {
 		if n.mode&unix.S_IFMT != unix.S_IFREG {
 			return unix.EINVAL
 		}
-		if e := n.resize(a.Size); e != 0 {
+		if e := n.truncate(a.Size); e != 0 {
 			return e
 		}
 		n.mtime = now
@@ -472,55 +475,112 @@ func (n *memInode) setattr(a *SetAttr) unix.Errno {
 	return 0
 }
 
+// page is a page of a memory file's data. Files are sparse, as on tmpfs:
+// only pages written (or allocated) hold memory and count against the
+// space, so a large ftruncate costs nothing.
+const pageSize = 4096
+
+type page [pageSize]byte
+
 // copyUp brings an image file's data into the run before its first
-// change; fs.mu held.
+// change (its pages of zeros stay holes); fs.mu held.
 func (n *memInode) copyUp() unix.Errno {
 	if n.copied {
 		return 0
 	}
-	if !n.fs.space.take(n.lower.Size) {
-		return unix.ENOSPC
+	pages := map[int64]*page{}
+	var cost int64
+	for off := int64(0); off < n.lower.Size; off += pageSize {
+		pg := new(page)
+		k, err := n.fs.lower.src.ReadAt(pg[:min(pageSize, n.lower.Size-off)], int64(n.lower.Data.Off)+off)
+		if err != nil && err != io.EOF && k < int(min(pageSize, n.lower.Size-off)) {
+			n.fs.space.give(cost)
+			return unix.EIO
+		}
+		if *pg == (page{}) {
+			continue
+		}
+		if !n.fs.space.take(pageSize) {
+			n.fs.space.give(cost)
+			return unix.ENOSPC
+		}
+		cost += pageSize
+		pages[off/pageSize] = pg
 	}
-	buf := make([]byte, n.lower.Size)
-	if _, err := n.fs.lower.src.ReadAt(buf, int64(n.lower.Data.Off)); err != nil && err != io.EOF {
-		n.fs.space.give(n.lower.Size)
-		return unix.EIO
-	}
-	n.data, n.copied, n.charged = buf, true, n.charged+n.lower.Size
+	n.pages, n.copied, n.charged = pages, true, n.charged+cost
 	return 0
 }
 
 // maxFileSize is Linux's MAX_LFS_FILESIZE: EFBIG past it.
 const maxFileSize = 1<<63 - 1
 
-// resize makes the data size bytes, zero-filled; fs.mu held.
-func (n *memInode) resize(size int64) unix.Errno {
+// truncate sets the size; what lies past it goes; fs.mu held.
+func (n *memInode) truncate(size int64) unix.Errno {
 	if e := n.copyUp(); e != 0 {
 		return e
 	}
-	old := int64(len(n.data))
-	if size > old {
-		if !n.fs.space.take(size - old) {
-			return unix.ENOSPC
+	if size < n.size {
+		for i := range n.pages {
+			if i*pageSize >= size {
+				delete(n.pages, i)
+				n.fs.space.give(pageSize)
+				n.charged -= pageSize
+			}
 		}
-		n.charged += size - old
-		if int64(cap(n.data)) >= size {
-			n.data = n.data[:size]
-			clear(n.data[old:])
-		} else {
-			d := make([]byte, size, size+size/4)
-			copy(d, n.data)
-			n.data = d
-		}
-	} else {
-		n.fs.space.give(old - size)
-		n.charged -= old - size
-		n.data = n.data[:size]
-		if size < int64(cap(n.data))/2 {
-			n.data = append([]byte(nil), n.data...)
+		if pg := n.pages[size/pageSize]; pg != nil {
+			clear(pg[size%pageSize:])
 		}
 	}
 	n.size = size
+	return 0
+}
+
+// page returns page i, allocated if need be; nil when the space is full;
+// fs.mu held.
+func (n *memInode) page(i int64) *page {
+	if pg := n.pages[i]; pg != nil {
+		return pg
+	}
+	if !n.fs.space.take(pageSize) {
+		return nil
+	}
+	if n.pages == nil {
+		n.pages = map[int64]*page{}
+	}
+	pg := new(page)
+	n.pages[i] = pg
+	n.charged += pageSize
+	return pg
+}
+
+// writeAt copies b into the file at off, growing it: as much as fits,
+// then ENOSPC, as a full tmpfs; fs.mu held (copied up).
+func (n *memInode) writeAt(b []byte, off int64) (int, unix.Errno) {
+	done := 0
+	for done < len(b) {
+		at := off + int64(done)
+		pg := n.page(at / pageSize)
+		if pg == nil {
+			if done == 0 {
+				return 0, unix.ENOSPC
+			}
+			break
+		}
+		done += copy(pg[at%pageSize:], b[done:])
+	}
+	if end := off + int64(done); end > n.size {
+		n.size = end
+	}
+	return done, 0
+}
+
+// allocate gives [off, end) memory (fallocate); fs.mu held (copied up).
+func (n *memInode) allocate(off, end int64) unix.Errno {
+	for i := off / pageSize; i*pageSize < end; i++ {
+		if n.page(i) == nil {
+			return unix.ENOSPC
+		}
+	}
 	return 0
 }
 
@@ -533,11 +593,37 @@ func (n *memInode) readAt(b []byte, off int64) (int, unix.Errno) {
 		b = b[:rem]
 	}
 	if n.copied {
-		return copy(b, n.data[off:]), 0
+		done := 0
+		for done < len(b) {
+			at := off + int64(done)
+			var k int
+			if pg := n.pages[at/pageSize]; pg != nil {
+				k = copy(b[done:], pg[at%pageSize:])
+			} else {
+				k = len(clear2(b[done:min(len(b), done+pageSize-int(at%pageSize))]))
+			}
+			done += k
+		}
+		return done, 0
 	}
 	k, err := n.fs.lower.src.ReadAt(b, int64(n.lower.Data.Off)+off)
 	if err != nil && err != io.EOF && k == 0 {
 		return 0, unix.EIO
 	}
 	return k, 0
+}
+
+// blocks is st_blocks: the pages that hold memory (an image file not
+// copied up: the whole 4 KiB blocks of its size, as ext4 allocates them).
+func (n *memInode) blocks() int64 {
+	if !n.copied {
+		return (n.size + 4095) / 4096 * 8
+	}
+	return int64(len(n.pages)) * pageSize / 512
+}
+
+// clear2 zeroes b and returns it.
+func clear2(b []byte) []byte {
+	clear(b)
+	return b
 }

@@ -40,6 +40,7 @@ static const char *en(int e)
 	case ESPIPE: return "ESPIPE";
 	case ENAMETOOLONG: return "ENAMETOOLONG";
 	case EFAULT: return "EFAULT";
+	case ENXIO: return "ENXIO";
 	}
 	static char b[32];
 	snprintf(b, sizeof b, "errno %d", e);
@@ -277,6 +278,16 @@ static void sizes(void)
 	show("t");
 	TRY("fallocate len 0", fallocate(fd, 0, 0, 0));
 	TRY("fallocate negative offset", fallocate(fd, 0, -1, 10));
+	close(fd);
+	fd = open("sparse", O_RDWR | O_CREAT, 0644);
+	TRY("ftruncate to 1 MiB", ftruncate(fd, 1 << 20));
+	pwrite(fd, "data", 4, 512 << 10);
+	printf("  SEEK_DATA 0: %ld, SEEK_HOLE 512K: %ld, SEEK_DATA past the data: %s\n",
+	       (long)lseek(fd, 0, SEEK_DATA), (long)lseek(fd, 512 << 10, SEEK_HOLE),
+	       res(lseek(fd, (512 << 10) + 4096, SEEK_DATA)));
+	char z[4] = { 1, 1, 1, 1 };
+	pread(fd, z, 4, 4096);
+	printf("  a hole reads %d%d%d%d\n", z[0], z[1], z[2], z[3]);
 	close(fd);
 	TRY("ftruncate bad fd", ftruncate(99, 0));
 	int p[2];
