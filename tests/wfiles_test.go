@@ -52,6 +52,39 @@ func TestWriteFiles(t *testing.T) {
 	}
 }
 
+// TestWriteFilesUser runs wfiles as uid 1000, under ukfork with --user
+// and natively with those ids in a directory of theirs: every change to
+// what it does not own fails as on Linux.
+func TestWriteFilesUser(t *testing.T) {
+	for _, libc := range libcs {
+		prog := app(libc, "wfiles")
+		img := bake(t, prog)
+		dir, err := os.MkdirTemp("", "wfiles-user-")
+		must(t, err)
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		must(t, os.Chown(dir, 1000, 1000))
+		cmd := exec.Command(prog, "w")
+		cmd.Args[0] = "wfiles"
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/"}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 1000, Gid: 1000}}
+		want := runCmd(t, cmd)
+		if !strings.Contains(want.stdout, "root writes a 0444 file: EACCES") {
+			t.Fatalf("native wfiles as 1000: %s", want)
+		}
+		t.Run(libc+"/tmp", func(t *testing.T) {
+			same(t, runCmd(t, exec.Command(ukforkBin, "run", "--user", "1000:1000", img, "/tmp/w")), want)
+		})
+		t.Run(libc+"/volume", func(t *testing.T) {
+			vol, err := os.MkdirTemp("", "wfiles-vol-")
+			must(t, err)
+			defer os.RemoveAll(vol)
+			must(t, os.Chown(vol, 1000, 1000))
+			same(t, runCmd(t, exec.Command(ukforkBin, "run", "--user", "1000:1000", "--volume", vol+":/data", img, "/data/w")), want)
+		})
+	}
+}
+
 // bbShell runs a busybox sh script under ukfork (with runFlags) and
 // natively, where $D is a temporary directory (under ukfork: what dir
 // says, "" for the image's root).
