@@ -631,11 +631,15 @@ UKF_SYSCALL4(utimensat, int32_t, dirfd, uint64_t, path, uint64_t, times, int32_t
 	return utimens_call(dirfd, path, times ? ts : 0, flags);
 }
 
+/* A NULL path names dirfd itself, as Linux's do_utimes (EFAULT with
+ * AT_FDCWD). */
 UKF_SYSCALL3(futimesat, int32_t, dirfd, uint64_t, path, uint64_t, utimes)
 {
 	struct ukf_utime ts[2];
+	if (!path && dirfd == UKF_AT_FDCWD)
+		return -EFAULT;
 	if (!utimes)
-		return utimens_call(dirfd, path ? path : UKF_USER_BAD, 0, 0);
+		return utimens_call(dirfd, path, 0, 0);
 	if (!ukf_user_ok(utimes, 2 * sizeof(struct ukf_timeval)))
 		return -EFAULT;
 	const struct ukf_timeval *tv = UKF_UPTR(const struct ukf_timeval, utimes);
@@ -644,7 +648,7 @@ UKF_SYSCALL3(futimesat, int32_t, dirfd, uint64_t, path, uint64_t, utimes)
 			return -EINVAL;
 		ts[i] = (struct ukf_utime){ tv[i].tv_sec, tv[i].tv_usec * 1000 };
 	}
-	return utimens_call(dirfd, path ? path : UKF_USER_BAD, ts, 0);
+	return utimens_call(dirfd, path, ts, 0);
 }
 
 UKF_SYSCALL2(utimes, uint64_t, path, uint64_t, utimes)

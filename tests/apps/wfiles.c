@@ -324,6 +324,9 @@ static void times_modes(void)
 	stat("m", &st);
 	printf("  mtime recent: %d\n", st.st_mtim.tv_sec > 1700000000);
 	int fd = open("m", O_RDONLY);
+	TRY("futimesat of an fd", syscall(SYS_futimesat, fd, NULL, tv));
+	stat("m", &st);
+	printf("  mtime %ld\n", (long)st.st_mtim.tv_sec);
 	TRY("futimens", futimens(fd, ts));
 	stat("m", &st);
 	printf("  mtime %ld\n", (long)st.st_mtim.tv_sec);
