@@ -19,14 +19,22 @@ import (
 // ls see it, unlink removes it, and what cannot be created there (a
 // read-only volume, a directory the caller may not write) fails the bind.
 func (p *Process) UnixBind(s unixname.Socket, addr []byte) unix.Errno {
+	name, path := unixname.PathName(addr)
+	c := p.Cred()
+	// What the tree refuses is known before the socket is bound on the
+	// host (an existing name is unixname's EADDRINUSE, in its order).
+	if path && !strings.HasSuffix(name, "/") {
+		if e := p.NS.MayCreate(c, p.Cwd, name); e != 0 && e != unix.EEXIST {
+			return e
+		}
+	}
 	if e := p.k.unix.Bind(s, addr, p.resolveSocket); e != 0 {
 		return e
 	}
-	name, ok := unixname.PathName(addr)
-	if !ok {
+	if !path {
 		return 0
 	}
-	e := p.NS.Mknod(p.Cred(), p.Cwd, name, unix.S_IFSOCK|0o755, 0)
+	e := p.NS.Mknod(c, p.Cwd, name, unix.S_IFSOCK|0o755, 0)
 	if e == 0 {
 		return 0
 	}

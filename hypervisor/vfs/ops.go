@@ -234,6 +234,27 @@ func (ns *Namespace) Mknod(c *Cred, dir Inode, p string, mode uint32, dev uint64
 	return e
 }
 
+// MayCreate reports what making p would fail with (EEXIST, ENOENT,
+// EACCES, EROFS ...), without making it: for a call that must know before
+// it commits anything else (bind).
+func (ns *Namespace) MayCreate(c *Cred, dir Inode, p string) unix.Errno {
+	d, name, _, e := ns.LookupParent(c, dir, p)
+	if e != 0 {
+		return e
+	}
+	if name == "." || name == ".." {
+		return unix.EEXIST
+	}
+	budget := 0
+	if _, e := ns.step(c, d, name, false, &budget); e == 0 {
+		return unix.EEXIST
+	} else if e != unix.ENOENT {
+		return e
+	}
+	_, e = ns.mayCreate(c, d)
+	return e
+}
+
 // Symlink makes p a symlink to target.
 func (ns *Namespace) Symlink(c *Cred, target string, dir Inode, p string) unix.Errno {
 	if target == "" {
