@@ -131,7 +131,8 @@ func TestShellWrites(t *testing.T) {
 		"mkdir":    `mkdir -p a/b && echo y > a/b/c && cat a/b/c; ls -R a; rm -r a; ls a 2>&1`,
 		"moves":    `echo 1 > one; mv one two; cat two; cp two three; ln -s two l; cat l; ln two hard; stat -c '%A %h' hard; rm two; cat hard three; ls -l l | cut -c1-10`,
 		"sort":     `seq 20 | sort -rn > s; head -3 s; sort -n s | tail -1; sort -o s s; head -1 s`,
-		"perms":    `echo s > p; chmod 600 p; stat -c '%A %u %g %s' p; touch -d 2020-02-03 p; stat -c %Y p; chmod u+x,g+s p; stat -c %A p`,
+		"perms":    `echo s > p; chmod 600 p; stat -c '%A %u %g %s' p; touch -d '2020-02-03 04:05:06' p; stat -c %Y p; chmod u+x,g+s p; stat -c %A p`,
+		"tools":    `mkdir src; echo a > src/x; ln -s x src/l; chmod 640 src/x; touch -d '2001-01-01 00:00:00' src/x; cp -a src dst; stat -c '%A %Y %N' dst/x; stat -c '%A %N' dst/l; sed -i s/a/b/ dst/x; cat dst/x src/x; tar cf t.tar src && mkdir out && tar xf t.tar -C out && stat -c '%A %s %n' out/src/x out/src/l; find . -name x | sort; rm -rf src dst out t.tar; ls src 2>&1`,
 		"errors":   `mkdir x/y 2>&1; cat nope 2>&1; mkdir e; touch e/f; rmdir e 2>&1; rm e 2>&1; echo > e/f/g 2>&1; ls -d e/f/ 2>&1; echo $?`,
 	}
 	for name, script := range scripts {
