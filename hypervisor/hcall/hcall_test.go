@@ -232,6 +232,17 @@ func FuzzDispatch(f *testing.F) {
 		{abi.HCLseek, argAt, abi.HCLseekArgs{Fd: 0, Whence: -1}},
 		{abi.HCSendfile, argAt, abi.HCSendfileArgs{Out_fd: 1, In_fd: 0, Offset: -1, Count: 1 << 40}},
 		{abi.HCIoctl, argAt, abi.HCIoctlArgs{Fd: 1, Request: unix.TCGETS, Arg: bufAt}},
+		{abi.HCMknodat, argAt, abi.HCMknodatArgs{At: cwd, Mode: unix.S_IFDIR | 0o755}},
+		{abi.HCRenameat, argAt, abi.HCAt2Args{From: cwd, To: abi.At{Dirfd: abi.AtFDCWD, Path: bufAt + 1, Pathlen: 1}, Flags: 2}},
+		{abi.HCLinkat, argAt, abi.HCAt2Args{From: abi.At{Dirfd: 3, Flags: unix.AT_EMPTY_PATH}, To: cwd}},
+		{abi.HCSymlinkat, argAt, abi.HCSymlinkatArgs{Target: bufAt, Targetlen: 3, At: cwd}},
+		{abi.HCTruncate, argAt, abi.HCTruncateArgs{At: cwd, Length: 1 << 40}},
+		{abi.HCFallocate, argAt, abi.HCFallocateArgs{Fd: 3, Offset: 1 << 62, Len: 1 << 62}},
+		{abi.HCFsync, argAt, abi.HCFsyncArgs{Fd: 1, Op: abi.Syncfs}},
+		{abi.HCUtimensat, argAt, abi.HCUtimensatArgs{At: cwd, Times: [2]abi.Utime{{Nsec: -1}, {Sec: 1}}}},
+		{abi.HCFchmodat, argAt, abi.HCFchmodatArgs{At: abi.At{Dirfd: 0, Flags: unix.AT_EMPTY_PATH}, Mode: 0o7777}},
+		{abi.HCFchownat, argAt, abi.HCFchownatArgs{At: cwd, Uid: 0xffffffff, Gid: 7}},
+		{abi.HCStatfs, argAt, abi.HCStatfsArgs{At: cwd, Buf: bufAt}},
 	} {
 		f.Add(c.nr, c.gpa, encode(c.arg))
 	}
