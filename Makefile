@@ -15,7 +15,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-buil
 	-Iguest/include -Ilibc-shim
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,-T,guest/runtime.ld
 
-GUEST_SRCS := $(wildcard guest/kvm/*.S guest/boot/*.c guest/rewrite/*.c libc-shim/*.c)
+GUEST_SRCS := $(wildcard guest/kvm/*.S guest/boot/*.c guest/mm/*.c guest/rewrite/*.c libc-shim/*.c)
 GUEST_OBJS := $(patsubst %,$(BUILD)/%.o,$(GUEST_SRCS))
 GUEST_HDRS := $(wildcard guest/include/ukfork/*.h libc-shim/*.h) libc-shim/zsyscalls.h
 
@@ -60,7 +60,8 @@ clean:
 # plus a static-PIE build, each compared with its native run by tests/.
 APPS      := $(basename $(notdir $(wildcard tests/apps/*.c)))
 APPDIR    := tests/apps/build
-APP_BINS  := $(APPS:%=$(APPDIR)/musl/%) $(APPS:%=$(APPDIR)/glibc/%) $(APPDIR)/pie/hello
+APP_BINS  := $(APPS:%=$(APPDIR)/musl/%) $(APPS:%=$(APPDIR)/glibc/%) $(APPS:%=$(APPDIR)/dyn/%) \
+	$(APPDIR)/pie/hello $(APPDIR)/pie/vmem
 APP_CFLAGS := -O2 -Wall -Wno-unused-result
 
 $(APPDIR)/musl/%: tests/apps/%.c
@@ -70,6 +71,11 @@ $(APPDIR)/musl/%: tests/apps/%.c
 $(APPDIR)/glibc/%: tests/apps/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -static $(APP_CFLAGS) -o $@ $<
+
+# dyn: the way distributions build, a dynamic PIE against glibc.
+$(APPDIR)/dyn/%: tests/apps/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(APP_CFLAGS) -o $@ $< -ldl
 
 $(APPDIR)/pie/%: tests/apps/%.c
 	@mkdir -p $(dir $@)
@@ -102,6 +108,8 @@ bench: bin/ukfork test-apps
 	./bin/ukfork bench compare $(APPDIR)/pipebench.img 64
 	./bin/ukfork bake --mem 64M -o $(APPDIR)/killbench.img $(APPDIR)/musl/killbench
 	./bin/ukfork bench compare $(APPDIR)/killbench.img 500
+	./bin/ukfork bake --mem 256M -o $(APPDIR)/mmbench.img $(APPDIR)/musl/mmbench
+	./bin/ukfork bench compare $(APPDIR)/mmbench.img 200
 	tests/bench/children.sh 1000
 	tests/bench/httpd.sh 2000 16
 

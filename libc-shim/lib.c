@@ -68,14 +68,22 @@ int strcmp(const char *a, const char *b)
 
 int64_t ukf_user_strlen(uint64_t p, uint64_t max)
 {
-	if (!ukf_user_ok(p, 1))
-		return -EFAULT;
-	/* Scan no further than guest RAM or max bytes, whichever ends first. */
-	uint64_t room = ukf_boot->mem_size - p, lim = room < max ? room : max;
-	uint64_t n = strnlen(UKF_UPTR(const char, p), lim);
-	if (n < lim)
-		return (int64_t)n;
-	return lim == max ? -ENAMETOOLONG : -EFAULT;
+	/* A page at a time: the string may end before a page the program
+	 * cannot read. */
+	uint64_t n = 0;
+	while (n < max) {
+		uint64_t at = p + n;
+		uint64_t chunk = UKF_PAGE_SIZE - (at & UKF_PAGE_MASK);
+		if (chunk > max - n)
+			chunk = max - n;
+		if (at < p || ukf_user_access(at, chunk, 0) != chunk)
+			return -EFAULT;
+		uint64_t k = strnlen(UKF_UPTR(const char, at), chunk);
+		if (k < chunk)
+			return (int64_t)(n + k);
+		n += chunk;
+	}
+	return -ENAMETOOLONG;
 }
 
 uint64_t ukf_user_vec(uint64_t uiov, uint64_t cnt)

@@ -58,6 +58,10 @@ typedef int64_t (*ukf_sys_fn)(const uint64_t *a);
  * user registers (signal return, fork). Valid only inside ukf_syscall. */
 extern struct ukf_regs *ukf_cur_frame;
 void ukf_signal_check(struct ukf_regs *r);
+/* Deliver a fault's signal to the program's handler now (fault.c): 0 if it
+ * has none, or blocks or ignores it, and the process must die of it. */
+int ukf_signal_fault(struct ukf_regs *r, int sig, int code, uint64_t addr,
+		     uint64_t trapno, uint64_t err, uint64_t cr2);
 
 static inline uint64_t ukf_rdtsc(void)
 {
@@ -80,44 +84,47 @@ int ukf_is_ring(int32_t fd);
 #define UKF_PAGE_DOWN(x) ((uint64_t)(x) & ~UKF_PAGE_MASK)
 #define UKF_PAGE_UP(x) (((uint64_t)(x) + UKF_PAGE_MASK) & ~UKF_PAGE_MASK)
 
-/* A guest address as a pointer: the runtime shares the identity map. */
+/* A program address as a pointer: the runtime runs on the program's page
+ * tables, so it reaches what the program can, once checked. */
 #define UKF_UPTR(T, addr) ((T *)(uintptr_t)(addr))
 
-/* User pointers. The program's memory is [UKF_USER_MIN, mem_size): below it
- * are the CPU's tables and the runtime, which ring 3 may reach but a program
- * may not name; above it nothing is mapped. Every handler checks a pointer
+/* The top of the program's stack; the stack and its guard gap lie below. */
+#define UKF_STACK_TOP UKF_USER_TOP
+
+/* User pointers. The program's memory is what its mappings cover (sys_mm.c)
+ * in [UKF_USER_MIN, UKF_USER_TOP); the runtime below UKF_USER_MIN is reachable
+ * from ring 3 but a program may not name it. Every handler checks a pointer
  * with one of these before it reads or writes through it, or hands it to the
- * host. UKF_TASK_SIZE is Linux's TASK_SIZE_MAX, the end of the user address
- * space, which bounds a range as Linux's access_ok does. */
+ * host: they populate what a Linux copy would fault in. UKF_TASK_SIZE is
+ * Linux's TASK_SIZE_MAX, which bounds a range as Linux's access_ok does. */
 #define UKF_TASK_SIZE 0x7ffffffff000ULL
 
-/* True iff [p, p+len) lies in the program's memory (len 0: any p). */
+/* How many bytes from p on the program may access (write: write), up to
+ * len, populating them (sys_mm.c). */
+uint64_t ukf_user_access(uint64_t p, uint64_t len, int write);
+
+/* True iff all of [p, p+len) is program memory (len 0: any p). */
 static inline int ukf_user_ok(uint64_t p, uint64_t len)
 {
-	if (len == 0)
-		return 1;
-	if (p < UKF_USER_MIN || p + len < p)
-		return 0;
-	return p + len <= ukf_boot->mem_size;
+	return len == 0 || ukf_user_access(p, len, 0) == len;
 }
 
-/* A transfer of up to len bytes at p: how many of them lie in the program's
- * memory (the range is cut at the end of RAM, where Linux would stop at the
- * first missing page), or -EFAULT if p itself is not program memory or the
- * range leaves the user address space. */
+/* A transfer of up to len bytes at p: how many of them the program may
+ * access from p on (Linux's copy stops at the first page it cannot), or
+ * -EFAULT if p itself is not, or the range leaves the user address space. */
 static inline int64_t ukf_user_span(uint64_t p, uint64_t len)
 {
 	if (len == 0)
 		return 0;
-	if (!ukf_user_ok(p, 1) || p + len < p || p + len > UKF_TASK_SIZE)
+	if (p + len < p || p + len > UKF_TASK_SIZE)
 		return -EFAULT;
-	uint64_t room = ukf_boot->mem_size - p;
-	return (int64_t)(len < room ? len : room);
+	uint64_t n = ukf_user_access(p, len, 0);
+	return n ? (int64_t)n : -EFAULT;
 }
 
 /* A pointer handed to the host, which checks the other arguments first, in
  * Linux's order: p if [p, p+len) is program memory, else an address outside
- * guest RAM that the host answers with EFAULT. */
+ * the user space that the host answers with EFAULT. */
 #define UKF_USER_BAD (~0ULL)
 static inline uint64_t ukf_user_arg(uint64_t p, uint64_t len)
 {
@@ -145,10 +152,18 @@ void ukf_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ukf_vlog(const char *fmt, va_list ap);
 
 /* ---- Cross-file entry points ----------------------------------------------- */
-/* sys_mm.c: the loader hands over the layout; callers account memory. */
-void ukf_mm_init(uint64_t brk_start, uint64_t stack_bottom);
+/* sys_mm.c: the loader maps the segments and hands over the layout. */
+void ukf_mm_boot(void);
+int64_t ukf_mm_init(uint64_t brk_start, uint64_t stack_size);
+uint64_t ukf_mm_stack_bottom(uint64_t stack_size);
+int64_t ukf_mm_map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,
+			int64_t off, uint64_t skip, uint64_t filesz);
+int64_t ukf_mm_poke(uint64_t va, const void *src, uint64_t n);
+int ukf_mm_readable(uint64_t va, uint64_t n);
+uint64_t ukf_mm_reserve(uint64_t len);
+uint64_t ukf_mm_stub_area(uint64_t near, uint64_t len);
+int ukf_mm_fault(uint64_t addr, uint64_t err);
 uint64_t ukf_mm_used(void);
-int64_t ukf_discard(uint64_t start, uint64_t end);
 
 /* sys_time.c */
 void ukf_time_init(void);
@@ -164,6 +179,8 @@ struct ukf_cred {
 };
 extern struct ukf_cred ukf_cred;
 void ukf_cred_init(void);
+/* sys_proc.c: the first resource limits, in the boot page (see abi.h). */
+void ukf_rlimits_init(void);
 /* ppoll/pselect6: wait with a signal mask in place of the caller's. */
 void ukf_sigmask_wait_begin(uint64_t mask);
 void ukf_sigmask_wait_end(int64_t r);
@@ -181,19 +198,25 @@ struct ukf_elf_info {
 	uint64_t phnum;
 	uint64_t brk_start; /* page-aligned end of the highest segment */
 	uint64_t lo, hi;    /* loaded range */
+	uint64_t prog_entry; /* AT_ENTRY: the program's own entry */
+	uint64_t base;      /* AT_BASE: the interpreter's load bias, 0 if none */
 };
-int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_bottom,
+int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_size,
 		     struct ukf_elf_info *info, const char **why);
 struct ukf_elf_file {
 	int32_t fd;
 	uint32_t phnum;
 	uint64_t phoff, bias;
+	int32_t ifd;        /* the interpreter, -1 for a static program */
+	uint32_t iphnum;
+	uint64_t ilo, ihi, ientry;
 };
 extern const char ukf_why_script[]; /* *why of a #! file */
 #define UKF_WHY_SCRIPT ukf_why_script
 int64_t ukf_elf_open(const char *path, uint64_t path_len, uint64_t stack_bottom,
 		     struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why);
-int64_t ukf_elf_map(struct ukf_elf_file *ef, struct ukf_elf_info *info, const char **why);
+int64_t ukf_elf_map(struct ukf_elf_file *ef, struct ukf_elf_info *info,
+		    uint64_t stack_size, const char **why);
 int64_t ukf_elf_fits(const struct ukf_elf_file *ef, const char **why);
 void ukf_elf_close(struct ukf_elf_file *ef);
 extern uint64_t ukf_elf_head_len;
@@ -247,11 +270,6 @@ struct ukf_sysinfo {
 	uint32_t pad3;
 };
 
-struct ukf_rlimit {
-	uint64_t rlim_cur;
-	uint64_t rlim_max;
-};
-#define UKF_RLIM_INFINITY (~0ULL)
 
 struct ukf_statx_timestamp {
 	int64_t tv_sec;
@@ -401,13 +419,24 @@ _Static_assert(sizeof(struct ukf_stat) == 144, "stat");
 #define UKF_RLIMIT_NICE       13
 #define UKF_RLIMIT_RTPRIO     14
 #define UKF_RLIMIT_RTTIME     15
-#define UKF_RLIM_NLIMITS      16
 
 #define UKF_GRND_NONBLOCK 0x1
 #define UKF_GRND_RANDOM   0x2
 #define UKF_GRND_INSECURE 0x4
 
+#define UKF_SIGILL 4
+#define UKF_SIGTRAP 5
+#define UKF_SIGBUS 7
+#define UKF_SIGFPE 8
 #define UKF_SIGKILL 9
+#define UKF_SIGSEGV 11
+/* si_code values of the faults */
+#define UKF_SEGV_MAPERR 1
+#define UKF_SEGV_ACCERR 2
+#define UKF_BUS_ADRALN 1
+#define UKF_ILL_ILLOPN 2
+#define UKF_FPE_INTDIV 1
+#define UKF_TRAP_TRACE 2
 #define UKF_SIG_DFL 0
 #define UKF_SIG_IGN 1
 #define UKF_SIGSTOP 19

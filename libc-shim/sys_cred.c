@@ -10,6 +10,22 @@
 
 struct ukf_cred ukf_cred;
 
+/* Publish the ids in the boot page, where the host checks prlimit64 on
+ * this process against them, and file access against the file-system ids
+ * and the groups; passes r through. */
+static int64_t published(int64_t r)
+{
+	for (int i = 0; i < 3; i++) {
+		__atomic_store_n(&ukf_boot->cred_uid[i], (&ukf_cred.ruid)[i], __ATOMIC_RELAXED);
+		__atomic_store_n(&ukf_boot->cred_gid[i], (&ukf_cred.rgid)[i], __ATOMIC_RELAXED);
+	}
+	ukf_boot->fsuid = ukf_cred.fsuid;
+	ukf_boot->fsgid = ukf_cred.fsgid;
+	ukf_boot->ngroups = ukf_cred.ngroups;
+	memcpy(ukf_boot->groups, ukf_cred.groups, ukf_cred.ngroups * sizeof(uint32_t));
+	return r;
+}
+
 void ukf_cred_init(void)
 {
 	uint32_t u = ukf_boot->uid, g = ukf_boot->gid;
@@ -19,18 +35,7 @@ void ukf_cred_init(void)
 		n = UKF_NGROUPS_BOOT;
 	memcpy(ukf_cred.groups, ukf_boot->groups, n * sizeof(uint32_t));
 	ukf_cred.ngroups = n;
-}
-
-/* The host checks file access with the file-system ids and the groups:
- * publish them in the boot page after every change (r is the call's
- * result, passed through). */
-static int64_t pub(int64_t r)
-{
-	ukf_boot->fsuid = ukf_cred.fsuid;
-	ukf_boot->fsgid = ukf_cred.fsgid;
-	ukf_boot->ngroups = ukf_cred.ngroups;
-	memcpy(ukf_boot->groups, ukf_cred.groups, ukf_cred.ngroups * sizeof(uint32_t));
-	return r;
+	published(0);
 }
 
 static int privileged(void) { return ukf_cred.euid == 0; }
@@ -117,19 +122,19 @@ static int64_t set1(uint32_t *ids, uint32_t v)
 }
 
 /* The gid calls check the privilege the uid set gives. */
-UKF_SYSCALL1(setuid, uint32_t, uid) { return pub(set1(&ukf_cred.ruid, uid)); }
-UKF_SYSCALL1(setgid, uint32_t, gid) { return pub(set1(&ukf_cred.rgid, gid)); }
-UKF_SYSCALL2(setreuid, uint32_t, r, uint32_t, e) { return pub(setre(&ukf_cred.ruid, r, e)); }
-UKF_SYSCALL2(setregid, uint32_t, r, uint32_t, e) { return pub(setre(&ukf_cred.rgid, r, e)); }
+UKF_SYSCALL1(setuid, uint32_t, uid) { return published(set1(&ukf_cred.ruid, uid)); }
+UKF_SYSCALL1(setgid, uint32_t, gid) { return published(set1(&ukf_cred.rgid, gid)); }
+UKF_SYSCALL2(setreuid, uint32_t, r, uint32_t, e) { return published(setre(&ukf_cred.ruid, r, e)); }
+UKF_SYSCALL2(setregid, uint32_t, r, uint32_t, e) { return published(setre(&ukf_cred.rgid, r, e)); }
 
 UKF_SYSCALL3(setresuid, uint32_t, r, uint32_t, e, uint32_t, s)
 {
-	return pub(setres(&ukf_cred.ruid, r, e, s));
+	return published(setres(&ukf_cred.ruid, r, e, s));
 }
 
 UKF_SYSCALL3(setresgid, uint32_t, r, uint32_t, e, uint32_t, s)
 {
-	return pub(setres(&ukf_cred.rgid, r, e, s));
+	return published(setres(&ukf_cred.rgid, r, e, s));
 }
 
 /* setfsuid/setfsgid return the old value whether or not they changed it. */
@@ -141,8 +146,8 @@ static int64_t setfs(uint32_t *ids, uint32_t v)
 	return old;
 }
 
-UKF_SYSCALL1(setfsuid, uint32_t, uid) { return pub(setfs(&ukf_cred.ruid, uid)); }
-UKF_SYSCALL1(setfsgid, uint32_t, gid) { return pub(setfs(&ukf_cred.rgid, gid)); }
+UKF_SYSCALL1(setfsuid, uint32_t, uid) { return published(setfs(&ukf_cred.ruid, uid)); }
+UKF_SYSCALL1(setfsgid, uint32_t, gid) { return published(setfs(&ukf_cred.rgid, gid)); }
 
 UKF_SYSCALL2(getgroups, int32_t, size, uint64_t, list)
 {
@@ -170,5 +175,5 @@ UKF_SYSCALL2(setgroups, int32_t, size, uint64_t, list)
 		return -EFAULT;
 	memcpy(ukf_cred.groups, UKF_UPTR(const void, list), (uint64_t)size * 4);
 	ukf_cred.ngroups = (uint32_t)size;
-	return pub(0);
+	return published(0);
 }

@@ -93,8 +93,8 @@ static int64_t shebang(uint64_t *used, uint64_t *argc)
 
 UKF_SYSCALL3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
 {
-	uint64_t mem = ukf_boot->mem_size;
-	uint64_t stack_bottom = mem - UKF_PAGE_UP(ukf_boot->stack_size);
+	uint64_t stack_size = UKF_PAGE_UP(ukf_boot->stack_size);
+	uint64_t stack_bottom = ukf_mm_stack_bottom(stack_size);
 	int64_t plen = ukf_user_path(upath);
 	if (plen < 0)
 		return plen;
@@ -143,20 +143,19 @@ UKF_SYSCALL3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
 
 	/* The point of no return: the old program goes away. */
 	ukf_mm_reset();
-	if ((r = ukf_elf_map(&ef, &info, &why)) < 0) {
+	if ((r = ukf_elf_map(&ef, &info, stack_size, &why)) < 0) {
 		ukf_log("ukfork: execve %s: %s\n", path, why);
 		ukf_die(UKF_SIGKILL);
 	}
 	/* After the load: the loader's own descriptor is close-on-exec too. */
 	struct ukf_hc_execve note = { .path = (uint64_t)(uintptr_t)path, .pathlen = strlen(path) };
 	ukf_hcall(UKF_HC_EXECVE, &note);
-	ukf_mm_init(info.brk_start, stack_bottom);
 	ukf_rewrite_reset();
 	ukf_signal_exec();
 	ukf_clear_child_tid = 0;
 	uint64_t sp;
 	n = argc;
-	r = ukf_stack_build(mem, stack_bottom, args, used, n, envc, path, &info, &sp);
+	r = ukf_stack_build(UKF_STACK_TOP, stack_bottom, args, used, n, envc, path, &info, &sp);
 	if (r < 0) {
 		ukf_log("ukfork: execve %s: arguments do not fit on the stack\n", path);
 		ukf_die(UKF_SIGKILL);

@@ -740,3 +740,107 @@ UKF_SYSCALL2(fstatfs, int32_t, fd, uint64_t, ubuf)
 {
 	return statfs_of(fd, 0, UKF_AT_EMPTY_PATH, ubuf);
 }
+
+/* ---- Extended attributes ----------------------------------------------------
+ * No file of the tree has any, as on a filesystem without them: a read is
+ * ENODATA, a list is empty, a change EOPNOTSUPP; the file is looked up first
+ * (ENOENT, EBADF), as Linux does. */
+
+static int64_t xattr_file(int32_t dirfd, uint64_t path, int32_t flags)
+{
+	struct ukf_stat st;
+	return fstatat_call(dirfd, path, flags, (uint64_t)(uintptr_t)&st);
+}
+
+static int64_t xattr_name(uint64_t name)
+{
+	int64_t n = ukf_user_strlen(name, 256);
+	if (n == -ENAMETOOLONG || n == 0)
+		return -ERANGE;
+	return n < 0 ? n : 0;
+}
+
+static int64_t xattr_get(int32_t dirfd, uint64_t path, int32_t flags, uint64_t name)
+{
+	int64_t r = xattr_file(dirfd, path, flags);
+	if (r == 0)
+		r = xattr_name(name);
+	return r < 0 ? r : -ENODATA;
+}
+
+static int64_t xattr_set(int32_t dirfd, uint64_t path, int32_t flags, uint64_t name)
+{
+	int64_t r = xattr_file(dirfd, path, flags);
+	if (r == 0)
+		r = xattr_name(name);
+	return r < 0 ? r : -EOPNOTSUPP;
+}
+
+UKF_SYSCALL4(getxattr, uint64_t, path, uint64_t, name, uint64_t, value, uint64_t, size)
+{
+	(void)value, (void)size;
+	return xattr_get(UKF_AT_FDCWD, path, 0, name);
+}
+
+UKF_SYSCALL4(lgetxattr, uint64_t, path, uint64_t, name, uint64_t, value, uint64_t, size)
+{
+	(void)value, (void)size;
+	return xattr_get(UKF_AT_FDCWD, path, UKF_AT_SYMLINK_NOFOLLOW, name);
+}
+
+UKF_SYSCALL4(fgetxattr, int32_t, fd, uint64_t, name, uint64_t, value, uint64_t, size)
+{
+	(void)value, (void)size;
+	return xattr_get(fd, 0, UKF_AT_EMPTY_PATH, name);
+}
+
+UKF_SYSCALL3(listxattr, uint64_t, path, uint64_t, list, uint64_t, size)
+{
+	(void)list, (void)size;
+	return xattr_file(UKF_AT_FDCWD, path, 0);
+}
+
+UKF_SYSCALL3(llistxattr, uint64_t, path, uint64_t, list, uint64_t, size)
+{
+	(void)list, (void)size;
+	return xattr_file(UKF_AT_FDCWD, path, UKF_AT_SYMLINK_NOFOLLOW);
+}
+
+UKF_SYSCALL3(flistxattr, int32_t, fd, uint64_t, list, uint64_t, size)
+{
+	(void)list, (void)size;
+	return xattr_file(fd, 0, UKF_AT_EMPTY_PATH);
+}
+
+UKF_SYSCALL5(setxattr, uint64_t, path, uint64_t, name, uint64_t, value, uint64_t, size, int32_t, flags)
+{
+	(void)value, (void)size, (void)flags;
+	return xattr_set(UKF_AT_FDCWD, path, 0, name);
+}
+
+UKF_SYSCALL5(lsetxattr, uint64_t, path, uint64_t, name, uint64_t, value, uint64_t, size, int32_t, flags)
+{
+	(void)value, (void)size, (void)flags;
+	return xattr_set(UKF_AT_FDCWD, path, UKF_AT_SYMLINK_NOFOLLOW, name);
+}
+
+UKF_SYSCALL5(fsetxattr, int32_t, fd, uint64_t, name, uint64_t, value, uint64_t, size, int32_t, flags)
+{
+	(void)value, (void)size, (void)flags;
+	return xattr_set(fd, 0, UKF_AT_EMPTY_PATH, name);
+}
+
+UKF_SYSCALL2(removexattr, uint64_t, path, uint64_t, name)
+{
+	return xattr_set(UKF_AT_FDCWD, path, 0, name);
+}
+
+UKF_SYSCALL2(lremovexattr, uint64_t, path, uint64_t, name)
+{
+	return xattr_set(UKF_AT_FDCWD, path, UKF_AT_SYMLINK_NOFOLLOW, name);
+}
+
+UKF_SYSCALL2(fremovexattr, int32_t, fd, uint64_t, name)
+{
+	return xattr_set(fd, 0, UKF_AT_EMPTY_PATH, name);
+}

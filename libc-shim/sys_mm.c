@@ -1,24 +1,31 @@
-/* Memory syscalls: brk, mmap, munmap, mremap, mprotect, madvise, msync, mlock. */
+/* Memory syscalls: brk, mmap, munmap, mremap, mprotect, madvise, msync,
+ * mlock; demand faults; and the checks on user pointers.
+ *
+ * The program's space is Linux's layout in 47 bits (guest/include/ukfork/
+ * abi.h): the program's segments from UKF_USER_MIN (or where it was linked),
+ * the heap above them, mappings top-down from below the stack, the stack
+ * under UKF_STACK_TOP with a guard gap below it. What is mapped is a sorted
+ * array of mappings (vmas); what backs it is the page tables (guest/mm):
+ * a page of a mapping has a frame once populated, present in its entry
+ * unless the mapping is PROT_NONE. Populating is eager for small mappings
+ * (a PTE write is ~free, a fault ~47 us) and on demand for large ones, so
+ * a reservation costs no RAM and --mem bounds what is touched. Taking
+ * access away (munmap, mprotect, MAP_FIXED over, mremap) ends with
+ * ukf_pt_sync, without which PVM keeps the old mapping. */
 #include "shim.h"
-
-/* Layout of the program's part of guest RAM (all identity mapped, RWX):
- *
- *   UKF_USER_MIN  image  brk_start .. brk ->   <- mappings   stack_bottom  stack  mem_size
- *
- * There is no page protection: every page of guest RAM is always readable,
- * writable and executable, so mprotect only validates its arguments and
- * PROT_NONE reservations are ordinary memory. What this file tracks is which
- * ranges are in use, so that mmap hands out free memory.
- *
- * Invariant: free memory reads as zero (fresh memfd pages, or given back with
- * UKF_HC_DISCARD), except the ranges in the dirty set: memory freed recently
- * and kept, to be cleared when it is handed out again. Under PVM the first
- * touch of a page the host must supply costs ~12 us, while clearing a page we
- * still hold costs ~0.1 us, so a malloc that frees and reallocates big blocks
- * would otherwise spend its time in page faults. The set is bounded
- * (dirty_max), past which it is given back to the host. */
+#include "ukfork/mm.h"
 
 #define VMA_MAX 8192
+#define EAGER_MAX (UKF_U64(1) << 20)    /* anonymous mappings up to this are populated at once */
+#define FAULT_AROUND (UKF_U64(16) << 12) /* pages populated by one demand fault */
+#define MADV_CLEAR_MAX (UKF_U64(1) << 20)
+#define STACK_GAP (UKF_U64(256) << 12)   /* Linux's stack_guard_gap: 1 MiB */
+#define STACK_EAGER (UKF_U64(128) << 10)
+
+/* What a mapping is, besides its protection. */
+#define VF_HEAP  1u
+#define VF_STACK 2u
+#define VF_SHARED 4u
 
 struct vma {
 	uint64_t start, end;
@@ -27,142 +34,126 @@ struct vma {
 
 static struct vma vmas[VMA_MAX]; /* sorted by start, never overlapping */
 static uint32_t nvmas;
-static uint64_t brk_start, brk_cur, stack_bottom;
+static uint64_t brk_start, brk_cur, mmap_top;
+static int image_ok; /* the image is mapped at UKF_IMAGE_VA */
 
-void ukf_mm_init(uint64_t brk_start_, uint64_t stack_bottom_)
+/* ---- Page entries ----------------------------------------------------------- */
+
+/* The leaf entry bits of a page of a mapping with prot: always the frame
+ * mark; present unless PROT_NONE. A and D are set ahead: a first touch then
+ * costs PVM a third as much. */
+static uint64_t pte_bits(uint32_t prot)
 {
-	brk_start = brk_cur = UKF_PAGE_UP(brk_start_);
-	stack_bottom = UKF_PAGE_DOWN(stack_bottom_);
-	nvmas = 0;
+	uint64_t b = UKF_PTE_FRAME;
+	if (!(prot & (UKF_PROT_READ | UKF_PROT_WRITE | UKF_PROT_EXEC)))
+		return b;
+	b |= UKF_PTE_P | UKF_PTE_U | UKF_PTE_A;
+	if (prot & UKF_PROT_WRITE)
+		b |= UKF_PTE_W | UKF_PTE_D;
+	if (!(prot & UKF_PROT_EXEC))
+		b |= UKF_PTE_NX;
+	return b;
 }
 
-uint64_t ukf_mm_used(void)
+/* Whether changing an entry from old to new takes access away. */
+static int downgrade(uint64_t old, uint64_t new)
 {
-	uint64_t used = (UKF_PAGE_UP(brk_cur) - UKF_USER_MIN) +
-			(ukf_boot->mem_size - stack_bottom);
-	for (uint32_t i = 0; i < nvmas; i++)
-		used += vmas[i].end - vmas[i].start;
-	return used;
-}
-
-/* ---- The dirty set -------------------------------------------------------- */
-
-#define DIRTY_SLOTS 256
-#define MADV_CLEAR_MAX (1ULL << 20)
-
-static struct { uint64_t start, end; } dirty[DIRTY_SLOTS];
-static uint32_t ndirty;
-static uint64_t dirty_bytes;
-
-/* At most 64 MiB or a quarter of guest RAM is kept dirty. */
-static uint64_t dirty_max(void)
-{
-	uint64_t q = ukf_boot->mem_size / 4;
-	return q < (64ULL << 20) ? q : (64ULL << 20);
-}
-
-static int64_t hc_discard(uint64_t start, uint64_t end)
-{
-	struct ukf_hc_discard d = { .addr = start, .len = end - start };
-	return ukf_hcall(UKF_HC_DISCARD, &d);
-}
-
-/* Take [start, end) out of the dirty set, clearing what was dirty if clear. */
-static void dirty_take(uint64_t start, uint64_t end, int clear)
-{
-	for (uint32_t i = 0; i < ndirty;) {
-		uint64_t ds = dirty[i].start, de = dirty[i].end;
-		uint64_t lo = ds > start ? ds : start, hi = de < end ? de : end;
-		if (lo >= hi) {
-			i++;
-			continue;
-		}
-		if (ds < lo && de > hi && ndirty == DIRTY_SLOTS) {
-			/* No slot for the split: clear the tail as well. */
-			hi = de;
-		}
-		if (clear)
-			memset(UKF_UPTR(void, lo), 0, hi - lo);
-		dirty_bytes -= hi - lo;
-		if (ds < lo && de > hi) {
-			dirty[ndirty].start = hi;
-			dirty[ndirty++].end = de;
-			dirty[i++].end = lo;
-		} else if (ds < lo) {
-			dirty[i++].end = lo;
-		} else if (de > hi) {
-			dirty[i++].start = hi;
-		} else {
-			dirty[i] = dirty[--ndirty];
-		}
-	}
-}
-
-static void dirty_flush(void)
-{
-	for (uint32_t i = 0; i < ndirty; i++)
-		hc_discard(dirty[i].start, dirty[i].end);
-	ndirty = 0;
-	dirty_bytes = 0;
-}
-
-/* Free [start, end): keep it dirty, or give it back when the set is full. */
-static void mm_release(uint64_t start, uint64_t end)
-{
-	if (start >= end)
-		return;
-	if (end - start > dirty_max()) {
-		dirty_take(start, end, 0);
-		hc_discard(start, end);
-		return;
-	}
-	if (dirty_bytes + (end - start) > dirty_max()) {
-		/* Keep what is there: it is what the allocator reuses first. */
-		dirty_take(start, end, 0);
-		hc_discard(start, end);
-		return;
-	}
-	if (ndirty == DIRTY_SLOTS)
-		dirty_flush();
-	dirty_bytes += end - start;
-	for (uint32_t i = 0; i < ndirty; i++) {
-		if (dirty[i].end == start) {
-			dirty[i].end = end;
-			return;
-		}
-		if (dirty[i].start == end) {
-			dirty[i].start = start;
-			return;
-		}
-	}
-	dirty[ndirty].start = start;
-	dirty[ndirty++].end = end;
-}
-
-/* Memory about to be handed out must read zero. */
-static void mm_claim(uint64_t start, uint64_t end)
-{
-	if (ndirty)
-		dirty_take(start, end, 1);
-}
-
-/* execve: the whole program area goes back to the host at once. */
-void ukf_mm_reset(void)
-{
-	ndirty = 0;
-	dirty_bytes = 0;
-	nvmas = 0;
-	hc_discard(UKF_USER_MIN, ukf_boot->mem_size);
-}
-
-/* Make [start, end) read zero now, giving it back to the host. */
-int64_t ukf_discard(uint64_t start, uint64_t end)
-{
-	if (start >= end)
+	if (!(old & UKF_PTE_P))
 		return 0;
-	dirty_take(start, end, 0);
-	return hc_discard(start, end);
+	return !(new & UKF_PTE_P) || ((old & UKF_PTE_W) && !(new & UKF_PTE_W)) ||
+	       (!(old & UKF_PTE_NX) && (new & UKF_PTE_NX)) ||
+	       (old & UKF_PTE_ADDR) != (new & UKF_PTE_ADDR);
 }
+
+/* Give every page in [start, end) a frame, with prot's bits; pages that
+ * have one keep it. With prot PROT_NONE nothing is populated unless force
+ * (a file mapping's contents must exist). -ENOMEM when RAM runs out. */
+static int64_t populate(uint64_t start, uint64_t end, uint32_t prot, int force)
+{
+	uint64_t bits = pte_bits(prot);
+	if (!(bits & UKF_PTE_P) && !force)
+		return 0;
+	for (uint64_t va = start; va < end; va += UKF_PAGE_SIZE) {
+		uint64_t *pte = ukf_pte(va, 1);
+		if (!pte)
+			return -ENOMEM;
+		if (*pte & UKF_PTE_FRAME)
+			continue;
+		uint64_t f = ukf_frame_alloc();
+		if (!f)
+			return -ENOMEM;
+		*pte = f | bits;
+	}
+	return 0;
+}
+
+struct pass { uint64_t bits; int sync; };
+
+static void drop_page(uint64_t *pte, uint64_t va, void *ctx)
+{
+	struct pass *p = ctx;
+	(void)va;
+	if (*pte & UKF_PTE_P)
+		p->sync = 1;
+	if ((*pte & UKF_PTE_FRAME) && !(*pte & UKF_PTE_IMAGE))
+		ukf_frame_free(*pte & UKF_PTE_ADDR);
+	*pte = 0;
+}
+
+/* Free the pages of [start, end): no access is left to any of them. */
+static void drop_pages(uint64_t start, uint64_t end)
+{
+	struct pass p = { 0, 0 };
+	ukf_pt_each(start, end, drop_page, &p);
+	if (p.sync)
+		ukf_pt_sync(start, end);
+	ukf_frames_flush();
+}
+
+/* Give a page of the image a frame of its own, a copy, keeping its other
+ * bits (the copy-on-write of a shared file page that becomes writable).
+ * The entry now names another page: the caller syncs. */
+static int unshare(uint64_t *pte)
+{
+	uint64_t f = ukf_frame_alloc();
+	if (!f)
+		return -ENOMEM;
+	memcpy(ukf_phys(f), ukf_image_page(*pte & UKF_PTE_ADDR), UKF_PAGE_SIZE);
+	*pte = f | (*pte & ~(UKF_PTE_ADDR | UKF_PTE_IMAGE));
+	return 0;
+}
+
+static __attribute__((noreturn)) void out_of_memory(void)
+{
+	ukf_log("ukfork: out of guest memory (%lu MiB): give the run more with --mem\n",
+		(unsigned long)(ukf_boot->mem_size >> 20));
+	ukf_die(UKF_SIGKILL);
+}
+
+static void protect_page(uint64_t *pte, uint64_t va, void *ctx)
+{
+	struct pass *p = ctx;
+	(void)va;
+	if (!(*pte & UKF_PTE_FRAME))
+		return;
+	uint64_t old = *pte;
+	if ((old & UKF_PTE_IMAGE) && (p->bits & UKF_PTE_W) && unshare(pte) < 0)
+		out_of_memory();
+	uint64_t n = (*pte & (UKF_PTE_ADDR | UKF_PTE_IMAGE)) | p->bits;
+	if (downgrade(old, n))
+		p->sync = 1;
+	*pte = n;
+}
+
+static void protect_pages(uint64_t start, uint64_t end, uint32_t prot)
+{
+	struct pass p = { pte_bits(prot), 0 };
+	ukf_pt_each(start, end, protect_page, &p);
+	if (p.sync)
+		ukf_pt_sync(start, end);
+}
+
+/* ---- Mappings ----------------------------------------------------------------- */
 
 /* Index of the first mapping that ends above addr (nvmas if none). */
 static uint32_t vma_first_after(uint64_t addr)
@@ -179,10 +170,34 @@ static uint32_t vma_first_after(uint64_t addr)
 	return lo;
 }
 
+/* The mapping that holds addr, or 0. */
+static struct vma *vma_at(uint64_t addr)
+{
+	uint32_t i = vma_first_after(addr);
+	return i < nvmas && vmas[i].start <= addr ? &vmas[i] : 0;
+}
+
 static int vma_overlaps(uint64_t start, uint64_t end)
 {
 	uint32_t i = vma_first_after(start);
 	return i < nvmas && vmas[i].start < end;
+}
+
+/* Join mapping i with its neighbours when they are alike and adjacent. */
+static void vma_merge(uint32_t i)
+{
+	if (i + 1 < nvmas && vmas[i].end == vmas[i + 1].start &&
+	    vmas[i].prot == vmas[i + 1].prot && vmas[i].flags == vmas[i + 1].flags) {
+		vmas[i].end = vmas[i + 1].end;
+		memmove(&vmas[i + 1], &vmas[i + 2], (nvmas - i - 2) * sizeof(vmas[0]));
+		nvmas--;
+	}
+	if (i > 0 && vmas[i - 1].end == vmas[i].start &&
+	    vmas[i - 1].prot == vmas[i].prot && vmas[i - 1].flags == vmas[i].flags) {
+		vmas[i - 1].end = vmas[i].end;
+		memmove(&vmas[i], &vmas[i + 1], (nvmas - i - 1) * sizeof(vmas[0]));
+		nvmas--;
+	}
 }
 
 /* Insert a mapping over a range that no mapping overlaps. */
@@ -194,47 +209,42 @@ static int64_t vma_insert(uint64_t start, uint64_t end, uint32_t prot, uint32_t 
 	memmove(&vmas[i + 1], &vmas[i], (nvmas - i) * sizeof(vmas[0]));
 	vmas[i] = (struct vma){ start, end, prot, flags };
 	nvmas++;
+	vma_merge(i);
 	return 0;
 }
 
-/* Forget every mapping in [start, end), splitting the ones that straddle it;
- * with discard, give the forgotten memory back. Needs one free slot when the
- * range is inside a single mapping. */
-static int64_t vma_remove(uint64_t start, uint64_t end, int discard)
+/* Split the mapping that straddles addr, if one does. */
+static int64_t vma_split(uint64_t addr)
 {
-	uint32_t i = vma_first_after(start);
+	uint32_t i = vma_first_after(addr);
+	if (i >= nvmas || vmas[i].start >= addr)
+		return 0;
+	if (nvmas == VMA_MAX)
+		return -ENOMEM;
+	memmove(&vmas[i + 1], &vmas[i], (nvmas - i) * sizeof(vmas[0]));
+	nvmas++;
+	vmas[i].end = addr;
+	vmas[i + 1].start = addr;
+	return 0;
+}
 
+/* Unmap [start, end): its pages and its mappings. Needs a free slot when
+ * the range is inside one mapping (callers check). */
+static int64_t unmap_range(uint64_t start, uint64_t end)
+{
 	if (start >= end)
 		return 0;
-	if (i < nvmas && vmas[i].start < start && vmas[i].end > end) {
-		if (nvmas == VMA_MAX)
-			return -ENOMEM;
-		memmove(&vmas[i + 1], &vmas[i], (nvmas - i) * sizeof(vmas[0]));
-		nvmas++;
-		vmas[i].end = start;
-		vmas[i + 1].start = end;
-		if (discard)
-			mm_release(start, end);
-		return 0;
-	}
-	uint32_t first_gone = i, ngone = 0;
-	for (; i < nvmas && vmas[i].start < end; i++) {
-		uint64_t s = vmas[i].start > start ? vmas[i].start : start;
-		uint64_t e = vmas[i].end < end ? vmas[i].end : end;
-		if (discard)
-			mm_release(s, e);
-		if (vmas[i].start < start) {            /* keep the head */
-			vmas[i].end = start;
-			first_gone = i + 1;
-		} else if (vmas[i].end > end) {         /* keep the tail */
-			vmas[i].start = end;
-		} else {
-			ngone++;
-		}
-	}
-	memmove(&vmas[first_gone], &vmas[first_gone + ngone],
-		(nvmas - first_gone - ngone) * sizeof(vmas[0]));
-	nvmas -= ngone;
+	int64_t r = vma_split(start);
+	if (r == 0)
+		r = vma_split(end);
+	if (r < 0)
+		return r;
+	drop_pages(start, end);
+	uint32_t i = vma_first_after(start), j = i;
+	while (j < nvmas && vmas[j].start < end)
+		j++;
+	memmove(&vmas[i], &vmas[j], (nvmas - j) * sizeof(vmas[0]));
+	nvmas -= j - i;
 	return 0;
 }
 
@@ -252,23 +262,11 @@ static int vma_covered(uint64_t start, uint64_t end)
 	return at >= end;
 }
 
-/* Lowest address mappings may use: above the current break. */
-static uint64_t mm_floor(void)
-{
-	return UKF_PAGE_UP(brk_cur);
-}
-
-/* Whether [start, end) is free for a new mapping without MAP_FIXED. */
-static int range_free(uint64_t start, uint64_t end, uint64_t ceiling)
-{
-	return start >= mm_floor() && end <= ceiling && start < end &&
-	       !vma_overlaps(start, end);
-}
-
-/* Highest free range of len bytes below ceiling (top-down, like Linux). */
+/* Highest free range of len bytes in [UKF_USER_MIN, ceiling), top-down
+ * like Linux; 0 if none. */
 static uint64_t find_free(uint64_t len, uint64_t ceiling)
 {
-	uint64_t floor = mm_floor(), top = ceiling;
+	uint64_t floor = UKF_USER_MIN, top = ceiling;
 
 	for (uint32_t i = nvmas; i-- > 0;) {
 		const struct vma *v = &vmas[i];
@@ -286,6 +284,304 @@ static uint64_t find_free(uint64_t len, uint64_t ceiling)
 	return 0;
 }
 
+static int range_free(uint64_t start, uint64_t end, uint64_t ceiling)
+{
+	return start >= UKF_USER_MIN && end <= ceiling && start < end &&
+	       !vma_overlaps(start, end);
+}
+
+/* ---- Layout ------------------------------------------------------------------ */
+
+uint64_t ukf_mm_stack_bottom(uint64_t stack_size)
+{
+	return UKF_STACK_TOP - UKF_PAGE_UP(stack_size);
+}
+
+/* At boot: RAM is all free, the image mapped for the runtime. */
+void ukf_mm_boot(void)
+{
+	ukf_frames_init();
+	image_ok = ukf_pt_map_image();
+}
+
+/* A new program's space: nothing mapped. */
+void ukf_mm_reset(void)
+{
+	nvmas = 0;
+	ukf_pt_reset();
+	ukf_frames_reset();
+	image_ok = ukf_pt_map_image(); /* its tables were frames too */
+}
+
+/* The loader mapped the program's segments; add the stack, with the top of
+ * it populated (the arguments go there), and place the heap and mappings. */
+int64_t ukf_mm_init(uint64_t brk_start_, uint64_t stack_size)
+{
+	uint64_t bottom = ukf_mm_stack_bottom(stack_size);
+	brk_start = brk_cur = UKF_PAGE_UP(brk_start_);
+	/* Linux: mappings start below the stack's limit (at least 128 MiB)
+	 * and its guard gap. */
+	uint64_t room = UKF_PAGE_UP(stack_size) < (UKF_U64(128) << 20) ?
+			(UKF_U64(128) << 20) : UKF_PAGE_UP(stack_size);
+	mmap_top = UKF_STACK_TOP - room - STACK_GAP;
+	int64_t r = vma_insert(bottom, UKF_STACK_TOP, UKF_PROT_READ | UKF_PROT_WRITE, VF_STACK);
+	if (r < 0)
+		return r;
+	uint64_t eager = UKF_STACK_TOP - bottom < STACK_EAGER ? UKF_STACK_TOP - bottom : STACK_EAGER;
+	return populate(UKF_STACK_TOP - eager, UKF_STACK_TOP, UKF_PROT_READ | UKF_PROT_WRITE, 0);
+}
+
+uint64_t ukf_mm_used(void)
+{
+	return (ukf_frames_total() - ukf_frames_avail()) * UKF_PAGE_SIZE;
+}
+
+/* ---- The loader's and the rewriter's entry points ------------------------------- */
+
+/* Read len bytes of fd at off into the frames behind [va, va+len), through
+ * the direct map: the program's protection does not matter, and the host
+ * writes RAM it already holds. Bytes past EOF stay zero. */
+static int64_t fill_from_file(int32_t fd, uint64_t va, uint64_t len, int64_t off)
+{
+	static struct ukf_iovec iov[64];
+
+	while (len) {
+		uint32_t n = 0;
+		uint64_t want = 0;
+		for (uint64_t a = va; n < 64 && want < len;) {
+			uint64_t *pte = ukf_pte(a, 0);
+			if (!pte || !(*pte & UKF_PTE_FRAME))
+				return -EFAULT;
+			uint64_t at = UKF_DMAP_BASE + (*pte & UKF_PTE_ADDR) + (a & UKF_PAGE_MASK);
+			uint64_t chunk = UKF_PAGE_SIZE - (a & UKF_PAGE_MASK);
+			if (chunk > len - want)
+				chunk = len - want;
+			if (n && iov[n - 1].base + iov[n - 1].len == at)
+				iov[n - 1].len += chunk;
+			else
+				iov[n++] = (struct ukf_iovec){ .base = at, .len = chunk };
+			a += chunk;
+			want += chunk;
+		}
+		struct ukf_hc_rw rw = {
+			.fd = fd, .flags = UKF_RW_OFFSET,
+			.iov = (uint64_t)(uintptr_t)iov, .iovcnt = n, .offset = off,
+		};
+		int64_t got = ukf_hcall(UKF_HC_READV, &rw);
+		if (got < 0)
+			return got;
+		if (got == 0)
+			break;
+		va += (uint64_t)got;
+		len -= (uint64_t)got;
+		off += got;
+	}
+	return 0;
+}
+
+/* ---- Files of the image, shared --------------------------------------------- */
+
+/* Where fd's bytes are in the image the host maps into every VM, if they
+ * are (an image file, unchanged): 1 with *fm filled in. */
+static int file_in_image(int32_t fd, struct ukf_hc_fmap *fm)
+{
+	if (!image_ok)
+		return 0;
+	*fm = (struct ukf_hc_fmap){ .fd = fd };
+	return ukf_hcall(UKF_HC_FMAP, fm) == 0 && (fm->gpa & UKF_PAGE_MASK) == 0 &&
+	       fm->gpa >= UKF_IMAGE_GPA && fm->gpa - UKF_IMAGE_GPA < ukf_boot->image_size &&
+	       fm->size <= ukf_boot->image_size - (fm->gpa - UKF_IMAGE_GPA);
+}
+
+/* Point the pages of [va, va+len), file offset off on, at the image's copy
+ * of the file, up to file offset end or the file's end (the last page reads
+ * zero past it); pages past that stay for demand-zero. The range has no
+ * entries yet. No frame, no copy: every VM shares these pages with the
+ * host's page cache. */
+static int64_t share_pages(const struct ukf_hc_fmap *fm, uint64_t va, uint64_t len,
+			   uint64_t off, uint64_t end, uint32_t prot)
+{
+	uint64_t bits = pte_bits(prot) | UKF_PTE_IMAGE;
+	if (end > fm->size)
+		end = fm->size;
+	for (uint64_t i = 0; i < len && off + i < end; i += UKF_PAGE_SIZE) {
+		uint64_t *pte = ukf_pte(va + i, 1);
+		if (!pte)
+			return -ENOMEM;
+		*pte = (fm->gpa + off + i) | bits;
+	}
+	return 0;
+}
+
+/* Copy n bytes of the file at off into the frames behind va: from the
+ * image when the file is there (fm; no exit), else reading fd. */
+static int64_t fill(int32_t fd, const struct ukf_hc_fmap *fm, uint64_t va, uint64_t n, int64_t off)
+{
+	if (!fm)
+		return fill_from_file(fd, va, n, off);
+	if ((uint64_t)off >= fm->size)
+		return 0;
+	if (n > fm->size - (uint64_t)off)
+		n = fm->size - (uint64_t)off;
+	const uint8_t *src = (const uint8_t *)ukf_image_page(fm->gpa) + off;
+	for (uint64_t done = 0; done < n;) {
+		uint64_t a = va + done;
+		uint64_t *pte = ukf_pte(a, 0);
+		if (!pte || !(*pte & UKF_PTE_FRAME) || (*pte & UKF_PTE_IMAGE))
+			return -EFAULT;
+		uint64_t chunk = UKF_PAGE_SIZE - (a & UKF_PAGE_MASK);
+		if (chunk > n - done)
+			chunk = n - done;
+		memcpy((uint8_t *)ukf_phys((*pte & UKF_PTE_ADDR) + (a & UKF_PAGE_MASK)), src + done, chunk);
+		done += chunk;
+	}
+	return 0;
+}
+
+/* A file mapping of [va, va+len) with prot, whose first filesz bytes come
+ * from fd at off (the rest reads zero): shared with the image when it may
+ * be (not writable), else a private copy. */
+static int64_t map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,
+			int64_t off, uint64_t filesz)
+{
+	struct ukf_hc_fmap fm;
+	int shared = file_in_image(fd, &fm);
+	if (shared && !(prot & UKF_PROT_WRITE))
+		return share_pages(&fm, va, len, (uint64_t)off, (uint64_t)off + filesz, prot);
+	int64_t r = populate(va, va + len, prot, 1);
+	if (r == 0 && filesz)
+		r = fill(fd, shared ? &fm : 0, va, filesz, off);
+	return r;
+}
+
+/* Map [va, va+len) (page-aligned) over whatever was there, with prot, and
+ * fill it from fd: filesz bytes at off go at va + skip, the rest reads zero.
+ * For the ELF loader. */
+int64_t ukf_mm_map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,
+			int64_t off, uint64_t skip, uint64_t filesz)
+{
+	if (va < UKF_USER_MIN || va + len < va || va + len > UKF_USER_TOP)
+		return -ENOMEM;
+	if (skip) /* only page-aligned starts are shared */
+		return -EINVAL;
+	int64_t r = unmap_range(va, va + len);
+	if (r == 0)
+		r = vma_insert(va, va + len, prot, 0);
+	if (r == 0)
+		r = map_file(va, len, prot, fd, off, filesz);
+	return r;
+}
+
+/* Write n bytes at va whatever the page's protection (the syscall-site
+ * rewriter patching text): -EFAULT if a page has no frame. */
+int64_t ukf_mm_poke(uint64_t va, const void *src, uint64_t n)
+{
+	const uint8_t *s = src;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t *pte = ukf_pte(va + i, 0);
+		if (!pte || !(*pte & UKF_PTE_FRAME))
+			return -EFAULT;
+		if (*pte & UKF_PTE_IMAGE) { /* shared text: patch a copy */
+			if (unshare(pte) < 0)
+				return -ENOMEM;
+			ukf_pt_sync(va + i, va + i + 1);
+		}
+		*(uint8_t *)ukf_phys((*pte & UKF_PTE_ADDR) + ((va + i) & UKF_PAGE_MASK)) = s[i];
+	}
+	return 0;
+}
+
+/* Reserve len bytes where mmap would put them (PROT_NONE); 0 if no room. */
+uint64_t ukf_mm_reserve(uint64_t len)
+{
+	uint64_t at = find_free(len, mmap_top);
+	if (!at || vma_insert(at, at + len, 0, 0) < 0)
+		return 0;
+	return at;
+}
+
+/* An executable area of len bytes for the syscall-site rewriter's stubs,
+ * below code at near and within 2 GiB of it; 0 if there is no room. */
+uint64_t ukf_mm_stub_area(uint64_t near, uint64_t len)
+{
+	uint64_t ceiling = UKF_PAGE_DOWN(near);
+	uint64_t at = find_free(len, ceiling < mmap_top ? ceiling : mmap_top);
+	if (!at || near - at > (UKF_U64(1) << 31) - len ||
+	    vma_insert(at, at + len, UKF_PROT_READ | UKF_PROT_EXEC, 0) < 0)
+		return 0;
+	if (populate(at, at + len, UKF_PROT_READ | UKF_PROT_EXEC, 0) < 0) {
+		unmap_range(at, at + len);
+		return 0;
+	}
+	return at;
+}
+
+/* Whether [va, va+n) is mapped and readable now, without populating. */
+int ukf_mm_readable(uint64_t va, uint64_t n)
+{
+	for (uint64_t a = UKF_PAGE_DOWN(va); a < va + n; a += UKF_PAGE_SIZE) {
+		uint64_t *pte = ukf_pte(a, 0);
+		if (!pte || !(*pte & UKF_PTE_P))
+			return 0;
+	}
+	return va + n >= va;
+}
+
+/* ---- User pointers ------------------------------------------------------------ */
+
+static int prot_allows(uint32_t prot, int write)
+{
+	if (write)
+		return (prot & UKF_PROT_WRITE) != 0;
+	return (prot & (UKF_PROT_READ | UKF_PROT_WRITE | UKF_PROT_EXEC)) != 0;
+}
+
+/* How much of [p, p+len) the program may access from p on (write: write
+ * to), populating it on the way as the faults of Linux's copy would. */
+uint64_t ukf_user_access(uint64_t p, uint64_t len, int write)
+{
+	uint64_t at = p, end = p + len;
+	if (len == 0 || end < p || p < UKF_USER_MIN || end > UKF_USER_TOP)
+		return 0;
+	uint32_t i = vma_first_after(p);
+	for (; at < end && i < nvmas; i++) {
+		const struct vma *v = &vmas[i];
+		if (v->start > at || !prot_allows(v->prot, write))
+			break;
+		uint64_t stop = v->end < end ? v->end : end;
+		if (populate(UKF_PAGE_DOWN(at), UKF_PAGE_UP(stop), v->prot, 0) < 0)
+			break;
+		at = stop;
+	}
+	return at - p;
+}
+
+/* ---- Demand faults ----------------------------------------------------------- */
+
+/* A page fault at addr (error code err): 0 if it was a page of a mapping
+ * not yet populated, now mapped; else the si_code to signal with. */
+int ukf_mm_fault(uint64_t addr, uint64_t err)
+{
+	int write = (err & 2) != 0, fetch = (err & 16) != 0;
+	struct vma *v = vma_at(addr);
+	if (!v)
+		return UKF_SEGV_MAPERR;
+	if (!prot_allows(v->prot, write) || (fetch && !(v->prot & UKF_PROT_EXEC)))
+		return UKF_SEGV_ACCERR;
+	uint64_t *pte = ukf_pte(addr, 0);
+	if (pte && (*pte & UKF_PTE_P))
+		return UKF_SEGV_ACCERR; /* present and still faulting */
+	uint64_t lo = addr & ~(FAULT_AROUND - 1), hi = lo + FAULT_AROUND;
+	if (lo < v->start)
+		lo = v->start;
+	if (hi > v->end)
+		hi = v->end;
+	if (populate(UKF_PAGE_DOWN(addr), UKF_PAGE_DOWN(addr) + UKF_PAGE_SIZE, v->prot, 0) < 0)
+		out_of_memory();
+	populate(lo, hi, v->prot, 0); /* around it, if RAM allows */
+	return 0;
+}
+
 /* ---- brk ---------------------------------------------------------------- */
 
 /* Like Linux: returns the new break, or the old one when it cannot move. */
@@ -294,41 +590,23 @@ UKF_SYSCALL1(brk, uint64_t, addr)
 	if (addr < brk_start)
 		return (int64_t)brk_cur;
 	uint64_t old_end = UKF_PAGE_UP(brk_cur), new_end = UKF_PAGE_UP(addr);
-	if (new_end < addr) /* overflow */
+	if (new_end < addr || new_end > mmap_top) /* overflow, or into the mappings' area */
 		return (int64_t)brk_cur;
 	if (new_end > old_end) {
-		if (new_end > stack_bottom || vma_overlaps(old_end, new_end))
+		if (vma_overlaps(old_end, new_end) || nvmas + 1 > VMA_MAX)
 			return (int64_t)brk_cur;
-		mm_claim(old_end, new_end);
-	} else {
-		mm_release(new_end, old_end);
+		vma_insert(old_end, new_end, UKF_PROT_READ | UKF_PROT_WRITE, VF_HEAP);
+		if (new_end - old_end <= EAGER_MAX)
+			populate(old_end, new_end, UKF_PROT_READ | UKF_PROT_WRITE, 0);
+	} else if (new_end < old_end) {
+		if (unmap_range(new_end, old_end) < 0)
+			return (int64_t)brk_cur;
 	}
 	brk_cur = addr;
 	return (int64_t)brk_cur;
 }
 
 /* ---- mmap --------------------------------------------------------------- */
-
-/* Copy a file range into fresh memory; bytes past EOF stay zero. */
-static int64_t fill_from_file(int32_t fd, uint64_t addr, uint64_t len, int64_t off)
-{
-	while (len) {
-		struct ukf_iovec iov = { .base = addr, .len = len };
-		struct ukf_hc_rw rw = {
-			.fd = fd, .flags = UKF_RW_OFFSET,
-			.iov = (uint64_t)(uintptr_t)&iov, .iovcnt = 1, .offset = off,
-		};
-		int64_t n = ukf_hcall(UKF_HC_READV, &rw);
-		if (n < 0)
-			return n == -EISDIR ? -ENODEV : n;
-		if (n == 0)
-			break;
-		addr += (uint64_t)n;
-		len -= (uint64_t)n;
-		off += n;
-	}
-	return 0;
-}
 
 #define MAP_KNOWN_FLAGS                                                        \
 	(UKF_MAP_TYPE | UKF_MAP_FIXED | UKF_MAP_ANONYMOUS | UKF_MAP_32BIT |    \
@@ -340,7 +618,6 @@ static int64_t fill_from_file(int32_t fd, uint64_t addr, uint64_t len, int64_t o
 UKF_SYSCALL6(mmap, uint64_t, addr, uint64_t, length, uint32_t, prot,
 	     uint32_t, flags, int32_t, fd, int64_t, off)
 {
-	uint64_t mem = ukf_boot->mem_size;
 	uint32_t type = flags & UKF_MAP_TYPE;
 	int anon = (flags & UKF_MAP_ANONYMOUS) != 0;
 
@@ -357,57 +634,55 @@ UKF_SYSCALL6(mmap, uint64_t, addr, uint64_t, length, uint32_t, prot,
 	if (!anon && ((uint64_t)off & UKF_PAGE_MASK))
 		return -EINVAL;
 	uint64_t len = UKF_PAGE_UP(length);
-	if (len < length || len > mem)
+	if (len < length || len > UKF_USER_TOP - UKF_USER_MIN)
 		return -ENOMEM;
 	if (!anon && (off < 0 || (uint64_t)off + len < (uint64_t)off))
 		return -EOVERFLOW;
-	/* Image files are read-only and there is no second address space to
-	 * share with, so a writable shared file mapping cannot be honoured. */
+	/* Image files are read-only and a mapping is a private copy, so a
+	 * writable shared file mapping cannot be honoured. */
 	if (!anon && type == UKF_MAP_SHARED && (prot & UKF_PROT_WRITE))
 		return -EACCES;
+	if (nvmas + 3 > VMA_MAX)
+		return -ENOMEM;
 
 	uint64_t start;
 	if (flags & (UKF_MAP_FIXED | UKF_MAP_FIXED_NOREPLACE)) {
 		if (addr & UKF_PAGE_MASK)
 			return -EINVAL;
-		if (addr < UKF_USER_MIN || addr + len < addr || addr + len > mem)
+		if (addr < UKF_USER_MIN || addr + len < addr || addr + len > UKF_USER_TOP)
 			return -ENOMEM;
 		start = addr;
 		if (flags & UKF_MAP_FIXED_NOREPLACE) { /* wins over MAP_FIXED */
-			/* NOREPLACE: the image, heap and stack count as mapped. */
-			if (vma_overlaps(start, start + len) || start < mm_floor() ||
-			    start + len > stack_bottom)
+			if (vma_overlaps(start, start + len))
 				return -EEXIST;
 		} else {
-			if (nvmas + 2 > VMA_MAX)
-				return -ENOMEM;
-			/* Whatever was there (a mapping, image, heap or stack) is
-			 * replaced by zero pages. */
-			vma_remove(start, start + len, 0);
-			ukf_discard(start, start + len);
+			int64_t r = unmap_range(start, start + len);
+			if (r < 0)
+				return r;
 		}
 	} else {
-		uint64_t ceiling = stack_bottom;
-		if ((flags & UKF_MAP_32BIT) && ceiling > (2ULL << 30))
-			ceiling = 2ULL << 30;
+		uint64_t ceiling = mmap_top;
+		if ((flags & UKF_MAP_32BIT) && ceiling > (UKF_U64(2) << 30))
+			ceiling = UKF_U64(2) << 30;
 		uint64_t hint = UKF_PAGE_UP(addr);
 		if (addr && hint >= addr && hint + len > hint &&
-		    range_free(hint, hint + len, ceiling))
+		    range_free(hint, hint + len, UKF_USER_TOP))
 			start = hint;
 		else if (!(start = find_free(len, ceiling)))
 			return -ENOMEM;
 	}
 
-	int64_t r = vma_insert(start, start + len, prot, flags);
+	int64_t r = vma_insert(start, start + len, prot, type == UKF_MAP_SHARED ? VF_SHARED : 0);
 	if (r < 0)
 		return r;
-	mm_claim(start, start + len);
 	if (!anon) {
-		r = fill_from_file(fd, start, len, off);
+		r = map_file(start, len, prot, fd, off, len);
 		if (r < 0) {
-			vma_remove(start, start + len, 1);
-			return r;
+			unmap_range(start, start + len);
+			return r == -EISDIR ? -ENODEV : r;
 		}
+	} else if (len <= EAGER_MAX || (flags & (UKF_MAP_POPULATE | UKF_MAP_LOCKED))) {
+		populate(start, start + len, prot, 0); /* what RAM allows; the rest on demand */
 	}
 	return (int64_t)start;
 }
@@ -418,39 +693,67 @@ UKF_SYSCALL2(munmap, uint64_t, addr, uint64_t, length)
 	if ((addr & UKF_PAGE_MASK) || addr > UKF_TASK_SIZE ||
 	    length > UKF_TASK_SIZE - addr || length == 0)
 		return -EINVAL;
-	uint64_t len = UKF_PAGE_UP(length);
-	/* Only tracked mappings are given back: unmapping part of the image,
-	 * heap or stack is not supported and is a no-op. */
-	return vma_remove(addr, addr + len, 1);
+	uint64_t len = UKF_PAGE_UP(length), end = addr + len;
+	if (addr < UKF_USER_MIN)
+		addr = UKF_USER_MIN;
+	if (end > UKF_USER_TOP)
+		end = UKF_USER_TOP;
+	if (addr >= end)
+		return 0;
+	if (nvmas + 2 > VMA_MAX)
+		return -ENOMEM;
+	return unmap_range(addr, end);
 }
 
 /* ---- mremap ------------------------------------------------------------- */
 
-/* Move [old, old+old_len) to dst (new_len bytes, dst already free or
- * replaced), copying the overlap, then give back the old range. */
+struct move { uint64_t delta; int sync, failed; };
+
+static void move_page(uint64_t *pte, uint64_t va, void *ctx)
+{
+	struct move *m = ctx;
+	if (!(*pte & UKF_PTE_FRAME))
+		return;
+	uint64_t *to = ukf_pte(va + m->delta, 1);
+	if (!to) {
+		m->failed = 1;
+		return;
+	}
+	*to = *pte;
+	if (*pte & UKF_PTE_P)
+		m->sync = 1;
+	*pte = 0;
+}
+
+/* Move [old, old+old_len) to dst (new_len bytes, free): the frames move,
+ * nothing is copied; the old range is unmapped, or with dontunmap stays
+ * mapped and reads zero. */
 static int64_t remap_move(uint64_t old, uint64_t old_len, uint64_t dst,
 			  uint64_t new_len, int dontunmap)
 {
-	uint32_t i = vma_first_after(old);
-	uint32_t prot = vmas[i].prot, flags = vmas[i].flags;
-	int64_t r = vma_insert(dst, dst + new_len, prot, flags);
+	struct vma v = *vma_at(old);
+	int64_t r = vma_insert(dst, dst + new_len, v.prot, v.flags & ~(VF_HEAP | VF_STACK));
 	if (r < 0)
 		return r;
-	mm_claim(dst, dst + new_len);
-	memcpy(UKF_UPTR(void, dst), UKF_UPTR(const void, old),
-	       old_len < new_len ? old_len : new_len);
+	uint64_t moved = old_len < new_len ? old_len : new_len;
+	struct move m = { dst - old, 0, 0 };
+	ukf_pt_each(old, old + moved, move_page, &m);
+	if (m.sync)
+		ukf_pt_sync(old, old + moved);
+	if (m.failed) {
+		ukf_log("ukfork: mremap: out of guest memory for page tables\n");
+		ukf_die(UKF_SIGKILL);
+	}
 	if (dontunmap)
-		ukf_discard(old, old + old_len); /* stays mapped, reads zero */
+		drop_pages(old, old + old_len);
 	else
-		vma_remove(old, old + old_len, 1);
+		unmap_range(old, old + old_len);
 	return (int64_t)dst;
 }
 
 UKF_SYSCALL5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size,
 	     uint32_t, flags, uint64_t, new_addr)
 {
-	uint64_t mem = ukf_boot->mem_size;
-
 	if (flags & ~(uint32_t)(UKF_MREMAP_MAYMOVE | UKF_MREMAP_FIXED | UKF_MREMAP_DONTUNMAP))
 		return -EINVAL;
 	if ((flags & (UKF_MREMAP_FIXED | UKF_MREMAP_DONTUNMAP)) &&
@@ -468,51 +771,53 @@ UKF_SYSCALL5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size,
 		return -EINVAL;
 	if (old + old_len < old || !vma_covered(old, old + old_len))
 		return -EFAULT;
-	/* Every move needs up to two new slots (split + insert). */
-	if (nvmas + 2 > VMA_MAX)
+	/* Linux moves one mapping only. */
+	struct vma *v = vma_at(old);
+	if (v->end < old + old_len)
+		return -EFAULT;
+	if (nvmas + 4 > VMA_MAX)
 		return -ENOMEM;
 
 	if (flags & UKF_MREMAP_FIXED) {
 		if (new_addr & UKF_PAGE_MASK)
 			return -EINVAL;
 		if (new_addr + new_len < new_addr || new_addr < UKF_USER_MIN ||
-		    new_addr + new_len > mem)
+		    new_addr + new_len > UKF_USER_TOP)
 			return -ENOMEM;
 		if (new_addr < old + old_len && old < new_addr + new_len)
 			return -EINVAL;
-		vma_remove(new_addr, new_addr + new_len, 0);
-		ukf_discard(new_addr, new_addr + new_len);
+		unmap_range(new_addr, new_addr + new_len);
 		return remap_move(old, old_len, new_addr, new_len,
 				  flags & UKF_MREMAP_DONTUNMAP);
 	}
 	if (flags & UKF_MREMAP_DONTUNMAP) {
-		uint64_t dst = find_free(new_len, stack_bottom);
+		uint64_t dst = find_free(new_len, mmap_top);
 		if (!dst)
 			return -ENOMEM;
 		return remap_move(old, old_len, dst, new_len, 1);
 	}
 	if (new_len <= old_len) {
-		vma_remove(old + new_len, old + old_len, 1);
+		unmap_range(old + new_len, old + old_len);
 		return (int64_t)old;
 	}
 	/* Grow in place when the pages after the mapping are free. */
 	uint64_t end = old + old_len, new_end = old + new_len;
-	if (new_end > old && !vma_overlaps(end, new_end) && new_end <= stack_bottom &&
-	    end >= mm_floor()) {
-		uint32_t i = vma_first_after(end - 1);
-		vmas[i].end = new_end;
-		mm_claim(end, new_end);
+	if (new_end > old && new_end <= UKF_USER_TOP && !vma_overlaps(end, new_end) &&
+	    !(v->flags & VF_STACK)) {
+		int64_t r = vma_insert(end, new_end, v->prot, v->flags & ~VF_HEAP);
+		if (r < 0)
+			return r;
 		return (int64_t)old;
 	}
 	if (!(flags & UKF_MREMAP_MAYMOVE))
 		return -ENOMEM;
-	uint64_t dst = find_free(new_len, stack_bottom);
+	uint64_t dst = find_free(new_len, mmap_top);
 	if (!dst)
 		return -ENOMEM;
 	return remap_move(old, old_len, dst, new_len, 0);
 }
 
-/* ---- Advisory calls --------------------------------------------------------- */
+/* ---- mprotect and advice ------------------------------------------------------ */
 
 /* Validate [addr, addr+len) like Linux's range checks; 1 if empty. */
 static int64_t check_range(uint64_t addr, uint64_t length, uint64_t *end)
@@ -524,13 +829,12 @@ static int64_t check_range(uint64_t addr, uint64_t length, uint64_t *end)
 		return -ENOMEM;
 	if (len == 0)
 		return 1;
-	if (addr < UKF_USER_MIN || addr + len > ukf_boot->mem_size)
+	if (addr < UKF_USER_MIN || addr + len > UKF_USER_TOP)
 		return -ENOMEM;
 	*end = addr + len;
 	return 0;
 }
 
-/* No page protection exists: validate and succeed. */
 UKF_SYSCALL3(mprotect, uint64_t, addr, uint64_t, length, uint32_t, prot)
 {
 	uint64_t end;
@@ -538,8 +842,42 @@ UKF_SYSCALL3(mprotect, uint64_t, addr, uint64_t, length, uint32_t, prot)
 	if (prot & ~(uint32_t)(UKF_PROT_READ | UKF_PROT_WRITE | UKF_PROT_EXEC |
 			       UKF_PROT_SEM | UKF_PROT_GROWSDOWN | UKF_PROT_GROWSUP))
 		return -EINVAL;
+	if ((prot & UKF_PROT_GROWSDOWN) && (prot & UKF_PROT_GROWSUP))
+		return -EINVAL;
 	int64_t r = check_range(addr, length, &end);
-	return r < 0 ? r : 0;
+	if (r)
+		return r < 0 ? r : 0;
+	/* Linux: ENOMEM when part of the range is not mapped. */
+	if (!vma_covered(addr, end))
+		return -ENOMEM;
+	if (nvmas + 2 > VMA_MAX)
+		return -ENOMEM;
+	prot &= UKF_PROT_READ | UKF_PROT_WRITE | UKF_PROT_EXEC;
+	vma_split(addr);
+	vma_split(end);
+	for (uint32_t i = vma_first_after(addr); i < nvmas && vmas[i].start < end; i++)
+		vmas[i].prot = prot;
+	protect_pages(addr, end, prot);
+	uint32_t i = vma_first_after(addr);
+	while (i < nvmas && vmas[i].start < end) {
+		uint32_t before = nvmas;
+		vma_merge(i);
+		if (nvmas == before)
+			i++;
+		else if (i > 0 && vmas[i - 1].end > vmas[i].start)
+			i--;
+	}
+	return 0;
+}
+
+static void zero_page(uint64_t *pte, uint64_t va, void *ctx)
+{
+	(void)va;
+	(void)ctx;
+	/* A page of the image already reads as the file does, which is what
+	 * a private file mapping reads after MADV_DONTNEED. */
+	if ((*pte & UKF_PTE_FRAME) && !(*pte & UKF_PTE_IMAGE))
+		memset(ukf_phys(*pte & UKF_PTE_ADDR), 0, UKF_PAGE_SIZE);
 }
 
 UKF_SYSCALL3(madvise, uint64_t, addr, uint64_t, length, int32_t, advice)
@@ -556,19 +894,19 @@ UKF_SYSCALL3(madvise, uint64_t, addr, uint64_t, length, int32_t, advice)
 	case UKF_MADV_FREE:
 		/* The contents may stay until memory is short, and a guest
 		 * refaulting pages is what costs most here: keep them. */
-		return 0;
+		return vma_covered(addr, end) ? 0 : -ENOMEM;
 	case UKF_MADV_DONTNEED:
 	case UKF_MADV_DONTNEED_LOCKED:
 	case UKF_MADV_REMOVE:
+		if (!vma_covered(addr, end))
+			return -ENOMEM;
 		/* Private anonymous memory reads zero after these. Small
 		 * ranges are cleared in place: cheaper than refaulting. */
-		if (end - addr <= MADV_CLEAR_MAX) {
-			dirty_take(addr, end, 0);
-			memset(UKF_UPTR(void, addr), 0, end - addr);
-			return 0;
-		}
-		r = ukf_discard(addr, end);
-		return r < 0 ? r : 0;
+		if (end - addr <= MADV_CLEAR_MAX)
+			ukf_pt_each(addr, end, zero_page, 0);
+		else
+			drop_pages(addr, end);
+		return 0;
 	case UKF_MADV_HWPOISON:
 	case UKF_MADV_SOFT_OFFLINE:
 		return -EPERM;
@@ -587,22 +925,42 @@ UKF_SYSCALL3(msync, uint64_t, addr, uint64_t, length, uint32_t, flags)
 	if ((flags & UKF_MS_ASYNC) && (flags & UKF_MS_SYNC))
 		return -EINVAL;
 	int64_t r = check_range(addr, length, &end);
-	return r < 0 ? r : 0;
+	if (r)
+		return r < 0 ? r : 0;
+	return vma_covered(addr, end) ? 0 : -ENOMEM;
 }
 
-/* Guest memory is never paged out by the guest: locking is a no-op. */
-UKF_SYSCALL2(mlock, uint64_t, addr, uint64_t, length)
+/* Guest memory is never paged out by the guest: locking populates. */
+static int64_t lock_range(uint64_t addr, uint64_t length)
 {
 	uint64_t end;
 	int64_t r = check_range(UKF_PAGE_DOWN(addr), length + (addr & UKF_PAGE_MASK), &end);
-	return r < 0 ? r : 0;
+	if (r)
+		return r < 0 ? r : 0;
+	if (!vma_covered(UKF_PAGE_DOWN(addr), end))
+		return -ENOMEM;
+	for (uint64_t a = UKF_PAGE_DOWN(addr); a < end;) {
+		struct vma *v = vma_at(a);
+		uint64_t stop = v->end < end ? v->end : end;
+		if (populate(a, stop, v->prot, 0) < 0)
+			return -ENOMEM;
+		a = stop;
+	}
+	return 0;
+}
+
+UKF_SYSCALL2(mlock, uint64_t, addr, uint64_t, length)
+{
+	return lock_range(addr, length);
 }
 
 UKF_SYSCALL2(munlock, uint64_t, addr, uint64_t, length)
 {
 	uint64_t end;
 	int64_t r = check_range(UKF_PAGE_DOWN(addr), length + (addr & UKF_PAGE_MASK), &end);
-	return r < 0 ? r : 0;
+	if (r)
+		return r < 0 ? r : 0;
+	return vma_covered(UKF_PAGE_DOWN(addr), end) ? 0 : -ENOMEM;
 }
 
 UKF_SYSCALL1(mlockall, uint32_t, flags)

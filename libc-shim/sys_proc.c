@@ -203,60 +203,67 @@ UKF_SYSCALL4(rseq, uint64_t, addr, uint32_t, len, int32_t, flags, uint32_t, sig)
 
 /* ---- Resource limits ----------------------------------------------------------- */
 
-static struct ukf_rlimit rlimits[UKF_RLIM_NLIMITS];
-static int rlimits_ready;
-
-static void rlimits_init(void)
+/* The limits live in the boot page, where the host reads and sets those of
+ * any process of the run (UKF_HC_PRLIMIT). The runtime writes the first
+ * values at boot, before any other process can see them; after that only
+ * the host writes, every set (this process's own included) being a
+ * hypercall, and the guest reads its own with the host's sequence count. */
+void ukf_rlimits_init(void)
 {
+	struct ukf_rlimit *rl = ukf_boot->rlimits;
 	for (int i = 0; i < UKF_RLIM_NLIMITS; i++)
-		rlimits[i] = (struct ukf_rlimit){ UKF_RLIM_INFINITY, UKF_RLIM_INFINITY };
+		rl[i] = (struct ukf_rlimit){ UKF_RLIM_INFINITY, UKF_RLIM_INFINITY };
 	/* The stack cannot grow past what the loader reserved. */
-	rlimits[UKF_RLIMIT_STACK] = (struct ukf_rlimit){ ukf_boot->stack_size,
-							 ukf_boot->stack_size };
-	rlimits[UKF_RLIMIT_CORE] = (struct ukf_rlimit){ 0, UKF_RLIM_INFINITY };
-	rlimits[UKF_RLIMIT_NPROC] = (struct ukf_rlimit){ 4096, 4096 };
-	rlimits[UKF_RLIMIT_NOFILE] = (struct ukf_rlimit){ 1024, 4096 };
-	rlimits[UKF_RLIMIT_MEMLOCK] = (struct ukf_rlimit){ 8ULL << 20, 8ULL << 20 };
-	rlimits[UKF_RLIMIT_SIGPENDING] = (struct ukf_rlimit){ 4096, 4096 };
-	rlimits[UKF_RLIMIT_MSGQUEUE] = (struct ukf_rlimit){ 819200, 819200 };
-	rlimits[UKF_RLIMIT_NICE] = (struct ukf_rlimit){ 0, 0 };
-	rlimits[UKF_RLIMIT_RTPRIO] = (struct ukf_rlimit){ 0, 0 };
-	rlimits_ready = 1;
+	rl[UKF_RLIMIT_STACK] = (struct ukf_rlimit){ ukf_boot->stack_size, ukf_boot->stack_size };
+	rl[UKF_RLIMIT_CORE] = (struct ukf_rlimit){ 0, UKF_RLIM_INFINITY };
+	rl[UKF_RLIMIT_NPROC] = (struct ukf_rlimit){ 4096, 4096 };
+	rl[UKF_RLIMIT_NOFILE] = (struct ukf_rlimit){ 1024, 4096 };
+	rl[UKF_RLIMIT_MEMLOCK] = (struct ukf_rlimit){ 8ULL << 20, 8ULL << 20 };
+	rl[UKF_RLIMIT_SIGPENDING] = (struct ukf_rlimit){ 4096, 4096 };
+	rl[UKF_RLIMIT_MSGQUEUE] = (struct ukf_rlimit){ 819200, 819200 };
+	rl[UKF_RLIMIT_NICE] = (struct ukf_rlimit){ 0, 0 };
+	rl[UKF_RLIMIT_RTPRIO] = (struct ukf_rlimit){ 0, 0 };
+	ukf_boot->rlim_seq = 0;
 }
 
-/* Setting records the limit; RLIMIT_NOFILE is published for the host,
- * which enforces it. The others are not enforced yet. */
+/* The process's own limit res, read while the host may be setting it. */
+static struct ukf_rlimit own_rlimit(uint32_t res)
+{
+	struct ukf_rlimit l;
+	uint64_t seq;
+	do {
+		while ((seq = __atomic_load_n(&ukf_boot->rlim_seq, __ATOMIC_ACQUIRE)) & 1)
+			__builtin_ia32_pause();
+		l.rlim_cur = __atomic_load_n(&ukf_boot->rlimits[res].rlim_cur, __ATOMIC_RELAXED);
+		l.rlim_max = __atomic_load_n(&ukf_boot->rlimits[res].rlim_max, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while (__atomic_load_n(&ukf_boot->rlim_seq, __ATOMIC_RELAXED) != seq);
+	return l;
+}
+
+/* Linux's order: read the new limit, find the process, check permission,
+ * the resource and the values, set, then write the old limit. Reading the
+ * process's own limit needs no exit; the rest asks the host. */
 UKF_SYSCALL4(prlimit64, int32_t, pid, uint32_t, res, uint64_t, unew, uint64_t, uold)
 {
-	struct ukf_rlimit nl;
+	struct ukf_hc_prlimit h = { .pid = pid, .resource = res };
+	struct ukf_rlimit old;
 
-	/* Linux's order: read the new limit, find the process, check, set,
-	 * then write the old limit. */
 	if (unew) {
-		if (!ukf_user_ok(unew, sizeof(nl)))
+		if (!ukf_user_ok(unew, sizeof(h.new_lim)))
 			return -EFAULT;
-		nl = *UKF_UPTR(struct ukf_rlimit, unew);
+		h.new_lim = *UKF_UPTR(struct ukf_rlimit, unew);
+		h.flags = UKF_PRLIMIT_SET;
 	}
-	if (!is_self(pid))
-		return -ESRCH;
-	if (res >= UKF_RLIM_NLIMITS)
-		return -EINVAL;
-	if (!rlimits_ready)
-		rlimits_init();
-	if (unew) {
-		if (nl.rlim_cur > nl.rlim_max)
+	if (!unew && is_self(pid)) {
+		if (res >= UKF_RLIM_NLIMITS)
 			return -EINVAL;
-		/* Raising a hard limit needs CAP_SYS_RESOURCE (root here). */
-		if (nl.rlim_max > rlimits[res].rlim_max && ukf_cred.euid != 0)
-			return -EPERM;
-		if (res == UKF_RLIMIT_NOFILE && nl.rlim_max > 1048576) /* nr_open */
-			return -EPERM;
-	}
-	struct ukf_rlimit old = rlimits[res];
-	if (unew) {
-		rlimits[res] = nl;
-		if (res == UKF_RLIMIT_NOFILE) /* the host's fd table enforces it */
-			__atomic_store_n(&ukf_boot->nofile, nl.rlim_cur, __ATOMIC_RELEASE);
+		old = own_rlimit(res);
+	} else {
+		int64_t r = ukf_hcall(UKF_HC_PRLIMIT, &h);
+		if (r < 0)
+			return r;
+		old = h.old_lim;
 	}
 	if (uold) {
 		if (!ukf_user_ok(uold, sizeof(old)))
@@ -314,7 +321,9 @@ UKF_SYSCALL1(sysinfo, uint64_t, ubuf)
 	si->uptime = mono / 1000000000 + (mono % 1000000000 != 0);
 	si->totalram = total;
 	si->freeram = used < total ? total - used : 0;
-	si->procs = 1;
+	struct ukf_hc_procinfo pi = { 0 };
+	ukf_hcall(UKF_HC_PROCINFO, &pi);
+	si->procs = (uint16_t)(pi.procs ? pi.procs : 1);
 	si->mem_unit = 1;
 	return 0;
 }

@@ -266,10 +266,14 @@ static void fpu_restore(uint64_t at)
 
 #define FLAGS_USER 0x00000000000254dd /* CF PF AF ZF SF TF DF OF NT AC RF... */
 
+/* What a fault adds to the frame's sigcontext. */
+struct fault_ctx { uint64_t trapno, err, cr2; };
+
 /* Build the frame for a handler of sig on the program's (or the alternate)
  * stack, from the registers in r, and point r at the handler. */
 static void setup_frame(struct ukf_regs *r, int sig, const uint8_t *info,
-			const struct ukf_ksigaction *act, uint64_t oldmask)
+			const struct ukf_ksigaction *act, uint64_t oldmask,
+			const struct fault_ctx *fc)
 {
 	uint64_t sp = r->rsp;
 	int onstack = on_altstack(sp);
@@ -303,6 +307,11 @@ static void setup_frame(struct ukf_regs *r, int sig, const uint8_t *info,
 	mc->ss = 0x23;
 	mc->oldmask = oldmask;
 	mc->fpstate = fpstate;
+	if (fc) {
+		mc->trapno = fc->trapno;
+		mc->err = fc->err;
+		mc->cr2 = fc->cr2;
+	}
 	f->uc.uc_sigmask = oldmask;
 	memcpy(f->info, info, sizeof(f->info));
 
@@ -382,6 +391,44 @@ static int restarts_with_handler(uint64_t nr)
 	return 0;
 }
 
+/* Point r at sig's handler, with its frame, mask and flags, as Linux's
+ * handle_signal does. */
+static void run_handler(struct ukf_regs *r, int sig, const uint8_t *info,
+			const struct fault_ctx *fc)
+{
+	struct ukf_ksigaction *act = &actions[sig];
+	uint64_t oldmask = suspended ? suspend_saved : blocked;
+	suspended = 0;
+	struct ukf_ksigaction a = *act;
+	if (a.flags & SA_RESETHAND)
+		*act = (struct ukf_ksigaction){ .handler = UKF_SIG_DFL };
+	setup_frame(r, sig, info, &a, oldmask, fc);
+	blocked |= a.mask;
+	if (!(a.flags & SA_NODEFER))
+		blocked |= BIT(sig);
+	blocked &= ~UNBLOCKABLE;
+	publish();
+}
+
+/* As Linux's force_sig_fault: a fault's signal that is blocked or ignored
+ * kills; otherwise its handler runs now, with si_addr. */
+int ukf_signal_fault(struct ukf_regs *r, int sig, int code, uint64_t addr,
+		     uint64_t trapno, uint64_t err, uint64_t cr2)
+{
+	static uint8_t info[128];
+	struct ukf_ksigaction *act = &actions[sig];
+	if (act->handler == UKF_SIG_DFL || act->handler == UKF_SIG_IGN || (blocked & BIT(sig)))
+		return 0;
+	memset(info, 0, sizeof(info));
+	int32_t *w = (int32_t *)info;
+	w[0] = sig;  /* si_signo */
+	w[2] = code; /* si_code */
+	memcpy(info + 16, &addr, 8); /* si_addr */
+	struct fault_ctx fc = { trapno, err, cr2 };
+	run_handler(r, sig, info, &fc);
+	return 1;
+}
+
 /* Deliver what is pending and not blocked: one handler at a time (its
  * sigreturn comes back here for the next). With entry from a syscall, a call
  * cut short by a signal that ran no handler is restarted. */
@@ -405,17 +452,7 @@ static void deliver(struct ukf_regs *r)
 			r->rip -= 2; /* back onto the syscall instruction */
 			r->rax = r->nr;
 		}
-		uint64_t oldmask = suspended ? suspend_saved : blocked;
-		suspended = 0;
-		struct ukf_ksigaction a = *act;
-		if (a.flags & SA_RESETHAND)
-			*act = (struct ukf_ksigaction){ .handler = UKF_SIG_DFL };
-		setup_frame(r, (int)sig, info, &a, oldmask);
-		blocked |= a.mask;
-		if (!(a.flags & SA_NODEFER))
-			blocked |= BIT(sig);
-		blocked &= ~UNBLOCKABLE;
-		publish();
+		run_handler(r, (int)sig, info, 0);
 		return;
 	}
 	/* Nothing ran: a call interrupted for it starts again. */

@@ -154,9 +154,45 @@ static int64_t get_timespec(uint64_t uts, int64_t *ns)
 	return 0;
 }
 
+/* CPU clock ids (clock_getcpuclockid, pthread_getcpuclockid) as Linux
+ * encodes them: ~pid << 3, 4 for a thread's clock, then which (PROF 0,
+ * VIRT 1, SCHED 2; 3 marks a clock fd, a PTP device, which the guest has
+ * none of). pid 0 is the caller. */
+#define CPUCLOCK_PERTHREAD 4
+#define CPUCLOCK_SCHED     2
+#define CPUCLOCK_FD        3
+#define CPUCLOCK_SELF      0 /* cpu_clock: the caller's own */
+#define CPUCLOCK_OTHER     1 /* cpu_clock: another process of the run */
+
+/* Which process a CPU clock id (< 0) names, as posix-cpu-timers.c's
+ * pid_for_clock: the caller, another live process, or -EINVAL (no such
+ * process, another process's thread, a clock fd). */
+static int64_t cpu_clock(int32_t clk)
+{
+	int32_t pid = ~(clk >> 3);
+
+	if ((clk & 3) == CPUCLOCK_FD)
+		return -EINVAL;
+	if (pid == 0 || pid == ukf_boot->pid)
+		return CPUCLOCK_SELF; /* one thread: its tid is the pid */
+	if (clk & CPUCLOCK_PERTHREAD)
+		return -EINVAL; /* a thread of another process */
+	struct ukf_hc_kill k = { .pid = pid, .sig = 0 }; /* does it exist? */
+	int64_t r = ukf_hcall(UKF_HC_KILL, &k);
+	return r == 0 || r == -EPERM ? CPUCLOCK_OTHER : -EINVAL;
+}
+
 UKF_SYSCALL2(clock_gettime, int32_t, clk, uint64_t, uts)
 {
 	int64_t ns;
+	if (clk < 0) {
+		int64_t w = cpu_clock(clk);
+		if (w < 0)
+			return w;
+		if (w == CPUCLOCK_OTHER)
+			return -EINVAL; /* another process's CPU time: not kept */
+		clk = UKF_CLOCK_PROCESS_CPUTIME_ID;
+	}
 	int64_t r = ukf_clock_ns(clk, &ns);
 	if (r < 0)
 		return r;
@@ -166,6 +202,16 @@ UKF_SYSCALL2(clock_gettime, int32_t, clk, uint64_t, uts)
 UKF_SYSCALL2(clock_getres, int32_t, clk, uint64_t, uts)
 {
 	int64_t ns;
+	if (clk < 0) {
+		/* Linux: 1 ns for the scheduler's clock, a tick (HZ=250) for
+		 * PROF and VIRT. */
+		int64_t w = cpu_clock(clk);
+		if (w < 0)
+			return w;
+		if (!uts)
+			return 0;
+		return put_timespec(uts, (clk & 3) == CPUCLOCK_SCHED ? 1 : 4000000);
+	}
 	int64_t r = ukf_clock_ns(clk, &ns); /* validates clk */
 	if (r < 0)
 		return r;
@@ -245,6 +291,14 @@ UKF_SYSCALL4(clock_nanosleep, int32_t, clk, int32_t, flags, uint64_t, ureq,
 {
 	int64_t ns, now_ns;
 
+	if (clk < 0) {
+		int64_t w = cpu_clock(clk);
+		if (w < 0 || (w == CPUCLOCK_SELF && (clk & CPUCLOCK_PERTHREAD)))
+			return -EINVAL; /* Linux: never on the caller's own thread */
+		if (w == CPUCLOCK_OTHER)
+			return -EOPNOTSUPP;
+		clk = UKF_CLOCK_PROCESS_CPUTIME_ID;
+	}
 	switch (clk) {
 	case UKF_CLOCK_REALTIME:
 	case UKF_CLOCK_MONOTONIC:

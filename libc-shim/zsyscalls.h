@@ -134,6 +134,18 @@ int64_t sys_arch_prctl(const uint64_t *a);
 int64_t sys_setrlimit(const uint64_t *a);
 int64_t sys_sync(const uint64_t *a);
 int64_t sys_gettid(const uint64_t *a);
+int64_t sys_setxattr(const uint64_t *a);
+int64_t sys_lsetxattr(const uint64_t *a);
+int64_t sys_fsetxattr(const uint64_t *a);
+int64_t sys_getxattr(const uint64_t *a);
+int64_t sys_lgetxattr(const uint64_t *a);
+int64_t sys_fgetxattr(const uint64_t *a);
+int64_t sys_listxattr(const uint64_t *a);
+int64_t sys_llistxattr(const uint64_t *a);
+int64_t sys_flistxattr(const uint64_t *a);
+int64_t sys_removexattr(const uint64_t *a);
+int64_t sys_lremovexattr(const uint64_t *a);
+int64_t sys_fremovexattr(const uint64_t *a);
 int64_t sys_tkill(const uint64_t *a);
 int64_t sys_time(const uint64_t *a);
 int64_t sys_sched_setaffinity(const uint64_t *a);
@@ -191,8 +203,8 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[7] = sys_poll, /* poll: host (UKF_HC_POLL) */
 	[8] = sys_lseek, /* lseek: host (UKF_HC_LSEEK) */
 	[9] = sys_mmap, /* mmap: partial */
-	[10] = sys_mprotect, /* mprotect: partial */
-	[11] = sys_munmap, /* munmap: partial */
+	[10] = sys_mprotect, /* mprotect: supported */
+	[11] = sys_munmap, /* munmap: supported */
 	[12] = sys_brk, /* brk: supported */
 	[13] = sys_rt_sigaction, /* rt_sigaction: supported */
 	[14] = sys_rt_sigprocmask, /* rt_sigprocmask: supported */
@@ -206,7 +218,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[22] = sys_pipe, /* pipe: host (UKF_HC_PIPE) */
 	[23] = sys_select, /* select: partial, host (UKF_HC_POLL) */
 	[24] = sys_sched_yield, /* sched_yield: supported */
-	[25] = sys_mremap, /* mremap: partial */
+	[25] = sys_mremap, /* mremap: supported */
 	[26] = sys_msync, /* msync: supported */
 	[28] = sys_madvise, /* madvise: partial */
 	[32] = sys_dup, /* dup: host (UKF_HC_DUP) */
@@ -266,7 +278,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[96] = sys_gettimeofday, /* gettimeofday: supported */
 	[97] = sys_getrlimit, /* getrlimit: partial */
 	[98] = sys_getrusage, /* getrusage: partial */
-	[99] = sys_sysinfo, /* sysinfo: partial */
+	[99] = sys_sysinfo, /* sysinfo: partial, host (UKF_HC_PROCINFO) */
 	[100] = sys_times, /* times: partial */
 	[102] = sys_getuid, /* getuid: supported */
 	[104] = sys_getgid, /* getgid: supported */
@@ -309,6 +321,18 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[160] = sys_setrlimit, /* setrlimit: partial */
 	[162] = sys_sync, /* sync: supported */
 	[186] = sys_gettid, /* gettid: supported */
+	[188] = sys_setxattr, /* setxattr: partial, host (UKF_HC_FSTATAT) */
+	[189] = sys_lsetxattr, /* lsetxattr: partial, host (UKF_HC_FSTATAT) */
+	[190] = sys_fsetxattr, /* fsetxattr: partial, host (UKF_HC_FSTATAT) */
+	[191] = sys_getxattr, /* getxattr: partial, host (UKF_HC_FSTATAT) */
+	[192] = sys_lgetxattr, /* lgetxattr: partial, host (UKF_HC_FSTATAT) */
+	[193] = sys_fgetxattr, /* fgetxattr: partial, host (UKF_HC_FSTATAT) */
+	[194] = sys_listxattr, /* listxattr: partial, host (UKF_HC_FSTATAT) */
+	[195] = sys_llistxattr, /* llistxattr: partial, host (UKF_HC_FSTATAT) */
+	[196] = sys_flistxattr, /* flistxattr: partial, host (UKF_HC_FSTATAT) */
+	[197] = sys_removexattr, /* removexattr: partial, host (UKF_HC_FSTATAT) */
+	[198] = sys_lremovexattr, /* lremovexattr: partial, host (UKF_HC_FSTATAT) */
+	[199] = sys_fremovexattr, /* fremovexattr: partial, host (UKF_HC_FSTATAT) */
 	[200] = sys_tkill, /* tkill: host (UKF_HC_KILL) */
 	[201] = sys_time, /* time: supported */
 	[203] = sys_sched_setaffinity, /* sched_setaffinity: partial */
@@ -345,7 +369,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[293] = sys_pipe2, /* pipe2: partial, host (UKF_HC_PIPE) */
 	[295] = sys_preadv, /* preadv: host (UKF_HC_READV) */
 	[296] = sys_pwritev, /* pwritev: host (UKF_HC_WRITEV) */
-	[302] = sys_prlimit64, /* prlimit64: partial */
+	[302] = sys_prlimit64, /* prlimit64: partial, host (UKF_HC_PRLIMIT) */
 	[306] = sys_syncfs, /* syncfs: host (UKF_HC_FSYNC) */
 	[316] = sys_renameat2, /* renameat2: host (UKF_HC_RENAMEAT) */
 	[318] = sys_getrandom, /* getrandom: host (UKF_HC_GETRANDOM) */

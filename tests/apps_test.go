@@ -31,6 +31,9 @@ func TestApps(t *testing.T) {
 		{"malloc", []string{"20"}},
 		{"psel", nil}, // ppoll/pselect6 signal masks
 		{"smallcalls", nil},
+		{"vmem", nil}, // page tables: reservations, protection, faults to handlers
+		{"xattrs", nil},
+		{"prlimits", nil}, // prlimit64 across processes, sysinfo procs, CPU clocks
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {
@@ -44,10 +47,14 @@ func TestApps(t *testing.T) {
 	}
 }
 
-// TestStaticPIE loads a static-PIE executable at the runtime's chosen base.
+// TestStaticPIE loads static-PIE executables at the runtime's chosen base.
 func TestStaticPIE(t *testing.T) {
-	prog := filepath.Join(appDir, "pie", "hello")
-	same(t, ukfork(t, bake(t, prog)), native(t, "", prog))
+	for _, name := range []string{"hello", "vmem"} {
+		t.Run(name, func(t *testing.T) {
+			prog := filepath.Join(appDir, "pie", name)
+			same(t, ukfork(t, bake(t, prog)), native(t, "", prog))
+		})
+	}
 }
 
 // TestClocks checks the guest's clocks against the host's.

@@ -127,6 +127,6 @@ func same(t *testing.T, got, want result) {
 
 func app(libc, name string) string { return filepath.Join(appDir, libc, name) }
 
-var libcs = []string{"musl", "glibc"}
+var libcs = []string{"musl", "glibc", "dyn"} // dyn: glibc, dynamic PIE
 
 func sortStrings(s []string) { sort.Strings(s) }

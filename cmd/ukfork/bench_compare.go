@@ -44,28 +44,24 @@ type metric struct {
 }
 
 // parseMetrics reads "NAME key value key value ..." lines; NAME may hold
-// spaces up to the first key that is followed by a number.
+// spaces and numbers: it ends where the rest of the line is all key-number
+// pairs.
 func parseMetrics(out []byte) []metric {
 	var ms []metric
+	isNum := func(s string) bool { _, err := strconv.ParseFloat(s, 64); return err == nil }
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		i := 0
-		for i < len(f)-1 {
-			if _, err := strconv.ParseFloat(f[i+1], 64); err == nil {
-				break
-			}
-			i++
+		i := len(f)
+		for i >= 2 && isNum(f[i-1]) && !isNum(f[i-2]) {
+			i -= 2
 		}
-		if i == 0 || i >= len(f)-1 || (len(f)-i)%2 != 0 {
+		if i == 0 || i == len(f) {
 			continue
 		}
 		m := metric{name: strings.Join(f[:i], " "), values: map[string]float64{}}
 		for j := i; j+1 < len(f); j += 2 {
-			v, err := strconv.ParseFloat(f[j+1], 64)
-			if err != nil {
-				break
-			}
+			v, _ := strconv.ParseFloat(f[j+1], 64)
 			m.values[f[j]] = v
 			m.order = append(m.order, f[j])
 		}

@@ -145,8 +145,9 @@ ukf_enter_user:
 	jmp *%rcx
 
 /* Exception stubs, UKF_FAULT_STUB_SIZE bytes each, entered in ring 0 on the
- * TSS.RSP0 stack. Each makes the frame uniform (vector, error code, RIP, CS,
- * RFLAGS, RSP, SS) and reports it with one `out`; the host ends the VM. */
+ * TSS.RSP0 stack. Ring 0 is emulated under PVM (~2.5 us an instruction), so
+ * it does the least it can: complete the frame (vector, error code, CR2,
+ * RAX) at UKF_XFRAME_AT and return to ukf_fault_entry in ring 3. */
 	.align 16
 	.globl ukf_fault_stubs
 ukf_fault_stubs:
@@ -165,11 +166,61 @@ ukf_fault_stubs:
 	.endr
 
 ukf_fault_common:
-	mov (%rsp), %eax
+	push %rax
+	mov %cr2, %rax
+	push %rax
+	pushq $0x23                     /* SS: user data */
+	pushq $UKF_FSTACK_TOP
+	pushq $2                        /* RFLAGS */
+	pushq $0x2b                     /* CS: user code */
+	pushq $ukf_fault_entry
+	iretq
+
+/* Ring 3, on the fault stack: every register but RAX is the faulting
+ * code's. Save them as a struct ukf_regs, let ukf_fault resolve the fault
+ * or turn it into a signal (which edits the registers), and resume. A fault
+ * inside this handler cannot be handled: the host ends the VM. */
+ukf_fault_entry:
+	cmpb $0, ukf_in_fault(%rip)
+	jne ukf_fault_fatal
+	movb $1, ukf_in_fault(%rip)
+	sub $UKF_REGS_SIZE, %rsp
+	mov %rbx, UKF_R_RBX(%rsp)
+	mov %rcx, UKF_R_RCX(%rsp)
+	mov %rdx, UKF_R_RDX(%rsp)
+	mov %rsi, UKF_R_RSI(%rsp)
+	mov %rdi, UKF_R_RDI(%rsp)
+	mov %rbp, UKF_R_RBP(%rsp)
+	mov %r8, UKF_R_R8(%rsp)
+	mov %r9, UKF_R_R9(%rsp)
+	mov %r10, UKF_R_R10(%rsp)
+	mov %r11, UKF_R_R11(%rsp)
+	mov %r12, UKF_R_R12(%rsp)
+	mov %r13, UKF_R_R13(%rsp)
+	mov %r14, UKF_R_R14(%rsp)
+	mov %r15, UKF_R_R15(%rsp)
+	mov UKF_XFRAME_AT + UKF_X_RAX, %rax
+	mov %rax, UKF_R_RAX(%rsp)
+	mov UKF_XFRAME_AT + UKF_X_RIP, %rax
+	mov %rax, UKF_R_RIP(%rsp)
+	mov UKF_XFRAME_AT + UKF_X_RFLAGS, %rax
+	mov %rax, UKF_R_RFLAGS(%rsp)
+	mov UKF_XFRAME_AT + UKF_X_RSP, %rax
+	mov %rax, UKF_R_RSP(%rsp)
+	movq $-1, UKF_R_NR(%rsp)
+	movq $UKF_ENTRY_FAULT, UKF_R_KIND(%rsp)
+	mov %rsp, %rdi
+	call ukf_fault
+	movb $0, ukf_in_fault(%rip)
+	jmp ukf_exit_to_user
+
+/* ukf_fault_fatal: report the fault at UKF_XFRAME_AT; the host ends the VM. */
+	.globl ukf_fault_fatal
+ukf_fault_fatal:
+	mov UKF_XFRAME_AT + UKF_X_VECTOR, %eax
 	mov $(UKF_HC_PORT_BASE + UKF_HC_FAULT), %dx
 	out %eax, %dx
-	hlt
-	jmp ukf_fault_common
+	jmp ukf_fault_fatal
 
 	.data
 	.align 8
@@ -178,4 +229,5 @@ ukf_user_rip:    .quad 0
 ukf_user_rflags: .quad 0
 ukf_ret_rip:     .quad 0
 ukf_ret_rsp:     .quad 0
+ukf_in_fault:    .byte 0
 	.section .note.GNU-stack, "", @progbits

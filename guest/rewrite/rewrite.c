@@ -21,7 +21,11 @@
  *    wrappers).
  * Every instruction of the run must decode with the small whitelist below
  * and none may branch; decoding from the start must land exactly on the
- * syscall. Anything else keeps trapping. */
+ * syscall. Anything else keeps trapping.
+ *
+ * Stubs live in the runtime when the site is in the low 4 GiB (a static
+ * program), else in a stub area the runtime maps next to the code, within
+ * a rel32 jump (a shared library, mapped high as Linux maps it). */
 #include "ukfork/guest.h"
 #include "shim.h"
 #include "decode.h"
@@ -33,6 +37,12 @@
 
 static uint8_t stubs[STUB_AREA] __attribute__((aligned(16)));
 static uint32_t stubs_used;
+
+/* Stub areas next to code far from the runtime. */
+#define NEAR_AREAS 16
+#define NEAR_SIZE 65536
+static struct { uint64_t base; uint32_t used; } near[NEAR_AREAS];
+static uint32_t nnear;
 static uint64_t failed[FAILED_SLOTS];
 uint8_t ukf_entered_fast; /* set by ukf_syscall_fast, cleared by the trap entry */
 
@@ -41,7 +51,51 @@ extern char ukf_syscall_fast[];
 void ukf_rewrite_reset(void)
 {
 	stubs_used = 0;
+	nnear = 0;
 	memset(failed, 0, sizeof(failed));
+}
+
+/* Whether a rel32 at from (the address after it) reaches to. */
+static int reaches(uint64_t from, uint64_t to)
+{
+	int64_t d = (int64_t)(to - from);
+	return d >= INT32_MIN && d <= INT32_MAX;
+}
+
+/* Where a stub of up to n bytes for the run at start goes: 0 if nowhere. */
+static uint64_t stub_place(uint64_t start, uint64_t n, int *in_runtime)
+{
+	uint64_t rt = (uint64_t)(uintptr_t)(stubs + stubs_used);
+	if (start + n < 0xffffffffu && stubs_used + n <= STUB_AREA && reaches(start + 5, rt)) {
+		*in_runtime = 1;
+		return rt;
+	}
+	*in_runtime = 0;
+	for (uint32_t i = 0; i < nnear; i++)
+		if (near[i].used + n <= NEAR_SIZE && reaches(start + 5, near[i].base + near[i].used) &&
+		    reaches(start + 5, near[i].base + near[i].used + n))
+			return near[i].base + near[i].used;
+	if (nnear == NEAR_AREAS)
+		return 0;
+	uint64_t a = ukf_mm_stub_area(start, NEAR_SIZE);
+	if (!a || !reaches(start + 5, a) || !reaches(start + 5, a + NEAR_SIZE))
+		return 0;
+	near[nnear].base = a;
+	near[nnear].used = 0;
+	return near[nnear++].base;
+}
+
+/* Account for a stub of n bytes written at at. */
+static void stub_used(uint64_t at, uint64_t n, int in_runtime)
+{
+	n = (n + 15) & ~15ULL;
+	if (in_runtime) {
+		stubs_used += (uint32_t)n;
+		return;
+	}
+	for (uint32_t i = 0; i < nnear; i++)
+		if (at >= near[i].base && at < near[i].base + NEAR_SIZE)
+			near[i].used = (uint32_t)(at + n - near[i].base);
 }
 
 static int32_t rd32(const uint8_t *p)
@@ -58,11 +112,11 @@ static int is_prefix(uint8_t b)
 	       b == 0x3e || b == 0x64 || b == 0x65 || b == 0x0f;
 }
 
-static uint64_t prog_lo, prog_hi; /* where a site may be: program memory */
-
+/* Where a site may be: program memory that is mapped now (the rewriter
+ * never populates, and never reads a page the program could not). */
 static int readable(uint64_t a, uint64_t n)
 {
-	return a >= prog_lo && a + n <= prog_hi && a + n > a;
+	return a >= UKF_USER_MIN && ukf_mm_readable(a, n);
 }
 
 /* straight reports whether [from, to) decodes into whitelisted non-branch
@@ -170,8 +224,6 @@ static int failed_before(uint64_t s)
 void ukf_rewrite_site(uint64_t rip, uint64_t nr, uint64_t rsp)
 {
 	uint64_t s = rip - 2;
-	prog_lo = UKF_USER_MIN;
-	prog_hi = ukf_boot->mem_size;
 	if (!readable(s, 2) || failed_before(s))
 		return;
 	const uint8_t *sp = UKF_UPTR(const uint8_t, s);
@@ -180,40 +232,66 @@ void ukf_rewrite_site(uint64_t rip, uint64_t nr, uint64_t rsp)
 	uint64_t start = run_at_mov(s, nr);
 	if (!start)
 		start = run_in_wrapper(s, rsp);
-	uint64_t stub = (uint64_t)(uintptr_t)(stubs + stubs_used);
 	uint64_t len = s - start;
-	if (!start || len < 5 || stubs_used + STUB_MAX > STUB_AREA ||
-	    s + 2 > 0xffffffffu) {
+	int in_runtime;
+	uint64_t stub = start && len >= 5 && len <= RUN_MAX ? stub_place(start, len + 24, &in_runtime) : 0;
+	if (!stub) {
 		failed[(s >> 1) % FAILED_SLOTS] = s;
 		return;
 	}
 	/* The run, relocated: RIP-relative displacements keep their target. */
-	uint8_t *o = stubs + stubs_used;
+	uint8_t buf[STUB_MAX + 24];
+	uint8_t *o = buf;
 	struct ukf_insn in;
 	for (uint64_t a = start; a < s; a += in.len) {
 		ukf_decode(UKF_UPTR(const uint8_t, a), &in);
 		memcpy(o, UKF_UPTR(const uint8_t, a), in.len);
 		if (in.rip_disp >= 0) {
 			uint64_t target = a + in.len + (int64_t)rd32(o + in.rip_disp);
-			int32_t d = (int32_t)(target - ((uint64_t)(uintptr_t)o + in.len));
+			uint64_t at = stub + (uint64_t)(o - buf) + in.len;
+			if (!reaches(at, target)) {
+				failed[(s >> 1) % FAILED_SLOTS] = s;
+				return;
+			}
+			int32_t d = (int32_t)(target - at);
 			memcpy(o + in.rip_disp, &d, 4);
 		}
 		o += in.len;
 	}
-	*o++ = 0xb9; /* mov $s+2,%ecx: syscall's return address, as it sets it */
-	uint32_t back = (uint32_t)(s + 2);
-	memcpy(o, &back, 4);
-	o += 4;
-	*o++ = 0xe9; /* jmp ukf_syscall_fast */
-	int32_t rel = (int32_t)((uint64_t)(uintptr_t)ukf_syscall_fast - ((uint64_t)(uintptr_t)o + 4));
-	memcpy(o, &rel, 4);
-	o += 4;
-	stubs_used = (uint32_t)(((uint64_t)(uintptr_t)o - (uint64_t)(uintptr_t)stubs + 15) & ~15ULL);
+	uint64_t fast = (uint64_t)(uintptr_t)ukf_syscall_fast;
+	if (in_runtime) {
+		*o++ = 0xb9; /* mov $s+2,%ecx: syscall's return address, as it sets it */
+		uint32_t back = (uint32_t)(s + 2);
+		memcpy(o, &back, 4);
+		o += 4;
+		*o++ = 0xe9; /* jmp ukf_syscall_fast */
+		int32_t rel = (int32_t)(fast - (stub + (uint64_t)(o - buf) + 4));
+		memcpy(o, &rel, 4);
+		o += 4;
+	} else {
+		static const uint8_t lea[3] = { 0x48, 0x8d, 0x0d }; /* lea s+2(%rip),%rcx */
+		memcpy(o, lea, 3);
+		o += 3;
+		int32_t rel = (int32_t)(s + 2 - (stub + (uint64_t)(o - buf) + 4));
+		memcpy(o, &rel, 4);
+		o += 4;
+		static const uint8_t jmp[6] = { 0xff, 0x25, 0, 0, 0, 0 }; /* jmp *0(%rip) */
+		memcpy(o, jmp, 6);
+		o += 6;
+		memcpy(o, &fast, 8);
+		o += 8;
+	}
+	uint64_t n = (uint64_t)(o - buf);
+	if (in_runtime)
+		memcpy(UKF_UPTR(uint8_t, stub), buf, n);
+	else if (ukf_mm_poke(stub, buf, n) < 0)
+		return;
+	stub_used(stub, n, in_runtime);
 
 	/* Last: the jump over the run's first bytes (one vCPU: no one else
 	 * is executing them). */
 	uint8_t j[5] = { 0xe9 };
 	int32_t to = (int32_t)(stub - (start + 5));
 	memcpy(j + 1, &to, 4);
-	memcpy(UKF_UPTR(uint8_t, start), j, 5);
+	ukf_mm_poke(start, j, 5); /* text is not writable: through its frames */
 }

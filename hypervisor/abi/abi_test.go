@@ -47,7 +47,7 @@ func TestArgsLayout(t *testing.T) {
 		HCCloseArgs{}, HCLseekArgs{}, HCGetdents64Args{}, HCIoctlArgs{}, HCPipeArgs{},
 		HCDupArgs{}, HCFcntlArgs{}, HCSendfileArgs{},
 		HCOpenatArgs{}, HCFstatatArgs{}, HCReadlinkatArgs{}, HCFaccessatArgs{},
-		HCChdirArgs{}, HCUnlinkatArgs{}, HCExecveArgs{},
+		HCChdirArgs{}, HCUnlinkatArgs{}, HCExecveArgs{}, HCPrlimitArgs{},
 		HCMknodatArgs{}, HCAt2Args{}, HCSymlinkatArgs{}, HCTruncateArgs{}, HCFallocateArgs{},
 		HCFsyncArgs{}, HCUtimensatArgs{}, HCFchmodatArgs{}, HCFchownatArgs{}, HCStatfsArgs{},
 		HCRWArgs{}, HCPollArgs{}, HCItimerArgs{}, HCSockArgs{},

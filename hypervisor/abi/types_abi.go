@@ -21,6 +21,13 @@ const (
 	PDPTAddr     = C.UKF_PDPT_ADDR
 	PDAddr       = C.UKF_PD_ADDR
 	PT0Addr      = C.UKF_PT0_ADDR
+	PDPTDmapAddr = C.UKF_PDPT_DMAP_ADDR
+	PDLowAddr    = C.UKF_PD_LOW_ADDR
+	UserTop      = C.UKF_USER_TOP
+	DmapBase     = C.UKF_DMAP_BASE
+	FramesMin    = C.UKF_FRAMES_MIN
+	ImageGPA     = C.UKF_IMAGE_GPA
+	ImageMax     = C.UKF_IMAGE_MAX
 	BootinfoAddr = C.UKF_BOOTINFO_ADDR
 	NgroupsBoot  = C.UKF_NGROUPS_BOOT
 	ArgsAddr     = C.UKF_ARGS_ADDR
@@ -87,11 +94,17 @@ const (
 	SigfPolling   = C.UKF_SIGF_POLLING
 	RegsSize      = C.UKF_REGS_SIZE
 	RegsAt        = C.UKF_REGS_AT
+	XframeAt      = C.UKF_XFRAME_AT
+	FStackTop     = C.UKF_FSTACK_TOP
 	EntryAsync    = C.UKF_ENTRY_ASYNC
 	HCSocket      = C.UKF_HC_SOCKET
 	HCSendfile    = C.UKF_HC_SENDFILE
 	HCUnlinkat    = C.UKF_HC_UNLINKAT
 	HCRingWake    = C.UKF_HC_RING_WAKE
+	HCPrlimit     = C.UKF_HC_PRLIMIT
+	PrlimitSet    = C.UKF_PRLIMIT_SET
+	RlimNlimits   = C.UKF_RLIM_NLIMITS
+	HCFmap        = C.UKF_HC_FMAP
 	HCMknodat     = C.UKF_HC_MKNODAT
 	HCRenameat    = C.UKF_HC_RENAMEAT
 	HCLinkat      = C.UKF_HC_LINKAT
@@ -142,6 +155,7 @@ const (
 
 type RuntimeHeader C.struct_ukf_runtime_header
 type Bootinfo C.struct_ukf_bootinfo
+type Xframe C.struct_ukf_xframe
 type RingHeader C.struct_ukf_ring
 type HCExitArgs C.struct_ukf_hc_exit
 type HCForkArgs C.struct_ukf_hc_fork
@@ -170,6 +184,9 @@ type HCReadlinkatArgs C.struct_ukf_hc_readlinkat
 type HCFaccessatArgs C.struct_ukf_hc_faccessat
 type HCChdirArgs C.struct_ukf_hc_chdir
 type HCUnlinkatArgs C.struct_ukf_hc_unlinkat
+type HCPrlimitArgs C.struct_ukf_hc_prlimit
+type Rlimit C.struct_ukf_rlimit
+type HCFmapArgs C.struct_ukf_hc_fmap
 type HCExecveArgs C.struct_ukf_hc_execve
 type HCMknodatArgs C.struct_ukf_hc_mknodat
 type HCAt2Args C.struct_ukf_hc_at2

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0xc
+	Version = 0xf
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -13,6 +13,13 @@ const (
 	PDPTAddr     = 0x7000
 	PDAddr       = 0x8000
 	PT0Addr      = 0xc000
+	PDPTDmapAddr = 0xd000
+	PDLowAddr    = 0xe000
+	UserTop      = 0x7f8000000000
+	DmapBase     = 0x7f8000000000
+	FramesMin    = 0x400000
+	ImageGPA     = 0x1000000000
+	ImageMax     = 0x1000000000
 	BootinfoAddr = 0x10000
 	NgroupsBoot  = 0x20
 	ArgsAddr     = 0x11000
@@ -79,22 +86,28 @@ const (
 	SigfPolling   = 0x2
 	RegsSize      = 0xa0
 	RegsAt        = 0xfff60
+	XframeAt      = 0x5ffb8
+	FStackTop     = 0x70000
 	EntryAsync    = 0x1
 	HCSocket      = 0x26
 	HCSendfile    = 0x27
 	HCUnlinkat    = 0x28
 	HCRingWake    = 0x29
-	HCMknodat     = 0x2a
-	HCRenameat    = 0x2b
-	HCLinkat      = 0x2c
-	HCSymlinkat   = 0x2d
-	HCTruncate    = 0x2e
-	HCFallocate   = 0x2f
-	HCFsync       = 0x30
-	HCUtimensat   = 0x31
-	HCFchmodat    = 0x32
-	HCFchownat    = 0x33
-	HCStatfs      = 0x34
+	HCPrlimit     = 0x2a
+	PrlimitSet    = 0x1
+	RlimNlimits   = 0x10
+	HCFmap        = 0x2b
+	HCMknodat     = 0x2c
+	HCRenameat    = 0x2d
+	HCLinkat      = 0x2e
+	HCSymlinkat   = 0x2f
+	HCTruncate    = 0x30
+	HCFallocate   = 0x31
+	HCFsync       = 0x32
+	HCUtimensat   = 0x33
+	HCFchmodat    = 0x34
+	HCFchownat    = 0x35
+	HCStatfs      = 0x36
 	Fsync         = 0x0
 	Fdatasync     = 0x1
 	Syncfs        = 0x2
@@ -171,8 +184,24 @@ type Bootinfo struct {
 	Nice        int32
 	Ngroups     uint32
 	Groups      [32]uint32
+	Rlim_seq    uint64
+	Rlimits     [16]Rlimit
+	Cred_uid    [3]uint32
+	Cred_gid    [3]uint32
+	Image_size  uint64
 	Fsuid       uint32
 	Fsgid       uint32
+}
+type Xframe struct {
+	Cr2    uint64
+	Rax    uint64
+	Vector uint64
+	Error  uint64
+	Rip    uint64
+	Cs     uint64
+	Rflags uint64
+	Rsp    uint64
+	Ss     uint64
 }
 type RingHeader struct {
 	Lock  uint32
@@ -199,11 +228,13 @@ type HCWait4Args struct {
 	Rusage  uint64
 }
 type HCProcinfoArgs struct {
-	Ret  int64
-	Pid  int32
-	Ppid int32
-	Pgid int32
-	Sid  int32
+	Ret   int64
+	Pid   int32
+	Ppid  int32
+	Pgid  int32
+	Sid   int32
+	Procs uint32
+	Pad   uint32
 }
 type HCStartedArgs struct {
 	Ret   int64
@@ -329,6 +360,26 @@ type HCChdirArgs struct {
 type HCUnlinkatArgs struct {
 	Ret int64
 	At  At
+}
+type HCPrlimitArgs struct {
+	Ret      int64
+	Pid      int32
+	Resource uint32
+	Flags    uint32
+	Pad      uint32
+	New_lim  Rlimit
+	Old_lim  Rlimit
+}
+type Rlimit struct {
+	Cur uint64
+	Max uint64
+}
+type HCFmapArgs struct {
+	Ret  int64
+	Fd   int32
+	Pad  uint32
+	Gpa  uint64
+	Size uint64
 }
 type HCExecveArgs struct {
 	Ret     int64

@@ -26,10 +26,11 @@ func pipe(p *kernel.Task, m machine.Memory, in abi.HCPipeArgs, _ *abi.HCPipeArgs
 	if flags&^(unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_DIRECT) != 0 {
 		return errRet(unix.EINVAL)
 	}
-	out, err := m.Slice(in.Fds, 8)
-	if err != nil {
+	// Linux checks the array before it makes the pipe.
+	if _, err := machine.Segments(m, in.Fds, 8, true); err != nil {
 		return errRet(unix.EFAULT)
 	}
+	out := func(fds []byte) unix.Errno { return copyOut(m, in.Fds, fds) }
 	// A ring both VMs map when the caller's VM has a slot for it (see
 	// vfs.Ring); a host pipe otherwise.
 	if p.CanMapRing() {
@@ -63,9 +64,9 @@ func ringWake(p *kernel.Task, _ machine.Memory, slot uint64) *machine.Exit {
 }
 
 // installPair gives two new descriptions (a pipe's ends, a socketpair) the
-// lowest free descriptors and writes them to out (two int32s); on failure
+// lowest free descriptors and writes them with out (two int32s); on failure
 // nothing stays open.
-func installPair(p *kernel.Task, a, b *vfs.OpenFile, cloexec bool, out []byte) int64 {
+func installPair(p *kernel.Task, a, b *vfs.OpenFile, cloexec bool, out func([]byte) unix.Errno) int64 {
 	fa, e := p.FDs.Install(a, cloexec)
 	if e != 0 {
 		a.File.Close()
@@ -78,8 +79,14 @@ func installPair(p *kernel.Task, a, b *vfs.OpenFile, cloexec bool, out []byte) i
 		b.File.Close()
 		return errRet(e)
 	}
-	binary.LittleEndian.PutUint32(out[0:], uint32(fa))
-	binary.LittleEndian.PutUint32(out[4:], uint32(fb))
+	var fds [8]byte
+	binary.LittleEndian.PutUint32(fds[0:], uint32(fa))
+	binary.LittleEndian.PutUint32(fds[4:], uint32(fb))
+	if e := out(fds[:]); e != 0 {
+		p.FDs.Close(fa)
+		p.FDs.Close(fb)
+		return errRet(e)
+	}
 	return 0
 }
 

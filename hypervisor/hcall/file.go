@@ -30,6 +30,44 @@ func init() {
 	register(abi.HCChdir, call(abi.HCChdir, chdir))
 	register(abi.HCIoctl, call(abi.HCIoctl, ioctl))
 	register(abi.HCUnlinkat, call(abi.HCUnlinkat, unlinkat))
+	register(abi.HCFmap, call(abi.HCFmap, fmap))
+}
+
+// imageFile is a file whose bytes are a range of the image file.
+type imageFile interface {
+	ImageRange() (off, size uint64, ok bool)
+}
+
+// fmap tells the guest where a file's bytes are in the image it has mapped
+// at abi.ImageGPA, so that it maps them instead of copying: ENODEV for a
+// file that is not the image's, or when the image is not mapped.
+func fmap(p *kernel.Task, m machine.Memory, in abi.HCFmapArgs, out *abi.HCFmapArgs) int64 {
+	f, e := p.FDs.Get(int(in.Fd))
+	if e != 0 {
+		return errRet(e)
+	}
+	img, ok := f.File.(imageFile)
+	if !ok || !f.Readable() {
+		return errRet(unix.ENODEV)
+	}
+	off, size, ok := img.ImageRange()
+	if !ok || off%machine.PageSize != 0 {
+		return errRet(unix.ENODEV)
+	}
+	end := (size + machine.PageSize - 1) &^ (machine.PageSize - 1)
+	b, err := m.Slice(abi.ImageGPA+off, end)
+	if err != nil {
+		return errRet(unix.ENODEV)
+	}
+	// What follows the file in its last page must read zero, as past the
+	// end of a mapped file.
+	for _, c := range b[size:] {
+		if c != 0 {
+			return errRet(unix.ENODEV)
+		}
+	}
+	out.Gpa, out.Size = abi.ImageGPA+off, size
+	return 0
 }
 
 // oLargefile is the kernel's O_LARGEFILE on x86-64 (x/sys has 0 there):
@@ -39,6 +77,7 @@ const oLargefile = 0x8000
 const (
 	maxIov   = 1024       // UIO_MAXIOV
 	maxRW    = 0x7ffff000 // MAX_RW_COUNT: Linux's cap on one transfer
+	maxDents = 64 << 10   // bytes of directory entries one getdents64 returns at most
 	atFlags  = unix.AT_SYMLINK_NOFOLLOW | unix.AT_EMPTY_PATH | unix.AT_NO_AUTOMOUNT
 	openMask = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
 		unix.O_APPEND | unix.O_NONBLOCK | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT |
@@ -51,9 +90,9 @@ func guestPath(m machine.Memory, ptr, n uint64) (string, unix.Errno) {
 	if n >= abi.PathMax {
 		return "", unix.ENAMETOOLONG
 	}
-	b, err := m.Slice(ptr, n)
-	if err != nil {
-		return "", unix.EFAULT
+	b, e := copyIn(m, ptr, n)
+	if e != 0 {
+		return "", e
 	}
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		b = b[:i]
@@ -161,19 +200,20 @@ func closeFD(p *kernel.Task, _ machine.Memory, in abi.HCCloseArgs, _ *abi.HCClos
 }
 
 // iovecs turns a guest iovec array into host slices of guest memory,
-// capped at maxRW bytes in all as Linux does.
-func iovecs(m machine.Memory, iov, cnt uint64) ([][]byte, unix.Errno) {
+// capped at maxRW bytes in all as Linux does; write: the host writes them
+// (a read from a file).
+func iovecs(m machine.Memory, iov, cnt uint64, write bool) ([][]byte, unix.Errno) {
 	if cnt > maxIov {
 		return nil, unix.EINVAL
 	}
-	raw, err := m.Slice(iov, cnt*uint64(unsafe.Sizeof(abi.Iovec{})))
-	if err != nil {
-		return nil, unix.EFAULT
+	raw, e := copyIn(m, iov, cnt*uint64(unsafe.Sizeof(abi.Iovec{})))
+	if e != 0 {
+		return nil, e
 	}
 	// As Linux: a negative length anywhere is EINVAL before any buffer is
-	// looked at; a buffer is EFAULT when it starts outside guest RAM or
+	// looked at; a buffer is EFAULT when its first page is not mapped or it
 	// runs past the user address space (access_ok), and is otherwise cut
-	// at the end of RAM, where Linux would stop at the first missing page.
+	// at the first page that is not, where Linux's copy stops.
 	const taskSize = 0x7ffffffff000
 	for i := uint64(0); i < cnt; i++ {
 		if binary.LittleEndian.Uint64(raw[i*16+8:]) > 1<<63-1 {
@@ -188,24 +228,25 @@ func iovecs(m machine.Memory, iov, cnt uint64) ([][]byte, unix.Errno) {
 		if n == 0 {
 			continue
 		}
-		if base >= m.Size() || n > taskSize || base > taskSize-n {
+		if n > taskSize || base > taskSize-n {
 			return nil, unix.EFAULT
 		}
-		n = min(n, maxRW-total, m.Size()-base)
-		b, err := m.Slice(base, n)
-		if err != nil {
+		n = min(n, maxRW-total)
+		segs, err := machine.Segments(m, base, n, write)
+		if len(segs) == 0 && n > 0 {
 			return nil, unix.EFAULT
+		}
+		bufs = append(bufs, segs...)
+		if err != nil {
+			break // the transfer stops at the fault
 		}
 		total += n
-		if n > 0 {
-			bufs = append(bufs, b)
-		}
 	}
 	return bufs, 0
 }
 
 // rwArgs validates what readv and writev share.
-func rwArgs(p *kernel.Task, m machine.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [][]byte, int64, unix.Errno) {
+func rwArgs(p *kernel.Task, m machine.Memory, in abi.HCRWArgs, write bool) (*vfs.OpenFile, [][]byte, int64, unix.Errno) {
 	f, e := p.FDs.Get(int(in.Fd))
 	if e != 0 {
 		return nil, nil, 0, e
@@ -225,12 +266,12 @@ func rwArgs(p *kernel.Task, m machine.Memory, in abi.HCRWArgs) (*vfs.OpenFile, [
 			return nil, nil, 0, e
 		}
 	}
-	bufs, e := iovecs(m, in.Iov, in.Iovcnt)
+	bufs, e := iovecs(m, in.Iov, in.Iovcnt, write)
 	return f, bufs, off, e
 }
 
 func readv(p *kernel.Task, m machine.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
-	f, bufs, off, e := rwArgs(p, m, in)
+	f, bufs, off, e := rwArgs(p, m, in, true)
 	if f != nil && !f.Readable() { // before the buffers, as read(2)
 		return errRet(unix.EBADF)
 	}
@@ -267,7 +308,7 @@ func fileWrite(p *kernel.Task, f *vfs.OpenFile, bufs [][]byte, off int64) (n int
 }
 
 func writev(p *kernel.Task, m machine.Memory, in abi.HCRWArgs, _ *abi.HCRWArgs) int64 {
-	f, bufs, off, e := rwArgs(p, m, in)
+	f, bufs, off, e := rwArgs(p, m, in, false)
 	if f != nil && !f.Writable() { // before the buffers, as write(2)
 		return errRet(unix.EBADF)
 	}
@@ -319,11 +360,9 @@ func fstatat(p *kernel.Task, m machine.Memory, in abi.HCFstatatArgs, _ *abi.HCFs
 			return errRet(e)
 		}
 	}
-	out, err := machine.Ptr[abi.Stat](m, in.Statbuf) // after the lookup, as Linux
-	if err != nil {
+	if machine.WriteValue(m, in.Statbuf, st) != nil { // after the lookup, as Linux
 		return errRet(unix.EFAULT)
 	}
-	*out = st
 	return 0
 }
 
@@ -336,15 +375,18 @@ func getdents64(p *kernel.Task, m machine.Memory, in abi.HCGetdents64Args, _ *ab
 	if n := f.Inode(); n == nil || n.Stat(&st) != 0 || st.Mode&unix.S_IFMT != unix.S_IFDIR { // before the buffer, as Linux
 		return errRet(unix.ENOTDIR)
 	}
-	buf, err := m.Slice(in.Dirp, min(in.Count, maxRW))
-	if err != nil {
+	// Entries go through a buffer of ours, at most maxDents: fewer per
+	// call is what a short buffer gives, and a guest's count must not size
+	// a host allocation. Linux checks the whole buffer first.
+	if _, err := machine.Segments(m, in.Dirp, min(in.Count, maxRW), true); err != nil {
 		return errRet(unix.EFAULT)
 	}
+	buf := make([]byte, min(in.Count, maxDents))
 	n, e := f.Getdents(buf)
 	if e != 0 {
 		return errRet(e)
 	}
-	return int64(n)
+	return int64(n) + errRet(copyOut(m, in.Dirp, buf[:n]))
 }
 
 func readlinkat(p *kernel.Task, m machine.Memory, in abi.HCReadlinkatArgs, _ *abi.HCReadlinkatArgs) int64 {
@@ -359,11 +401,11 @@ func readlinkat(p *kernel.Task, m machine.Memory, in abi.HCReadlinkatArgs, _ *ab
 	if e != 0 {
 		return errRet(e)
 	}
-	buf, err := m.Slice(in.Buf, min(in.Bufsiz, uint64(len(target))))
-	if err != nil {
-		return errRet(unix.EFAULT)
+	t := target[:min(in.Bufsiz, uint64(len(target)))]
+	if e := copyOut(m, in.Buf, []byte(t)); e != 0 {
+		return errRet(e)
 	}
-	return int64(copy(buf, target))
+	return int64(len(t))
 }
 
 func faccessat(p *kernel.Task, m machine.Memory, in abi.HCFaccessatArgs, _ *abi.HCFaccessatArgs) int64 {
@@ -383,12 +425,9 @@ func getcwd(p *kernel.Task, m machine.Memory, in abi.HCGetcwdArgs, _ *abi.HCGetc
 	if in.Size < uint64(len(path))+1 {
 		return errRet(unix.ERANGE)
 	}
-	buf, err := m.Slice(in.Buf, uint64(len(path))+1)
-	if err != nil {
-		return errRet(unix.EFAULT)
+	if e := copyOut(m, in.Buf, append([]byte(path), 0)); e != 0 {
+		return errRet(e)
 	}
-	copy(buf, path)
-	buf[len(path)] = 0
 	return int64(len(path)) + 1
 }
 
@@ -435,9 +474,9 @@ func ioctl(p *kernel.Task, m machine.Memory, in abi.HCIoctlArgs, _ *abi.HCIoctlA
 	case fioclex, fionclex:
 		return errRet(p.FDs.SetCloexec(int(in.Fd), req == fioclex))
 	case fionbio:
-		b, err := m.Slice(in.Arg, 4)
-		if err != nil {
-			return errRet(unix.EFAULT)
+		b, e := copyIn(m, in.Arg, 4)
+		if e != 0 {
+			return errRet(e)
 		}
 		flags := f.Flags() &^ unix.O_NONBLOCK
 		if binary.LittleEndian.Uint32(b) != 0 {
@@ -457,12 +496,7 @@ func ioctl(p *kernel.Task, m machine.Memory, in abi.HCIoctlArgs, _ *abi.HCIoctlA
 	if e := f.Ioctl(req, out); e != 0 {
 		return errRet(e)
 	}
-	dst, err := m.Slice(in.Arg, uint64(size))
-	if err != nil {
-		return errRet(unix.EFAULT)
-	}
-	copy(dst, out)
-	return 0
+	return errRet(copyOut(m, in.Arg, out))
 }
 
 // unlinkat removes a name; a bound AF_UNIX socket's name goes with it.

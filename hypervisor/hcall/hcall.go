@@ -71,3 +71,20 @@ func call[T any](nr uint16, fn func(p *kernel.Task, m machine.Memory, in T, out 
 
 // errRet turns an errno into a hypercall result.
 func errRet(e unix.Errno) int64 { return -int64(e) }
+
+// copyIn reads n bytes of guest-virtual memory at va into a new slice.
+func copyIn(m machine.Memory, va, n uint64) ([]byte, unix.Errno) {
+	b := make([]byte, n)
+	if machine.Read(m, va, b) != nil {
+		return nil, unix.EFAULT
+	}
+	return b, 0
+}
+
+// copyOut writes b to guest-virtual va, whole or not at all.
+func copyOut(m machine.Memory, va uint64, b []byte) unix.Errno {
+	if machine.Write(m, va, b) != nil {
+		return unix.EFAULT
+	}
+	return 0
+}

@@ -28,9 +28,9 @@ func poll(p *kernel.Task, m machine.Memory, in abi.HCPollArgs, _ *abi.HCPollArgs
 	if in.Nfds > uint64(p.FDs.Max()) {
 		return errRet(unix.EINVAL)
 	}
-	raw, err := m.Slice(in.Fds, in.Nfds*sizeofPollfd)
-	if err != nil {
-		return errRet(unix.EFAULT)
+	raw, e := copyIn(m, in.Fds, in.Nfds*sizeofPollfd)
+	if e != 0 {
+		return errRet(e)
 	}
 	n := int(in.Nfds)
 	// One entry per guest fd that can wait (a ring, a host descriptor);
@@ -75,6 +75,9 @@ func poll(p *kernel.Task, m machine.Memory, in abi.HCPollArgs, _ *abi.HCPollArgs
 		if ready > 0 || in.Timeout == 0 {
 			for i := 0; i < n; i++ {
 				binary.LittleEndian.PutUint16(raw[i*sizeofPollfd+6:], uint16(revents[i]))
+			}
+			if e := copyOut(m, in.Fds, raw); e != 0 {
+				return errRet(e)
 			}
 			return int64(ready)
 		}

@@ -17,6 +17,7 @@ func init() {
 	register(abi.HCWait4, call(abi.HCWait4, wait4))
 	register(abi.HCProcinfo, call(abi.HCProcinfo, procinfo))
 	register(abi.HCExecve, call(abi.HCExecve, execve))
+	register(abi.HCPrlimit, call(abi.HCPrlimit, prlimit))
 }
 
 // execve is told when a program replaces itself (the guest loads it):
@@ -68,23 +69,38 @@ func wait4(p *kernel.Task, m machine.Memory, in abi.HCWait4Args, _ *abi.HCWait4A
 	// As Linux, the child is reaped before the pointers are written: a bad
 	// one is EFAULT, and that child is gone.
 	if in.Status != 0 {
-		status, err := m.Slice(in.Status, 4)
-		if err != nil {
-			return errRet(unix.EFAULT)
+		if e := copyOut(m, in.Status, binary.LittleEndian.AppendUint32(nil, uint32(ws))); e != 0 {
+			return errRet(e)
 		}
-		binary.LittleEndian.PutUint32(status, uint32(ws))
 	}
 	if in.Rusage != 0 {
-		rusage, err := m.Slice(in.Rusage, sizeofRusage)
-		if err != nil {
-			return errRet(unix.EFAULT)
+		if e := copyOut(m, in.Rusage, make([]byte, sizeofRusage)); e != 0 {
+			return errRet(e)
 		}
-		clear(rusage)
 	}
 	return int64(pid)
 }
 
 func procinfo(p *kernel.Task, _ machine.Memory, _ abi.HCProcinfoArgs, out *abi.HCProcinfoArgs) int64 {
 	out.Pid, out.Ppid, out.Pgid, out.Sid = p.Info()
+	out.Procs = uint32(p.RunProcs())
+	return 0
+}
+
+// prlimit is prlimit64(2) on any process of the run; the guest reads its
+// own limits without asking.
+func prlimit(p *kernel.Task, _ machine.Memory, in abi.HCPrlimitArgs, out *abi.HCPrlimitArgs) int64 {
+	if in.Flags&^abi.PrlimitSet != 0 {
+		return errRet(unix.EINVAL)
+	}
+	var nl *abi.Rlimit
+	if in.Flags&abi.PrlimitSet != 0 {
+		nl = &in.New_lim
+	}
+	old, e := p.Prlimit(in.Pid, in.Resource, nl)
+	if e != 0 {
+		return errRet(e)
+	}
+	out.Old_lim = old
 	return 0
 }

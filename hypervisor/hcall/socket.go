@@ -123,10 +123,10 @@ func newSocket(p *kernel.Task, m machine.Memory, in abi.HCSockArgs) int64 {
 		}
 		return int64(fd)
 	}
-	out, err := m.Slice(in.Buf, 8)
-	if err != nil {
+	if _, err := machine.Segments(m, in.Buf, 8, true); err != nil {
 		return errRet(unix.EFAULT)
 	}
+	out := func(fds []byte) unix.Errno { return copyOut(m, in.Buf, fds) }
 	if domain != unix.AF_UNIX {
 		return errRet(unix.EOPNOTSUPP)
 	}
@@ -143,11 +143,10 @@ func hostAddr(p *kernel.Task, m machine.Memory, s *vfs.Socket, gpa, n uint64, bi
 	if n < 2 || n > maxSockaddr {
 		return nil, unix.EINVAL
 	}
-	b, err := m.Slice(gpa, n)
-	if err != nil {
-		return nil, unix.EFAULT
+	addr, e := copyIn(m, gpa, n)
+	if e != 0 {
+		return nil, e
 	}
-	addr := append([]byte(nil), b...)
 	family := int(binary.LittleEndian.Uint16(addr))
 	if family != s.Domain && !(s.Domain == unix.AF_INET6 && family == unix.AF_INET) {
 		return nil, unix.EAFNOSUPPORT
@@ -161,9 +160,9 @@ func hostAddr(p *kernel.Task, m machine.Memory, s *vfs.Socket, gpa, n uint64, bi
 // putAddr writes a host address back as the guest knows it; lenp is the
 // guest's socklen_t pointer (in: room, out: the full length).
 func putAddr(p *kernel.Task, m machine.Memory, s *vfs.Socket, addr []byte, gpa, lenp uint64) unix.Errno {
-	lb, err := m.Slice(lenp, 4)
-	if err != nil {
-		return unix.EFAULT
+	lb, e := copyIn(m, lenp, 4)
+	if e != 0 {
+		return e
 	}
 	room := binary.LittleEndian.Uint32(lb)
 	if int32(room) < 0 {
@@ -173,13 +172,11 @@ func putAddr(p *kernel.Task, m machine.Memory, s *vfs.Socket, addr []byte, gpa, 
 		addr = p.UnixGuestAddr(addr)
 	}
 	n := min(uint64(room), uint64(len(addr)))
-	dst, err := m.Slice(gpa, n)
-	if err != nil {
-		return unix.EFAULT
+	if e := copyOut(m, gpa, addr[:n]); e != 0 {
+		return e
 	}
-	copy(dst, addr)
 	binary.LittleEndian.PutUint32(lb, uint32(len(addr)))
-	return 0
+	return copyOut(m, lenp, lb)
 }
 
 // Socket options a guest may use: the ones that touch only its socket.
@@ -210,15 +207,15 @@ func sockopt(m machine.Memory, s *vfs.Socket, in abi.HCSockArgs) int64 {
 		if in.Len > maxOptlen {
 			return errRet(unix.EINVAL)
 		}
-		v, err := m.Slice(in.Buf, in.Len)
-		if err != nil {
-			return errRet(unix.EFAULT)
+		v, e := copyIn(m, in.Buf, in.Len)
+		if e != 0 {
+			return errRet(e)
 		}
-		return errRet(s.Setsockopt(level, name, append([]byte(nil), v...)))
+		return errRet(s.Setsockopt(level, name, v))
 	}
-	lb, err := m.Slice(in.Addrlen, 4)
-	if err != nil {
-		return errRet(unix.EFAULT)
+	lb, e := copyIn(m, in.Addrlen, 4)
+	if e != 0 {
+		return errRet(e)
 	}
 	room := binary.LittleEndian.Uint32(lb)
 	if int32(room) < 0 {
@@ -229,13 +226,11 @@ func sockopt(m machine.Memory, s *vfs.Socket, in abi.HCSockArgs) int64 {
 	if e != 0 {
 		return errRet(e)
 	}
-	dst, err := m.Slice(in.Buf, uint64(n))
-	if err != nil {
-		return errRet(unix.EFAULT)
+	if e := copyOut(m, in.Buf, buf[:n]); e != 0 {
+		return errRet(e)
 	}
-	copy(dst, buf[:n])
 	binary.LittleEndian.PutUint32(lb, uint32(n))
-	return 0
+	return errRet(copyOut(m, in.Addrlen, lb))
 }
 
 // The guest's struct msghdr.
@@ -264,7 +259,7 @@ func sockmsg(p *kernel.Task, m machine.Memory, f *vfs.OpenFile, s *vfs.Socket, i
 		return errRet(unix.EFAULT)
 	}
 	h := *hp
-	bufs, e := iovecs(m, h.Iov, h.Iovlen)
+	bufs, e := iovecs(m, h.Iov, h.Iovlen, in.Op != abi.SockSendmsg)
 	if e != 0 {
 		return errRet(e)
 	}

@@ -87,14 +87,20 @@ const maxRandom = 1<<25 - 1
 
 func getrandom(_ *kernel.Task, m machine.Memory, in abi.HCGetrandomArgs, _ *abi.HCGetrandomArgs) int64 {
 	n := min(in.Len, maxRandom)
-	b, err := m.Slice(in.Buf, n)
-	if err != nil {
-		return errRet(vfs.Errno(err))
+	segs, err := machine.Segments(m, in.Buf, n, true)
+	if len(segs) == 0 && err != nil {
+		return errRet(unix.EFAULT)
 	}
-	rand.Read(b)
-	return int64(n)
+	done := 0
+	for _, s := range segs {
+		rand.Read(s)
+		done += len(s)
+	}
+	return int64(done)
 }
 
+// discard takes guest-physical frames: the runtime gives back the RAM
+// behind pages it no longer maps.
 func discard(_ *kernel.Task, m machine.Memory, in abi.HCDiscardArgs, _ *abi.HCDiscardArgs) int64 {
 	if in.Addr < abi.UserMin {
 		return errRet(unix.EINVAL)

@@ -74,8 +74,8 @@ func trace(p *kernel.Task, m machine.Memory, in abi.HCSyscallArgs, _ *abi.HCSysc
 			if i+1 < 6 {
 				n = min(n, in.Args[i+1])
 			}
-			buf, err := m.Slice(a, n)
-			if err != nil {
+			buf, e := copyIn(m, a, n)
+			if e != 0 {
 				fmt.Fprintf(&b, "%#x", a)
 			} else {
 				b.WriteString(strconv.Quote(string(buf)))
@@ -104,15 +104,19 @@ func trace(p *kernel.Task, m machine.Memory, in abi.HCSyscallArgs, _ *abi.HCSysc
 
 // guestString quotes a NUL-terminated guest string for display.
 func guestString(m machine.Memory, ptr uint64, max uint64) string {
-	for n := uint64(1); n <= max; n++ {
-		b, err := m.Slice(ptr, n)
-		if err != nil {
-			return fmt.Sprintf("%#x", ptr)
+	var b []byte
+	for n := uint64(0); n < max; n++ {
+		c, e := copyIn(m, ptr+n, 1)
+		if e != 0 {
+			if n == 0 {
+				return fmt.Sprintf("%#x", ptr)
+			}
+			break
 		}
-		if b[n-1] == 0 {
-			return strconv.Quote(string(b[:n-1]))
+		if c[0] == 0 {
+			return strconv.Quote(string(b))
 		}
+		b = append(b, c[0])
 	}
-	b, _ := m.Slice(ptr, max)
 	return strconv.Quote(string(b)) + "..."
 }

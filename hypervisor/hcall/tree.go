@@ -249,10 +249,8 @@ func statfs(p *kernel.Task, m machine.Memory, in abi.HCStatfsArgs, _ *abi.HCStat
 	default:
 		p.NS.Statfs(n, &st)
 	}
-	out, err := machine.Ptr[abi.Statfs](m, in.Buf) // after the lookup, as Linux
-	if err != nil {
+	if machine.WriteValue(m, in.Buf, st) != nil { // after the lookup, as Linux
 		return errRet(unix.EFAULT)
 	}
-	*out = st
 	return 0
 }

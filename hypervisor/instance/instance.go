@@ -29,6 +29,7 @@ type Program struct {
 	FS      *vfs.FS
 	Runtime *vm.Runtime
 	backend *vm.Backend
+	mapped  *vm.Image // the image file, mapped into every guest
 }
 
 // Load opens an image and checks everything a run needs.
@@ -42,8 +43,12 @@ func Load(path string) (*Program, error) {
 		var rt *vm.Runtime
 		if rt, err = vm.ParseRuntime(b); err == nil {
 			var be *vm.Backend
-			if be, err = vm.NewBackend(rt, shellPool); err == nil {
-				return &Program{Image: img, FS: vfs.New(img.Manifest.Files, img.File), Runtime: rt, backend: be}, nil
+			var mapped *vm.Image
+			if mapped, err = vm.MapImage(img.File); err == nil {
+				if be, err = vm.NewBackend(rt, shellPool, mapped); err == nil {
+					return &Program{Image: img, FS: vfs.New(img.Manifest.Files, img.File), Runtime: rt, backend: be, mapped: mapped}, nil
+				}
+				mapped.Close()
 			}
 			img.Close()
 			return nil, err
@@ -60,6 +65,7 @@ const shellPool = 8
 // Close closes the image and the idle VM shells.
 func (pr *Program) Close() error {
 	pr.backend.Close()
+	pr.mapped.Close()
 	return pr.Image.Close()
 }
 

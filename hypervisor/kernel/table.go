@@ -444,6 +444,19 @@ func (tb *Table) list() ([]ProcInfo, []View) {
 	return out, views
 }
 
+// count is the number of processes, zombies included.
+func (tb *Table) count() int {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	n := 0
+	for _, e := range tb.procs {
+		if e.state != reserved {
+			n++
+		}
+	}
+	return n
+}
+
 // lookup is the view of running process pid, or nil.
 func (tb *Table) lookup(pid int32) View {
 	tb.mu.Lock()

@@ -22,6 +22,7 @@ type System struct {
 	runSize   int
 	cpuid     []CPUIDEntry2
 	tscKHzCap bool
+	readonlyMem bool
 }
 
 var (
@@ -55,6 +56,7 @@ func open() (*System, error) {
 	}
 	s.runSize = int(n)
 	s.tscKHzCap = s.check(CapGetTSCKHz) > 0
+	s.readonlyMem = s.check(CapReadonlyMem) > 0
 	if s.cpuid, err = s.supportedCPUID(); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -104,10 +106,20 @@ func (s *System) CreateVM() (*VM, error) {
 	return &VM{sys: s, fd: int(fd)}, nil
 }
 
+// ReadonlyMem reports whether memory slots can be read-only to the guest.
+func (s *System) ReadonlyMem() bool { return s.readonlyMem }
+
 // SetMemory maps host memory at host into guest-physical gpa.
 func (vm *VM) SetMemory(slot uint32, gpa uint64, host []byte) error {
+	return vm.SetMemoryFlags(slot, gpa, host, 0)
+}
+
+// SetMemoryFlags is SetMemory with KVM_MEM_* flags (MemReadonly: guest
+// writes exit as MMIO).
+func (vm *VM) SetMemoryFlags(slot uint32, gpa uint64, host []byte, flags uint32) error {
 	r := UserspaceMemoryRegion{
 		Slot:            slot,
+		Flags:           flags,
 		Guest_phys_addr: gpa,
 		Memory_size:     uint64(len(host)),
 		Userspace_addr:  uint64(uintptr(unsafe.Pointer(&host[0]))),

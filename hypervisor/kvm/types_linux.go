@@ -42,6 +42,8 @@ const (
 
 	CapGetTSCKHz = C.KVM_CAP_GET_TSC_KHZ
 	CapXCRs      = C.KVM_CAP_XCRS
+	CapReadonlyMem = C.KVM_CAP_READONLY_MEM
+	MemReadonly  = C.KVM_MEM_READONLY
 
 	ExitUnknown       = C.KVM_EXIT_UNKNOWN
 	ExitException     = C.KVM_EXIT_EXCEPTION

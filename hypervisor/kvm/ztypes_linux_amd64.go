@@ -32,8 +32,10 @@ const (
 	vcpuTSCCtrl   = 0x0
 	vcpuTSCOffset = 0x0
 
-	CapGetTSCKHz = 0x3d
-	CapXCRs      = 0x38
+	CapGetTSCKHz   = 0x3d
+	CapXCRs        = 0x38
+	CapReadonlyMem = 0x51
+	MemReadonly    = 0x2
 
 	ExitUnknown       = 0x0
 	ExitException     = 0x1

@@ -28,15 +28,27 @@ func InRange(gpa, n, size uint64) bool {
 	return gpa >= xstackEnd || gpa+n <= xstackStart
 }
 
-// Ptr returns a pointer to a T at guest address gpa, which must be in RAM
-// and 8-byte aligned. The caller copies what it reads before trusting it.
-func Ptr[T any](m Memory, gpa uint64) (*T, error) {
+// Ptr returns a pointer to a T at guest-virtual address va, which must be
+// 8-byte aligned, writable and physically contiguous: for the runtime's own
+// structs (hypercall arguments). The caller copies what it reads before
+// trusting it.
+func Ptr[T any](m Memory, va uint64) (*T, error) {
 	var zero T
 	size := uint64(unsafe.Sizeof(zero))
-	if gpa%8 != 0 {
+	if va%8 != 0 {
 		return nil, unix.EFAULT
 	}
-	b, err := m.Slice(gpa, size)
+	b, err := Slice(m, va, size, true)
+	if err != nil {
+		return nil, err
+	}
+	return (*T)(unsafe.Pointer(&b[0])), nil
+}
+
+// physPtr is Ptr for a guest-physical address the host itself placed.
+func physPtr[T any](m Memory, gpa uint64) (*T, error) {
+	var zero T
+	b, err := m.Slice(gpa, uint64(unsafe.Sizeof(zero)))
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +62,7 @@ func BootPage(m Memory) *abi.Bootinfo {
 	if m == nil {
 		return nil
 	}
-	bi, err := Ptr[abi.Bootinfo](m, abi.BootinfoAddr)
+	bi, err := physPtr[abi.Bootinfo](m, abi.BootinfoAddr)
 	if err != nil {
 		return nil
 	}

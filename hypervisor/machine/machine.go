@@ -49,11 +49,16 @@ type Machine interface {
 }
 
 // Memory is a guest's RAM as the host reaches it. Every address a guest
-// names goes through Slice, which refuses what the guest may not name.
+// names goes through Translate (guest-virtual to guest-physical) and Slice,
+// which refuses what the guest may not name; vaddr.go has the helpers.
 type Memory interface {
 	Size() uint64
-	// Slice is guest [gpa, gpa+n), or EFAULT. A zero length is always valid.
+	// Slice is guest-physical [gpa, gpa+n), or EFAULT. A zero length is
+	// always valid.
 	Slice(gpa, n uint64) ([]byte, error)
+	// Translate is the guest-physical address of guest-virtual va for a
+	// user-mode access (a write if write), or EFAULT.
+	Translate(va uint64, write bool) (uint64, error)
 	// Discard gives a page-aligned range back: it reads zero after.
 	Discard(gpa, n uint64) error
 	// MapShared maps c at gpa (chunk-aligned) in place of what was there;

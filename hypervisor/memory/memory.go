@@ -25,6 +25,14 @@ type Memory struct {
 	borrowed bool       // mem is the caller's range (see In): give it back, not unmap it
 	shared   bool       // mapped MAP_SHARED over chunks[*].seg == the first segment
 	chunks   []chunkRef // per chunkSize of guest RAM: where its pages come from
+	image    []byte     // read-only guest-physical memory at imageAt (the image file)
+	imageAt  uint64
+}
+
+// SetImage says the guest also has image, read-only, at guest-physical at
+// (above RAM): Slice reaches it for reading, Translate never for writing.
+func (m *Memory) SetImage(at uint64, image []byte) {
+	m.image, m.imageAt = image, at
 }
 
 // New creates size bytes of guest RAM. Nothing is allocated until touched:
@@ -115,9 +123,19 @@ func (m *Memory) Size() uint64 { return uint64(len(m.mem)) }
 func (m *Memory) Host() []byte { return m.mem }
 
 // Slice returns guest [gpa, gpa+n) or EFAULT. A zero length is always valid.
+// A range in the image is read-only host memory: only reads get there
+// (Translate refuses writes), and host code never writes a Slice it got for
+// a read.
 func (m *Memory) Slice(gpa, n uint64) ([]byte, error) {
 	if n == 0 {
 		return nil, nil
+	}
+	if m.image != nil && gpa >= m.imageAt {
+		off := gpa - m.imageAt
+		if off >= uint64(len(m.image)) || n > uint64(len(m.image))-off {
+			return nil, unix.EFAULT
+		}
+		return m.image[off : off+n : off+n], nil
 	}
 	if !machine.InRange(gpa, n, m.Size()) {
 		return nil, unix.EFAULT
@@ -125,11 +143,24 @@ func (m *Memory) Slice(gpa, n uint64) ([]byte, error) {
 	return m.mem[gpa : gpa+n : gpa+n], nil
 }
 
+// Translate walks the guest's page tables. Only RAM is writable, whatever
+// the guest's entries say: the image is read-only to the host too.
+func (m *Memory) Translate(va uint64, write bool) (uint64, error) {
+	pa, err := machine.Walk(m.mem, va, write)
+	if err == nil && write && pa >= m.Size() {
+		return 0, unix.EFAULT
+	}
+	return pa, err
+}
+
 // Discard gives guest [gpa, gpa+n) back; it reads as zero after. The range
 // must be page-aligned.
 func (m *Memory) Discard(gpa, n uint64) error {
 	if gpa%PageSize != 0 || n%PageSize != 0 {
 		return unix.EINVAL
+	}
+	if !machine.InRange(gpa, n, m.Size()) { // RAM only, never the image
+		return unix.EFAULT
 	}
 	if _, err := m.Slice(gpa, n); err != nil {
 		return err

@@ -19,6 +19,19 @@ type memFile struct {
 
 func (f *memFile) Inode() Inode { return f.n }
 
+// ImageRange is where the file's bytes are in the image file while the run
+// has not changed it, so a guest may map them (UKF_HC_FMAP). A mapping
+// made before a change keeps the image's bytes, as a private mapping's
+// copied pages would.
+func (f *memFile) ImageRange() (off, size uint64, ok bool) {
+	f.n.fs.mu.Lock()
+	defer f.n.fs.mu.Unlock()
+	if f.n.copied || f.n.lower == nil {
+		return 0, 0, false
+	}
+	return f.n.lower.Data.Off, f.n.lower.Data.Size, f.n.lower.Data.Size > 0
+}
+
 func (f *memFile) FlagsChanged(flags int) {
 	f.n.fs.mu.Lock()
 	f.append = flags&unix.O_APPEND != 0

@@ -13,18 +13,23 @@ import (
 // KVM. Its pool of VM shells fills only once a program forks: a run that
 // never forks makes one VM.
 type Backend struct {
-	sys  *kvm.System
-	rt   *Runtime
-	pool *Pool
+	sys   *kvm.System
+	rt    *Runtime
+	pool  *Pool
+	image *Image
 }
 
-// NewBackend opens /dev/kvm for guests running rt.
-func NewBackend(rt *Runtime, shells int) (*Backend, error) {
+// NewBackend opens /dev/kvm for guests running rt, with img (if not nil)
+// mapped read-only into each, where KVM offers read-only memory slots.
+func NewBackend(rt *Runtime, shells int, img *Image) (*Backend, error) {
 	sys, err := kvm.Open()
 	if err != nil {
 		return nil, err
 	}
-	return &Backend{sys: sys, rt: rt, pool: NewPool(sys, shells)}, nil
+	if !sys.ReadonlyMem() {
+		img = nil // guests read the image's files instead
+	}
+	return &Backend{sys: sys, rt: rt, pool: NewPool(sys, shells), image: img}, nil
 }
 
 // New makes a machine with its memory laid out and the runtime loaded.
@@ -33,7 +38,7 @@ func (b *Backend) New(cfg machine.Config) (machine.Machine, error) {
 		return nil, fmt.Errorf("memory size %d MiB: must be a multiple of 2 MiB between %d MiB and %d MiB",
 			cfg.MemSize>>20, abi.MemMin>>20, uint64(abi.MemMax)>>20)
 	}
-	v, err := newVM(b.sys, config{Config: cfg, Runtime: b.rt, Pool: b.pool})
+	v, err := newVM(b.sys, config{Config: cfg, Runtime: b.rt, Pool: b.pool, Image: b.image})
 	if err != nil {
 		return nil, err
 	}

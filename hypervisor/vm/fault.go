@@ -6,14 +6,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kvm"
 	"github.com/ukfork/ukfork/hypervisor/machine"
 )
-
-// faultFrame is what the runtime's ring-0 stubs leave on the exception stack.
-type faultFrame struct {
-	Vector, Error, RIP, CS, RFLAGS, RSP, SS uint64
-}
 
 var vectorNames = [32]string{
 	0: "divide error", 1: "debug", 2: "NMI", 3: "breakpoint", 4: "overflow",
@@ -40,19 +36,16 @@ func vectorSignal(vec uint64) unix.Signal {
 	}
 }
 
-// fault ends the VM on a guest exception, as Linux would kill a process.
+// fault ends the VM on a guest exception the runtime could not handle, as
+// Linux would kill a process: the runtime reports it with the frame its
+// ring-0 stub left at abi.XframeAt.
 func (v *VM) fault(c *kvm.VCPU, vec uint64) *machine.Exit {
-	var regs kvm.Regs
-	var sregs kvm.Sregs
-	if c.GetRegs(&regs) != nil || c.GetSregs(&sregs) != nil {
-		return &machine.Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("fault (vector %d); registers unreadable", vec)}
-	}
-	// The frame is on the exception stack, which guests may not name:
-	// read it from the VMM's own view, bounds-checked here.
-	var f faultFrame
+	// On the exception stack, which guests may not name: read it from the
+	// VMM's own view.
+	var f abi.Xframe
 	host := v.mem.Host()
-	if size := uint64(unsafe.Sizeof(f)); regs.Rsp%8 == 0 && regs.Rsp < uint64(len(host)) && size <= uint64(len(host))-regs.Rsp {
-		f = *(*faultFrame)(unsafe.Pointer(&host[regs.Rsp]))
+	if size := uint64(unsafe.Sizeof(f)); abi.XframeAt+size <= uint64(len(host)) {
+		f = *(*abi.Xframe)(unsafe.Pointer(&host[abi.XframeAt]))
 	}
 	if f.Vector != vec || vec >= 32 {
 		return &machine.Exit{Signal: unix.SIGSEGV, Msg: fmt.Sprintf("fault (vector %d) with a corrupt exception frame", vec)}
@@ -62,9 +55,9 @@ func (v *VM) fault(c *kvm.VCPU, vec uint64) *machine.Exit {
 	if name == "" {
 		name = "exception"
 	}
-	msg := fmt.Sprintf("%s: %s at rip=%#x", unix.SignalName(sig), name, f.RIP)
+	msg := fmt.Sprintf("%s: %s at rip=%#x", unix.SignalName(sig), name, f.Rip)
 	if vec == 14 {
-		msg += fmt.Sprintf(" addr=%#x", sregs.Cr2)
+		msg += fmt.Sprintf(" addr=%#x", f.Cr2)
 	}
 	msg += fmt.Sprintf(" (vector %d, error %#x)", vec, f.Error)
 	return &machine.Exit{Signal: sig, Msg: msg}

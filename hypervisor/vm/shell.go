@@ -1,12 +1,14 @@
 package vm
 
 import (
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kvm"
 	"github.com/ukfork/ukfork/hypervisor/memory"
 )
@@ -24,6 +26,23 @@ type shell struct {
 	tid  int32
 	jobs chan func()
 	slot []byte // host range of memory slot 0, empty while idle
+	img  *Image // mapped as slot 1 (read-only); kept while idle
+}
+
+// setImage maps img as the shell's read-only slot 1 unless it is already.
+// A shell only ever serves one backend, so it never has to change.
+func (s *shell) setImage(img *Image) error {
+	if img == nil || s.img == img {
+		return nil
+	}
+	if s.img != nil {
+		return fmt.Errorf("a VM shell cannot change images")
+	}
+	if err := s.vm.SetMemoryFlags(1, abi.ImageGPA, img.host, kvm.MemReadonly); err != nil {
+		return err
+	}
+	s.img = img
+	return nil
 }
 
 // ram returns the shell's slot range for size bytes of RAM, making the slot

@@ -20,7 +20,8 @@ import (
 type config struct {
 	machine.Config
 	Runtime *Runtime
-	Pool    *Pool // where VM shells come from; nil: made for this VM alone
+	Pool    *Pool  // where VM shells come from; nil: made for this VM alone
+	Image   *Image // mapped at abi.ImageGPA if not nil
 }
 
 // VM is one guest: a machine.Machine on KVM.
@@ -111,8 +112,16 @@ func (v *VM) attach(size uint64, newMem func(at []byte) (*memory.Memory, error))
 	if err != nil {
 		return err
 	}
-	v.mem, err = newMem(at)
-	return err
+	if err := s.setImage(v.cfg.Image); err != nil {
+		return err
+	}
+	if v.mem, err = newMem(at); err != nil {
+		return err
+	}
+	if v.cfg.Image != nil {
+		v.mem.SetImage(abi.ImageGPA, v.cfg.Image.host)
+	}
+	return nil
 }
 
 func (v *VM) writeBoot() error {
@@ -138,6 +147,9 @@ func (v *VM) writeBoot() error {
 		Stack_size: b.StackSize,
 		Argc:       uint32(len(b.Argv)), Envc: uint32(len(b.Env)), Args_len: uint64(n),
 		Pid: b.Pid, Ppid: b.Ppid, Uid: b.UID, Gid: b.GID, Fsuid: b.UID, Fsgid: b.GID, Nice: b.Nice, Random: b.Random,
+	}
+	if v.cfg.Image != nil {
+		bi.Image_size = uint64(len(v.cfg.Image.host))
 	}
 	if len(b.Program) >= len(bi.Program) || len(b.Hostname) >= len(bi.Hostname) {
 		return fmt.Errorf("program path or hostname too long")

@@ -34,7 +34,7 @@ const (
 	// sfmask clears TF, IF, DF, IOPL, NT and AC on syscall, as Linux does.
 	sfmask = 0x47700
 
-	pteP, pteRW, pteUS, ptePS = 1 << 0, 1 << 1, 1 << 2, 1 << 7
+	pteP, pteRW, pteUS, ptePS, pteNX = 1 << 0, 1 << 1, 1 << 2, 1 << 7, 1 << 63
 
 	// tssIOBitmap is the I/O bitmap offset; ports past the TSS limit are
 	// denied, so the bitmap needs only to reach the hypercall ports.
@@ -93,20 +93,23 @@ func writeIDT(mem []byte, faultEntry uint64) {
 	}
 }
 
-// writePageTables identity-maps [0, size) with 2 MiB pages, except the first
-// 2 MiB, mapped with 4 KiB pages so that page 0 can stay unmapped. Everything
-// is user-accessible: the runtime and the program are one ring-3 unikernel.
+// writePageTables writes the boot tables (abi.h, "Guest memory layout"):
+// the runtime's low 4 MiB identity-mapped (4 KiB pages for the first 2 MiB,
+// so that page 0 stays unmapped; one 2 MiB page for the pipe rings), and the
+// direct map of all RAM at abi.DmapBase, 2 MiB pages, never executable. The
+// program's space starts empty: the runtime maps it.
 func writePageTables(mem []byte, size uint64) {
 	const twoMiB = 2 << 20
-	le.PutUint64(mem[abi.PML4Addr:], abi.PDPTAddr|pteP|pteRW|pteUS)
-	gibs := (size + 1<<30 - 1) >> 30
-	for i := uint64(0); i < gibs; i++ {
-		le.PutUint64(mem[abi.PDPTAddr+i*8:], abi.PDAddr+i*4096|pteP|pteRW|pteUS)
-	}
-	for a := uint64(twoMiB); a < size; a += twoMiB {
-		le.PutUint64(mem[abi.PDAddr+a/twoMiB*8:], a|pteP|pteRW|pteUS|ptePS)
-	}
-	le.PutUint64(mem[abi.PDAddr:], abi.PT0Addr|pteP|pteRW|pteUS)
+	clear(mem[abi.PML4Addr : abi.PML4Addr+4096])
+	clear(mem[abi.PDPTAddr : abi.PDPTAddr+4096])
+	clear(mem[abi.PDAddr : abi.PDAddr+4*4096])
+	clear(mem[abi.PDPTDmapAddr : abi.PDPTDmapAddr+4096])
+	clear(mem[abi.PDLowAddr : abi.PDLowAddr+4096])
+	table := uint64(pteP | pteRW | pteUS)
+	le.PutUint64(mem[abi.PML4Addr:], abi.PDPTAddr|table)
+	le.PutUint64(mem[abi.PDPTAddr:], abi.PDLowAddr|table)
+	le.PutUint64(mem[abi.PDLowAddr:], abi.PT0Addr|table)
+	le.PutUint64(mem[abi.PDLowAddr+8:], abi.RingArea|table|ptePS)
 	for a := uint64(4096); a < twoMiB; a += 4096 {
 		flags := uint64(pteP | pteRW | pteUS)
 		if supervisorOnly(a) {
@@ -114,13 +117,22 @@ func writePageTables(mem []byte, size uint64) {
 		}
 		le.PutUint64(mem[abi.PT0Addr+a/4096*8:], a|flags)
 	}
+	le.PutUint64(mem[abi.PML4Addr+abi.DmapBase>>39%512*8:], abi.PDPTDmapAddr|table)
+	gibs := (size + 1<<30 - 1) >> 30
+	for i := uint64(0); i < gibs; i++ {
+		le.PutUint64(mem[abi.PDPTDmapAddr+i*8:], abi.PDAddr+i*4096|table)
+	}
+	for a := uint64(0); a < size; a += twoMiB {
+		le.PutUint64(mem[abi.PDAddr+a/twoMiB*8:], a|table|ptePS|pteNX)
+	}
 }
 
 // supervisorOnly reports the pages only the CPU itself needs: descriptor
-// tables, TSS, page tables and the exception stack. Ring 3 (the program and
-// the runtime alike) faults on them, as a Linux process faults on low memory.
+// tables, TSS and the boot tables. Ring 3 (the program and the runtime alike)
+// faults on them, as a Linux process faults on low memory. The exception
+// stack is the runtime's: its ring-3 fault handler reads the frame there.
 func supervisorOnly(a uint64) bool {
-	return a < abi.BootinfoAddr || (a >= abi.XStackTop-0x10000 && a < abi.XStackTop)
+	return a < abi.BootinfoAddr
 }
 
 func flatSeg(sel uint16, code bool) kvm.Segment {

@@ -205,51 +205,53 @@ func TestPageTables(t *testing.T) {
 		super    // present, ring 0 only
 		usr      // present, ring 3 too
 	)
+	names := []string{"unmapped", "supervisor", "user"}
 	for _, size := range []uint64{64 << 20, 1<<30 + 2<<20, abi.MemMax} {
 		mem := bootMem(size, abi.RuntimeAddr)
-		tests := []struct {
-			va   uint64
-			want int
-		}{
-			{0, unmapped}, {0xfff, unmapped},
-			{0x1000, super}, // GDT
-			{abi.IDTAddr, super}, {abi.TSSAddr, super}, {abi.PML4Addr, super}, {abi.PT0Addr, super},
-			{abi.BootinfoAddr - 1, super},
-			{abi.BootinfoAddr, usr}, {abi.ArgsAddr, usr},
-			{abi.XStackTop - 0x10001, usr}, {abi.XStackTop - 0x10000, super}, {abi.XStackTop - 8, super},
-			{abi.XStackTop, usr},
-			{abi.RuntimeAddr, usr}, {0x1fffff, usr}, {0x200000, usr}, {abi.UserMin, usr},
-			{1<<30 - 1, usr},
-			{size - 1, usr}, {size, unmapped}, {size + 2<<20, unmapped},
-			{abi.MemMax, unmapped}, {1 << 39, unmapped}, {1<<47 - 1, unmapped},
-		}
-		for _, tc := range tests {
-			if tc.va >= size && tc.want != unmapped {
-				continue // 1 GiB-1 in a smaller guest
-			}
-			if tc.va == 1<<30-1 && size < 1<<30 {
-				continue
-			}
-			pa, user, write, ok := translate(t, mem, abi.PML4Addr, tc.va)
+		check := func(va, wantPA uint64, want int) {
+			t.Helper()
+			pa, user, write, ok := translate(t, mem, abi.PML4Addr, va)
 			got := unmapped
 			if ok {
 				got = super
 				if user {
 					got = usr
 				}
-				if pa != tc.va || !write {
-					t.Errorf("size %#x: va %#x -> pa %#x writable %v, want identity, writable", size, tc.va, pa, write)
+				if pa != wantPA || !write {
+					t.Errorf("size %#x: va %#x -> pa %#x writable %v, want %#x, writable", size, va, pa, write, wantPA)
 				}
 			}
-			if got != tc.want {
-				t.Errorf("size %#x: va %#x: got %v, want %v", size, tc.va, []string{"unmapped", "supervisor", "user"}[got], []string{"unmapped", "supervisor", "user"}[tc.want])
+			if got != want {
+				t.Errorf("size %#x: va %#x: got %v, want %v", size, va, names[got], names[want])
 			}
 		}
-		// Every 2 MiB step below size is mapped, none above (up to 4 GiB).
-		for va := uint64(2 << 20); va < abi.MemMax; va += 2 << 20 {
-			if _, _, _, ok := translate(t, mem, abi.PML4Addr, va); ok != (va < size) {
-				t.Fatalf("size %#x: va %#x mapped = %v", size, va, ok)
+		// The runtime's low 4 MiB: identity.
+		for _, tc := range []struct {
+			va   uint64
+			want int
+		}{
+			{0, unmapped}, {0xfff, unmapped},
+			{0x1000, super}, // GDT
+			{abi.IDTAddr, super}, {abi.TSSAddr, super}, {abi.PML4Addr, super}, {abi.PT0Addr, super},
+			{abi.PDPTDmapAddr, super}, {abi.PDLowAddr, super},
+			{abi.BootinfoAddr - 1, super},
+			{abi.BootinfoAddr, usr}, {abi.ArgsAddr, usr},
+			{abi.XStackTop - 8, usr}, {abi.XStackTop, usr},
+			{abi.RuntimeAddr, usr}, {0x1fffff, usr}, {0x200000, usr}, {abi.UserMin - 1, usr},
+		} {
+			check(tc.va, tc.va, tc.want)
+		}
+		// The program's space starts empty.
+		for _, va := range []uint64{abi.UserMin, size - 1, 1<<30 - 1, 1 << 39, abi.DmapBase - 1} {
+			check(va, 0, unmapped)
+		}
+		// The direct map reaches all of RAM and nothing past it.
+		for pa := uint64(0); pa < abi.MemMax+4<<20; pa += 2 << 20 {
+			want := unmapped
+			if pa < size {
+				want = usr
 			}
+			check(abi.DmapBase+pa+0x1234, pa+0x1234, want)
 		}
 	}
 }
@@ -268,6 +270,8 @@ func TestLayout(t *testing.T) {
 		{"PDPT", abi.PDPTAddr, 4096},
 		{"PD", abi.PDAddr, abi.MemMax >> 30 * 4096},
 		{"PT0", abi.PT0Addr, 4096},
+		{"PDPT of the direct map", abi.PDPTDmapAddr, 4096},
+		{"PD of the low 1 GiB", abi.PDLowAddr, 4096},
 	}
 	for i, a := range areas {
 		for p := a.start &^ 0xfff; p < a.start+a.sz; p += 4096 {
@@ -281,8 +285,8 @@ func TestLayout(t *testing.T) {
 			}
 		}
 	}
-	if !supervisorOnly(abi.XStackTop-8) || supervisorOnly(abi.XStackTop) {
-		t.Error("the exception stack top is not supervisor-only, or the page above is")
+	if supervisorOnly(abi.BootinfoAddr) || supervisorOnly(abi.XStackTop-8) {
+		t.Error("the boot page or the exception stack is not the runtime's to read")
 	}
 }
 

@@ -1,10 +1,12 @@
-/* args: argv, envp and the auxiliary vector as a static program sees them. */
+/* args: argv, envp and the auxiliary vector as a program sees them (static
+ * or dynamic: addresses are printed as checks, ASLR moves them natively). */
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <elf.h>
 
 extern char **environ;
+extern char _start[];
 
 int main(int argc, char **argv)
 {
@@ -18,7 +20,8 @@ int main(int argc, char **argv)
 	printf("AT_PHENT=%lu\n", getauxval(AT_PHENT));
 	printf("AT_PHNUM=%lu\n", getauxval(AT_PHNUM));
 	printf("AT_PHDR!=0 %d\n", getauxval(AT_PHDR) != 0);
-	printf("AT_ENTRY=%#lx\n", getauxval(AT_ENTRY));
+	printf("AT_ENTRY is _start: %d\n", getauxval(AT_ENTRY) == (unsigned long)_start);
+	printf("AT_BASE page-aligned: %d\n", getauxval(AT_BASE) % 4096 == 0);
 	printf("AT_UID=%lu AT_GID=%lu AT_SECURE=%lu\n", getauxval(AT_UID), getauxval(AT_GID), getauxval(AT_SECURE));
 	printf("AT_HWCAP!=0 %d\n", getauxval(AT_HWCAP) != 0);
 	const unsigned char *r = (const void *)getauxval(AT_RANDOM);

@@ -7,10 +7,10 @@ import (
 )
 
 // Applets asks a multi-call binary (busybox) for the names it answers to,
-// by running `PROGRAM --list` on the host: the program was checked to be a
-// static x86-64 executable first.
+// by running `PROGRAM --list` on the host: the program was checked to be an
+// x86-64 executable first.
 func Applets(program string) ([]string, error) {
-	if err := CheckProgram(program, nil); err != nil {
+	if err := CheckProgram(program); err != nil {
 		return nil, err
 	}
 	out, err := exec.Command(program, "--list").Output()

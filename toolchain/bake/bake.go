@@ -1,5 +1,6 @@
-// Package bake turns a static program and a file tree into a ukfork image,
-// as rumprun-bake does for Rumprun.
+// Package bake turns a program and a file tree into a ukfork image, as
+// rumprun-bake does for Rumprun: with the interpreter and libraries of each
+// dynamic ELF file in it.
 package bake
 
 import (
@@ -40,7 +41,7 @@ func ParseMapping(s string) (Mapping, error) {
 
 // Options describe one bake.
 type Options struct {
-	Program string // host path of the static executable
+	Program string // host path of the executable
 	Files   []Mapping
 	MemSize uint64
 	Env     []string
@@ -54,12 +55,21 @@ type Options struct {
 // DefaultEnv is given to a program when the baker sets no PATH.
 var DefaultEnv = []string{"PATH=/bin:/sbin:/usr/bin:/usr/sbin", "HOME=/"}
 
-// Bake writes the image and returns its manifest.
-func Bake(o Options) (*image.Manifest, error) {
+// Result is what a bake wrote.
+type Result struct {
+	Manifest *image.Manifest
+	// Added lists what bake added for the dynamic ELF files: interpreters,
+	// libraries, their symlinks and the loader's configuration, in the
+	// order found.
+	Added []Added
+}
+
+// Bake writes the image.
+func Bake(o Options) (*Result, error) {
 	if o.Program == "" {
 		return nil, errNoProgram
 	}
-	if err := CheckProgram(o.Program, o.Libs); err != nil {
+	if err := CheckProgram(o.Program); err != nil {
 		return nil, err
 	}
 	for _, e := range o.Env {
@@ -92,6 +102,14 @@ func Bake(o Options) (*image.Manifest, error) {
 			continue // a file given with --file wins
 		}
 		entries[l] = &pending{e: image.Entry{Path: l, Type: image.TypeSymlink, Mode: 0o777, Target: progPath}, arg: "--link " + l}
+	}
+	addParents(entries)
+	if err := checkParents(entries); err != nil {
+		return nil, err
+	}
+	added, err := addDeps(entries, progPath, o.Libs)
+	if err != nil {
+		return nil, err
 	}
 	addParents(entries)
 	if err := checkParents(entries); err != nil {
@@ -135,7 +153,7 @@ func Bake(o Options) (*image.Manifest, error) {
 		return nil, err
 	}
 	ok = true
-	return &w.M, nil
+	return &Result{Manifest: &w.M, Added: added}, nil
 }
 
 type pending struct {

@@ -1,23 +1,20 @@
 package bake
 
 import (
-	"bytes"
 	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/toolchain/ldso"
 )
 
-// CheckProgram makes sure path is an executable ukfork can run: a static
-// x86-64 Linux ELF (static-PIE included) whose segments fit the guest's
-// program area. Each refusal says what to do instead; that of a dynamic
-// program names the libraries it would need, dlopen ones (--lib) included.
-func CheckProgram(path string, dlopen []string) error {
+// CheckProgram makes sure path is an executable ukfork can bake: an x86-64
+// Linux ELF (static, static-PIE or dynamic) whose segments fit the guest's
+// program area. Each refusal says what to do instead.
+func CheckProgram(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -52,11 +49,6 @@ func CheckProgram(path string, dlopen []string) error {
 	var lo, hi uint64 = ^uint64(0), 0
 	for _, p := range ef.Progs {
 		switch p.Type {
-		case elf.PT_INTERP:
-			interp := make([]byte, min(p.Filesz, 256))
-			p.ReadAt(interp, 0)
-			interp, _, _ = bytes.Cut(interp, []byte{0})
-			return dynamicRefusal(path, string(interp), dlopen)
 		case elf.PT_LOAD:
 			loads++
 			if p.Filesz > p.Memsz || p.Off+p.Filesz < p.Off || p.Off+p.Filesz > uint64(st.Size()) || p.Vaddr+p.Memsz < p.Vaddr {
@@ -68,9 +60,6 @@ func CheckProgram(path string, dlopen []string) error {
 	if loads == 0 {
 		return fmt.Errorf("%s has no loadable segments: rebuild it", path)
 	}
-	if libs, _ := ef.ImportedLibraries(); len(libs) > 0 {
-		return fmt.Errorf("%s needs shared libraries %v; ukfork runs static executables: relink with -static", path, libs)
-	}
 	if ef.Type == elf.ET_EXEC && lo < abi.UserMin {
 		return fmt.Errorf("%s loads at %#x, below %#x where the ukfork runtime lives: link it at the default address (drop -Ttext / custom linker scripts)", path, lo, abi.UserMin)
 	}
@@ -81,19 +70,6 @@ func CheckProgram(path string, dlopen []string) error {
 		return fmt.Errorf("%s needs memory up to %#x, beyond the largest guest (%d GiB)", path, hi, abi.MemMax>>30)
 	}
 	return nil
-}
-
-// dynamicRefusal is the one line that refuses a dynamic program until the
-// guest runtime loads one: its interpreter and the libraries bake would add.
-func dynamicRefusal(path, interp string, dlopen []string) error {
-	needs := "no libraries"
-	if d, err := Deps(path, dlopen); err != nil {
-		needs = err.Error()
-	} else if len(d.Libs) > 0 {
-		needs = "libraries " + strings.Join(d.Names(), " ")
-	}
-	return fmt.Errorf("%s is dynamically linked (interpreter %s, %s); ukfork runs static executables for now: relink with -static (gcc -static, musl-gcc -static, or CGO_ENABLED=0 for Go)",
-		path, interp, needs)
 }
 
 // Deps finds the interpreter and libraries of a program on this host as

@@ -51,6 +51,9 @@ func (w *Writer) Commit() error {
 	if err := w.M.check(w.off); err != nil {
 		return fmt.Errorf("the image would be invalid: %w", err)
 	}
+	// The manifest starts on a page of its own: a blob's last page reads
+	// zero past its end, so guests can map it as a file.
+	w.off = (w.off + blobAlign - 1) &^ (blobAlign - 1)
 	h := header{Version: Version, ManifestOff: w.off, ManifestLen: uint64(len(js))}
 	copy(h.Magic[:], Magic)
 	if _, err := w.f.WriteAt(js, int64(w.off)); err != nil {

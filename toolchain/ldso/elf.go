@@ -248,3 +248,11 @@ func cstring(b []byte) string {
 	}
 	return string(b)
 }
+
+// Check reads the headers and dynamic section of the ELF file at host path
+// p as the resolver does: nil when it is an x86-64 program or shared
+// object whose needs can be read.
+func Check(p string) error {
+	_, err := readELF(p)
+	return err
+}

@@ -75,6 +75,10 @@ type Object struct {
 	Path  string
 	Real  string
 	Links []Link
+	// Guest is where the loader opens it in an image whose program sits
+	// at ResolveAt's guest path: Path, unless an $ORIGIN of an object that
+	// sits elsewhere in the image than on the host led to it.
+	Guest string
 	// NeededBy is the Path of the object whose need loaded it first ("" for
 	// the program and the interpreter).
 	NeededBy string
@@ -82,11 +86,12 @@ type Object struct {
 	Dlopen bool
 	Soname string
 
-	info   *elfInfo
-	loader *Object
-	origin string // $ORIGIN
-	short  string // musl: the name a search found it by
-	id     fileID
+	info    *elfInfo
+	loader  *Object
+	origin  string // $ORIGIN
+	gorigin string // $ORIGIN in the image
+	short   string // musl: the name a search found it by
+	id      fileID
 }
 
 // Deps is what a program loads.
@@ -133,6 +138,14 @@ type resolver struct {
 // start, as with dlopen(3)). A missing library is an error naming it and
 // the object that needs it.
 func Resolve(cfg Config, program string, dlopen []string) (*Deps, error) {
+	return ResolveAt(cfg, program, "", dlopen)
+}
+
+// ResolveAt is Resolve for a program that sits at guest in an image (its
+// real path there; "" for where it is on the host): $ORIGIN in the image
+// is guest's directory, and each object's Guest says where the image's
+// loader looks for it. The files are still the ones found on the host.
+func ResolveAt(cfg Config, program, guest string, dlopen []string) (*Deps, error) {
 	if cfg.Root == "" {
 		cfg.Root = "/"
 	}
@@ -149,7 +162,7 @@ func Resolve(cfg Config, program string, dlopen []string) (*Deps, error) {
 		cfg.SystemDirs = DebianSystemDirs
 	}
 	r := &resolver{cfg: cfg, queued: map[*Object]bool{}}
-	prog, err := r.program(program)
+	prog, err := r.program(program, guest)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +181,7 @@ func Resolve(cfg Config, program string, dlopen []string) (*Deps, error) {
 	if !strings.HasPrefix(interp, "/") {
 		return nil, fmt.Errorf("%s: interpreter %q is not an absolute path: relink it with the default dynamic linker", program, interp)
 	}
-	if r.interp, err = r.open(interp, interp, nil); err != nil {
+	if r.interp, err = r.open(interp, interp, interp, nil); err != nil {
 		return nil, fmt.Errorf("%s: interpreter %s: %w", program, interp, err)
 	}
 	if !r.musl && r.interp.Soname != "" {
@@ -191,8 +204,9 @@ func Resolve(cfg Config, program string, dlopen []string) (*Deps, error) {
 }
 
 // program opens the program itself. Its $ORIGIN is the directory of its
-// real path, as the kernel gives it (/proc/self/exe).
-func (r *resolver) program(p string) (*Object, error) {
+// real path, as the kernel gives it (/proc/self/exe); guest is that path
+// in the image ("" for the same as on the host).
+func (r *resolver) program(p, guest string) (*Object, error) {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return nil, err
@@ -201,11 +215,14 @@ func (r *resolver) program(p string) (*Object, error) {
 	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 		return nil, fmt.Errorf("%s is outside the root %s", p, r.cfg.Root)
 	}
-	o, err := r.open("/"+filepath.ToSlash(rel), p, nil)
+	o, err := r.open("/"+filepath.ToSlash(rel), "/"+filepath.ToSlash(rel), p, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	o.origin = dirOf(o.Real)
+	o.origin, o.gorigin = dirOf(o.Real), dirOf(o.Real)
+	if guest != "" {
+		o.Guest, o.gorigin = guest, dirOf(guest)
+	}
 	return o, nil
 }
 
@@ -255,19 +272,20 @@ func (r *resolver) load(name string, loader *Object) (*Object, error) {
 
 // loadGlibc follows _dl_map_object.
 func (r *resolver) loadGlibc(name string, loader *Object) (*Object, error) {
-	name = r.expand(name, loader)
+	gname := r.expand(name, loader, loader.gorigin)
+	name = r.expand(name, loader, loader.origin)
 	for _, o := range r.objs {
 		if o.Path == name || o.Soname == name || contains(o.Names, name) {
 			return r.known(o, name), nil
 		}
 	}
 	if strings.Contains(name, "/") {
-		return r.openName(name, loader)
+		return r.openName(name, gname, loader)
 	}
 	var tried []string
 	var other error
-	try := func(p string) (*Object, error) {
-		o, err := r.open(p, name, loader)
+	try := func(p, g string) (*Object, error) {
+		o, err := r.open(p, g, name, loader)
 		switch {
 		case err == nil:
 			return o, nil
@@ -278,18 +296,23 @@ func (r *resolver) loadGlibc(name string, loader *Object) (*Object, error) {
 		}
 		return nil, nil
 	}
-	tryDirs := func(what string, dirs []string) (*Object, error) {
+	tryDirs := func(what string, dirs []searchDir) (*Object, error) {
 		if len(dirs) == 0 {
 			return nil, nil
 		}
-		tried = append(tried, what+" "+strings.Join(dirs, ":"))
+		var names []string
+		for _, d := range dirs {
+			names = append(names, d.host)
+		}
+		tried = append(tried, what+" "+strings.Join(names, ":"))
 		for _, d := range dirs {
 			for _, h := range r.cfg.HWCaps {
-				if o, err := try(inDir(d, "glibc-hwcaps/"+h+"/"+name)); o != nil || err != nil {
+				sub := "glibc-hwcaps/" + h + "/" + name
+				if o, err := try(inDir(d.host, sub), inDir(d.guest, sub)); o != nil || err != nil {
 					return o, err
 				}
 			}
-			if o, err := try(inDir(d, name)); o != nil || err != nil {
+			if o, err := try(inDir(d.host, name), inDir(d.guest, name)); o != nil || err != nil {
 				return o, err
 			}
 		}
@@ -317,13 +340,13 @@ func (r *resolver) loadGlibc(name string, loader *Object) (*Object, error) {
 	if c != nil {
 		tried = append(tried, "/etc/ld.so.cache")
 		if p := c.Lookup(name, r.cfg.HWCaps); p != "" && !(nodeflib && r.inSystemDir(p)) {
-			if o, err := try(p); o != nil || err != nil {
+			if o, err := try(p, p); o != nil || err != nil {
 				return o, err
 			}
 		}
 	}
 	if !nodeflib {
-		if o, err := tryDirs("system directories", r.cfg.SystemDirs); o != nil || err != nil {
+		if o, err := tryDirs("system directories", sameDirs(r.cfg.SystemDirs)); o != nil || err != nil {
 			return o, err
 		}
 	}
@@ -331,13 +354,17 @@ func (r *resolver) loadGlibc(name string, loader *Object) (*Object, error) {
 }
 
 // openName opens a needed name that is a path, as both loaders do without
-// searching: relative to the working directory, "/" in the guest.
-func (r *resolver) openName(name string, loader *Object) (*Object, error) {
-	p := name
+// searching: relative to the working directory, "/" in the guest; gname is
+// the name as the image's loader expands it.
+func (r *resolver) openName(name, gname string, loader *Object) (*Object, error) {
+	p, g := name, gname
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p
 	}
-	o, err := r.open(p, name, loader)
+	if !strings.HasPrefix(g, "/") {
+		g = "/" + g
+	}
+	o, err := r.open(p, g, name, loader)
 	if err != nil {
 		return nil, fmt.Errorf("%s (needed by %s): %w", name, loader.Path, err)
 	}
@@ -370,18 +397,30 @@ func (r *resolver) inSystemDir(p string) bool {
 	return false
 }
 
+// searchDir is a directory of a search path on the host and, its $ORIGIN
+// taken from where the object sits in the image, in the image.
+type searchDir struct{ host, guest string }
+
+func sameDirs(dirs []string) []searchDir {
+	s := make([]searchDir, len(dirs))
+	for i, d := range dirs {
+		s[i] = searchDir{d, d}
+	}
+	return s
+}
+
 // searchPath splits a DT_RPATH or DT_RUNPATH of object o into
 // directories, tokens expanded, as fillin_rpath does.
-func (r *resolver) searchPath(s string, o *Object) []string {
-	var dirs []string
+func (r *resolver) searchPath(s string, o *Object) []searchDir {
+	var dirs []searchDir
 	seen := map[string]bool{}
 	for _, d := range strings.Split(s, ":") {
-		d = r.expand(d, o)
-		if seen[d] {
+		h := r.expand(d, o, o.origin)
+		if seen[h] {
 			continue
 		}
-		seen[d] = true
-		dirs = append(dirs, d)
+		seen[h] = true
+		dirs = append(dirs, searchDir{h, r.expand(d, o, o.gorigin)})
 	}
 	return dirs
 }
@@ -441,9 +480,9 @@ func (r *resolver) known(o *Object, name string) *Object {
 	return o
 }
 
-// open loads the file at loader path p, asked for as name by loader: the
-// object already loaded from the same file, or a new one.
-func (r *resolver) open(p, name string, loader *Object) (*Object, error) {
+// open loads the file at loader path p (g in the image), asked for as name
+// by loader: the object already loaded from the same file, or a new one.
+func (r *resolver) open(p, g, name string, loader *Object) (*Object, error) {
 	real, links, err := r.walk(p)
 	if err != nil {
 		return nil, err
@@ -475,8 +514,8 @@ func (r *resolver) open(p, name string, loader *Object) (*Object, error) {
 	if info.typ != elf.ET_DYN && loader != nil {
 		return nil, fmt.Errorf("%s is an ELF %v; only shared objects can be loaded", p, info.typ)
 	}
-	o := &Object{Name: name, Names: []string{name}, Path: p, Real: real, Links: links,
-		Soname: info.soname, info: info, loader: loader, origin: dirOf(p), id: id}
+	o := &Object{Name: name, Names: []string{name}, Path: p, Real: real, Links: links, Guest: g,
+		Soname: info.soname, info: info, loader: loader, origin: dirOf(p), gorigin: dirOf(g), id: id}
 	if loader != nil {
 		o.NeededBy = loader.Path
 	}

@@ -28,7 +28,7 @@ func (r *resolver) loadMusl(name string, loader *Object) (*Object, error) {
 		}
 	}
 	if strings.Contains(name, "/") {
-		return r.openName(name, loader)
+		return r.openName(name, name, loader)
 	}
 	for _, o := range r.objs[1:] {
 		if o.short == name {
@@ -42,7 +42,11 @@ func (r *resolver) loadMusl(name string, loader *Object) (*Object, error) {
 			if len(dirs) == 0 {
 				continue
 			}
-			tried = append(tried, "RUNPATH of "+l.Path+" "+strings.Join(dirs, ":"))
+			var names []string
+			for _, d := range dirs {
+				names = append(names, d.host)
+			}
+			tried = append(tried, "RUNPATH of "+l.Path+" "+strings.Join(names, ":"))
 			if o, err := r.muslTry(name, dirs, loader); o != nil || err != nil {
 				return o, err
 			}
@@ -52,7 +56,7 @@ func (r *resolver) loadMusl(name string, loader *Object) (*Object, error) {
 			return nil, err
 		}
 		tried = append(tried, "the musl path "+strings.Join(dirs, ":"))
-		if o, err := r.muslTry(name, dirs, loader); o != nil || err != nil {
+		if o, err := r.muslTry(name, sameDirs(dirs), loader); o != nil || err != nil {
 			return o, err
 		}
 	}
@@ -61,13 +65,13 @@ func (r *resolver) loadMusl(name string, loader *Object) (*Object, error) {
 
 // muslTry is path_open: the first file that opens wins; an error other
 // than a missing or unreachable file stops the search.
-func (r *resolver) muslTry(name string, dirs []string, loader *Object) (*Object, error) {
+func (r *resolver) muslTry(name string, dirs []searchDir, loader *Object) (*Object, error) {
 	for _, d := range dirs {
-		p := d + "/" + name
+		p := d.host + "/" + name
 		if len(p) >= muslBufSize {
 			continue
 		}
-		o, err := r.open(p, name, loader)
+		o, err := r.open(p, d.guest+"/"+name, name, loader)
 		if err == nil {
 			if o.short == "" {
 				o.short = name
@@ -85,23 +89,34 @@ func (r *resolver) muslTry(name string, dirs []string, loader *Object) (*Object,
 // muslRpath is the search path of object o: its DT_RUNPATH, else its
 // DT_RPATH, with $ORIGIN (or ${ORIGIN}) expanded; a path with any other $
 // is not used at all.
-func (r *resolver) muslRpath(o *Object) []string {
+func (r *resolver) muslRpath(o *Object) []searchDir {
 	s := o.info.runpath
 	if !o.info.hasRunPath {
 		s = o.info.rpath
 	}
+	g := s
 	if strings.Contains(s, "$") {
 		rest := strings.NewReplacer("${ORIGIN}", "", "$ORIGIN", "").Replace(s)
 		if strings.Contains(rest, "$") {
 			return nil
 		}
-		origin := o.origin
+		origin, gorigin := o.origin, o.gorigin
 		if o != r.objs[0] {
 			origin = o.Path[:strings.LastIndex(o.Path, "/")]
+			gorigin = o.Guest[:strings.LastIndex(o.Guest, "/")]
 		}
 		s = strings.NewReplacer("${ORIGIN}", origin, "$ORIGIN", origin).Replace(s)
+		g = strings.NewReplacer("${ORIGIN}", gorigin, "$ORIGIN", gorigin).Replace(g)
 	}
-	return splitMuslPath(s)
+	hs, gs := splitMuslPath(s), splitMuslPath(g)
+	dirs := make([]searchDir, len(hs))
+	for i := range hs {
+		dirs[i] = searchDir{hs[i], hs[i]}
+		if len(gs) == len(hs) {
+			dirs[i].guest = gs[i]
+		}
+	}
+	return dirs
 }
 
 // splitMuslPath splits at ':' and newlines; empty elements are skipped.

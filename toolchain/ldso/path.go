@@ -80,9 +80,10 @@ func (r *resolver) walk(p string) (string, []Link, error) {
 }
 
 // expand replaces glibc's dynamic string tokens in s for object o, as
-// _dl_dst_substitute does: $ORIGIN (o's directory), $LIB and $PLATFORM,
-// each also as ${NAME}; any other $ stays as it is.
-func (r *resolver) expand(s string, o *Object) string {
+// _dl_dst_substitute does: $ORIGIN (o's directory, origin: on the host or
+// in the image), $LIB and $PLATFORM, each also as ${NAME}; any other $
+// stays as it is.
+func (r *resolver) expand(s string, o *Object, origin string) string {
 	if !strings.Contains(s, "$") {
 		return s
 	}
@@ -94,7 +95,7 @@ func (r *resolver) expand(s string, o *Object) string {
 		}
 		done := false
 		for _, t := range []struct{ name, val string }{
-			{"ORIGIN", o.origin},
+			{"ORIGIN", origin},
 			{"PLATFORM", r.cfg.Platform},
 			{"LIB", r.cfg.Lib},
 		} {

@@ -4,8 +4,11 @@
  * Transport on KVM: the guest writes the guest-physical address of the call's
  * argument struct with a 32-bit `out` to port UKF_HC_PORT_BASE + call number.
  * Every struct starts with `ret` (OUT): a result >= 0 or a negative Linux errno.
- * Guest pointers are plain guest-physical addresses (identity-mapped), carried
- * as UKF_GUEST_PTR so host code cannot dereference them by mistake.
+ * Guest pointers are guest-virtual addresses, which the host translates
+ * through the guest's page tables as a user-mode access would (a pointer to a
+ * page the program may not read, or write, is EFAULT); they are carried as
+ * UKF_GUEST_PTR so host code cannot dereference them by mistake. The runtime's
+ * own memory (argument structs) is identity-mapped and physically contiguous.
  *
  * Bump UKF_ABI_VERSION on every change; the Go side is generated from this file
  * (hypervisor/abi, `go generate`) and a test keeps it honest.
@@ -20,32 +23,51 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 12
+#define UKF_ABI_VERSION 15
 
 #ifndef __ASSEMBLY__
-typedef uint64_t ukf_gptr_t; /* guest-physical address */
+typedef uint64_t ukf_gptr_t; /* guest-virtual address */
 #define UKF_GUEST_PTR(T) ukf_gptr_t
 #endif
 
-/* ---- Guest memory layout (guest-physical == guest-virtual) ------------- */
-/* Page 0 is never mapped: a NULL dereference faults. */
+/* ---- Guest memory layout ------------------------------------------------
+ * Virtual: [0, UKF_USER_MIN) is the runtime's, identity-mapped (VA == PA);
+ * [UKF_USER_MIN, UKF_USER_TOP) is the program's, a sparse space laid out as
+ * Linux's, mapped 4 KiB at a time onto frames of RAM from UKF_FRAMES_MIN up;
+ * UKF_DMAP_BASE + pa reaches every byte of RAM (the runtime's direct map, for
+ * page tables and frames). The runtime writes the tables in ring 3; the host
+ * writes the boot tables below and never changes a table after.
+ * Page 0 is never mapped: a NULL dereference faults. */
 #define UKF_GDT_ADDR      UKF_U64(0x1000)   /* GDT (one page) */
 #define UKF_IDT_ADDR      UKF_U64(0x2000)   /* IDT: 256 gates, 16 bytes each */
 #define UKF_TSS_ADDR      UKF_U64(0x3000)   /* 64-bit TSS + I/O bitmap (to 0x5061) */
-#define UKF_PML4_ADDR     UKF_U64(0x6000)   /* page tables: PML4, PDPT, 4 PDs, PT0 */
-#define UKF_PDPT_ADDR     UKF_U64(0x7000)
-#define UKF_PD_ADDR       UKF_U64(0x8000)   /* 4 pages: up to 4 GiB of 2 MiB pages */
+#define UKF_PML4_ADDR     UKF_U64(0x6000)   /* the root: PML4[0] low, PML4[255] direct map */
+#define UKF_PDPT_ADDR     UKF_U64(0x7000)   /* PDPT of the low 512 GiB */
+#define UKF_PD_ADDR       UKF_U64(0x8000)   /* 4 pages: the direct map's PDs, 2 MiB pages */
 #define UKF_PT0_ADDR      UKF_U64(0xC000)   /* 4 KiB pages for the first 2 MiB */
+#define UKF_PDPT_DMAP_ADDR UKF_U64(0xD000)  /* PDPT of the direct map */
+#define UKF_PD_LOW_ADDR   UKF_U64(0xE000)   /* PD of the low 1 GiB: PT0, rings, then the program's */
 #define UKF_BOOTINFO_ADDR UKF_U64(0x10000)  /* struct ukf_bootinfo */
 #define UKF_ARGS_ADDR     UKF_U64(0x11000)  /* argv then envp strings, NUL-separated */
 #define UKF_ARGS_MAX      UKF_U64(0x3F000)  /* to 0x50000 */
 #define UKF_XSTACK_TOP    UKF_U64(0x60000)  /* ring-0 exception stack (TSS.RSP0) */
-#define UKF_RTSTACK_TOP   UKF_U64(0x100000) /* runtime stack, 640 KiB below */
+#define UKF_FSTACK_TOP    UKF_U64(0x70000)  /* the ring-3 fault handler's stack, 64 KiB */
+#define UKF_RTSTACK_TOP   UKF_U64(0x100000) /* runtime stack, 576 KiB below */
 #define UKF_RUNTIME_ADDR  UKF_U64(0x100000) /* runtime image, up to UKF_RING_AREA */
 #define UKF_RING_AREA     UKF_U64(0x200000) /* pipe rings shared between VMs (below) */
 #define UKF_USER_MIN      UKF_U64(0x400000) /* lowest address a program may use */
+#define UKF_USER_TOP      UKF_U64(0x7f8000000000) /* end of the program's space */
+#define UKF_DMAP_BASE     UKF_U64(0x7f8000000000) /* PML4[255]: RAM at DMAP_BASE + pa */
+#define UKF_FRAMES_MIN    UKF_U64(0x400000) /* physical: frames the runtime hands out */
+/* The image file, read-only, at UKF_IMAGE_GPA (bootinfo.image_size bytes, 0
+ * if the host maps none): a file of the image is mapped by pointing entries
+ * at its pages, shared with every VM and the host's page cache. The runtime
+ * reads it at UKF_IMAGE_VA (2 MiB pages, read-only). */
+#define UKF_IMAGE_GPA     (UKF_U64(64) << 30)
+#define UKF_IMAGE_MAX     (UKF_U64(64) << 30)
+#define UKF_IMAGE_VA      (UKF_DMAP_BASE + (UKF_U64(256) << 30))
 #define UKF_MEM_MIN       (UKF_U64(16) << 20)
-#define UKF_MEM_MAX       (UKF_U64(4) << 30) /* 4 PDs of 2 MiB pages */
+#define UKF_MEM_MAX       (UKF_U64(4) << 30) /* 4 PDs of 2 MiB pages in the direct map */
 #define UKF_PIE_BASE      UKF_U64(0x400000)  /* load base for static-PIE programs */
 
 /* Runtime image header, the first bytes at UKF_RUNTIME_ADDR. */
@@ -61,6 +83,24 @@ struct ukf_runtime_header {
 };
 #endif
 #define UKF_FAULT_STUB_SIZE 16
+
+/* What a ring-0 exception stub leaves at UKF_XFRAME_AT before it returns to
+ * the runtime's ring-3 fault handler (the CPU's frame, with the vector, the
+ * error code, CR2 and the RAX the stub used); the host reads it too when the
+ * runtime reports a fault it cannot handle (UKF_HC_FAULT). */
+#define UKF_XFRAME_AT (UKF_XSTACK_TOP - 72)
+#ifndef __ASSEMBLY__
+struct ukf_xframe {
+	uint64_t cr2, rax, vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+#endif
+#define UKF_X_CR2 0
+#define UKF_X_RAX 8
+#define UKF_X_VECTOR 16
+#define UKF_X_RIP 32
+#define UKF_X_RFLAGS 48
+#define UKF_X_RSP 56
 
 /* A program's registers as the runtime saves them on entry (a syscall, or a
  * signal injected by the host), at UKF_REGS_AT on the runtime stack. */
@@ -88,6 +128,7 @@ struct ukf_runtime_header {
 #define UKF_R_KIND 152
 #define UKF_ENTRY_SYSCALL 0
 #define UKF_ENTRY_ASYNC 1
+#define UKF_ENTRY_FAULT 2
 #ifndef __ASSEMBLY__
 struct ukf_regs {
 	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
@@ -140,7 +181,15 @@ struct ukf_ring {
 #define UKF_HOSTNAME_MAX 65
 #define UKF_NGROUPS_BOOT 32 /* supplementary groups a process holds at most */
 
+#define UKF_RLIM_NLIMITS 16 /* RLIMIT_CPU .. RLIMIT_RTTIME */
+#define UKF_RLIM_INFINITY (~UKF_U64(0))
+
 #ifndef __ASSEMBLY__
+struct ukf_rlimit {
+	uint64_t rlim_cur;
+	uint64_t rlim_max;
+};
+
 struct ukf_siginfo {
 	int32_t code;   /* si_code */
 	int32_t pid;    /* si_pid */
@@ -192,6 +241,20 @@ struct ukf_bootinfo {
 	 * with --user); the guest keeps them after. */
 	uint32_t ngroups;
 	uint32_t groups[UKF_NGROUPS_BOOT];
+	/* Resource limits (prlimit64). The runtime sets the first ones at boot,
+	 * before any other process exists; after that only the host writes
+	 * them (UKF_HC_PRLIMIT, for the process itself too), with rlim_seq odd
+	 * while it does, so that the guest reads its own without an exit. A
+	 * child inherits them with the page. */
+	uint64_t rlim_seq;
+	struct ukf_rlimit rlimits[UKF_RLIM_NLIMITS];
+	/* The ids the runtime keeps (sys_cred.c), published on every change:
+	 * real, effective, saved. The host checks prlimit64 on another
+	 * process against them, as Linux does. */
+	uint32_t cred_uid[3];
+	uint32_t cred_gid[3];
+	/* Bytes of the image mapped at UKF_IMAGE_GPA; 0: none. */
+	uint64_t image_size;
 	/* The file-system uid and gid (and ngroups, groups above) file access
 	 * is checked with: the host writes them at boot, the guest republishes
 	 * them whenever its credentials change (sys_cred.c). */
@@ -208,13 +271,13 @@ struct ukf_bootinfo {
 
 #define UKF_HC_RESERVED        0
 #define UKF_HC_EXIT            1   /* struct ukf_hc_exit */
-#define UKF_HC_FAULT           2   /* from ring 0: value = vector, frame at RSP */
+#define UKF_HC_FAULT           2   /* value = vector; the frame at UKF_XFRAME_AT: end the VM */
 #define UKF_HC_STARTED         3   /* struct ukf_hc_started */
 #define UKF_HC_UNSUPPORTED     4   /* struct ukf_hc_syscall: name a missing syscall */
 #define UKF_HC_TRACE           5   /* struct ukf_hc_syscall: one traced syscall */
 #define UKF_HC_CLOCK           6   /* struct ukf_hc_clock */
 #define UKF_HC_GETRANDOM       7   /* struct ukf_hc_getrandom */
-#define UKF_HC_DISCARD         8   /* struct ukf_hc_discard: memory reads as zero after */
+#define UKF_HC_DISCARD         8   /* struct ukf_hc_discard: frames read as zero after */
 #define UKF_HC_NANOSLEEP       9   /* struct ukf_hc_nanosleep */
 #define UKF_HC_FORK            10  /* struct ukf_hc_fork: child pid, 0 in the child */
 #define UKF_HC_WAIT4           11  /* struct ukf_hc_wait4 */
@@ -247,17 +310,19 @@ struct ukf_bootinfo {
 #define UKF_HC_SENDFILE        39  /* struct ukf_hc_sendfile */
 #define UKF_HC_UNLINKAT        40  /* struct ukf_hc_unlinkat */
 #define UKF_HC_RING_WAKE       41  /* value = slot: wake who waits on that ring */
-#define UKF_HC_MKNODAT         42  /* struct ukf_hc_mknodat: mkdir, mknod */
-#define UKF_HC_RENAMEAT        43  /* struct ukf_hc_at2: renameat2 */
-#define UKF_HC_LINKAT          44  /* struct ukf_hc_at2: linkat */
-#define UKF_HC_SYMLINKAT       45  /* struct ukf_hc_symlinkat */
-#define UKF_HC_TRUNCATE        46  /* struct ukf_hc_truncate: truncate, ftruncate */
-#define UKF_HC_FALLOCATE       47  /* struct ukf_hc_fallocate */
-#define UKF_HC_FSYNC           48  /* struct ukf_hc_fsync: fsync, fdatasync, syncfs */
-#define UKF_HC_UTIMENSAT       49  /* struct ukf_hc_utimensat */
-#define UKF_HC_FCHMODAT        50  /* struct ukf_hc_fchmodat */
-#define UKF_HC_FCHOWNAT        51  /* struct ukf_hc_fchownat */
-#define UKF_HC_STATFS          52  /* struct ukf_hc_statfs: statfs, fstatfs */
+#define UKF_HC_PRLIMIT         42  /* struct ukf_hc_prlimit */
+#define UKF_HC_FMAP            43  /* struct ukf_hc_fmap: where a file's bytes are in the image */
+#define UKF_HC_MKNODAT         44  /* struct ukf_hc_mknodat: mkdir, mknod */
+#define UKF_HC_RENAMEAT        45  /* struct ukf_hc_at2: renameat2 */
+#define UKF_HC_LINKAT          46  /* struct ukf_hc_at2: linkat */
+#define UKF_HC_SYMLINKAT       47  /* struct ukf_hc_symlinkat */
+#define UKF_HC_TRUNCATE        48  /* struct ukf_hc_truncate: truncate, ftruncate */
+#define UKF_HC_FALLOCATE       49  /* struct ukf_hc_fallocate */
+#define UKF_HC_FSYNC           50  /* struct ukf_hc_fsync: fsync, fdatasync, syncfs */
+#define UKF_HC_UTIMENSAT       51  /* struct ukf_hc_utimensat */
+#define UKF_HC_FCHMODAT        52  /* struct ukf_hc_fchmodat */
+#define UKF_HC_FCHOWNAT        53  /* struct ukf_hc_fchownat */
+#define UKF_HC_STATFS          54  /* struct ukf_hc_statfs: statfs, fstatfs */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
 #define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */
@@ -304,6 +369,8 @@ struct ukf_hc_procinfo {
 	int32_t ppid;           /* OUT: changes when the parent exits */
 	int32_t pgid;           /* OUT */
 	int32_t sid;            /* OUT */
+	uint32_t procs;         /* OUT: the run's processes, zombies included (sysinfo) */
+	uint32_t pad;
 };
 #endif
 
@@ -335,6 +402,22 @@ struct ukf_hc_getsid {
 	int64_t ret;            /* OUT: the session, -errno */
 	int32_t pid;            /* IN: 0 for the caller */
 	uint32_t pad;
+};
+#endif
+
+#ifndef __ASSEMBLY__
+/* prlimit64 on any process of the run (and any set, the caller's own
+ * included: the host is the one writer of a boot page's rlimits). The
+ * caller's permission comes from the ids both publish in their boot pages. */
+#define UKF_PRLIMIT_SET 1u /* set new_lim */
+struct ukf_hc_prlimit {
+	int64_t ret;               /* OUT: 0, -ESRCH, -EPERM, -EINVAL */
+	int32_t pid;               /* IN: 0 for the caller */
+	uint32_t resource;         /* IN: RLIMIT_* */
+	uint32_t flags;            /* IN: UKF_PRLIMIT_* */
+	uint32_t pad;
+	struct ukf_rlimit new_lim; /* IN */
+	struct ukf_rlimit old_lim; /* OUT: the limit before */
 };
 #endif
 
@@ -400,7 +483,7 @@ struct ukf_hc_getrandom {
 
 struct ukf_hc_discard {
 	int64_t ret;            /* OUT: 0, -errno */
-	UKF_GUEST_PTR(void *) addr; /* IN: page-aligned, at least UKF_USER_MIN */
+	uint64_t addr;          /* IN: guest-physical, page-aligned, at least UKF_FRAMES_MIN */
 	uint64_t len;           /* IN: whole pages */
 };
 
@@ -512,6 +595,18 @@ struct ukf_hc_faccessat {
 struct ukf_hc_chdir {
 	int64_t ret;            /* OUT: 0, -errno */
 	struct ukf_at at;       /* IN: fchdir: the fd as dirfd, pathlen 0 */
+};
+
+/* The file open at fd, if its bytes are the image's (unchanged) and the
+ * image is mapped: the guest-physical address of its first byte (page
+ * aligned; what follows its end up to the page's end reads zero) and its
+ * size. -ENODEV otherwise: the guest reads the file instead. */
+struct ukf_hc_fmap {
+	int64_t ret;            /* OUT: 0, -errno */
+	int32_t fd;             /* IN */
+	uint32_t pad;
+	uint64_t gpa;           /* OUT */
+	uint64_t size;          /* OUT */
 };
 
 struct ukf_hc_unlinkat {

@@ -56,6 +56,10 @@ void ukf_rewrite_reset(void);
 /* Deliver the signals the host interrupted the program for (async entry). */
 void ukf_async(struct ukf_regs *r);
 
+/* A CPU exception in ring 3, registers in r, the frame at UKF_XFRAME_AT:
+ * resolve it or deliver its signal by editing r (libc-shim/fault.c). */
+void ukf_fault(struct ukf_regs *r);
+
 /* Set up the program's memory map from the boot information and run
  * program (argv/envp from the boot block); does not return. */
 __attribute__((noreturn)) void ukf_exec_initial(void);

@@ -210,6 +210,15 @@ func (m *Memory) Slice(gpa, n uint64) ([]byte, error) {
 	return m.b[gpa : gpa+n : gpa+n], nil
 }
 
+// Translate is the identity: fake guests have no page tables, so tests
+// name guest-physical addresses directly.
+func (m *Memory) Translate(va uint64, _ bool) (uint64, error) {
+	if !machine.InRange(va, 1, m.Size()) {
+		return 0, unix.EFAULT
+	}
+	return va, nil
+}
+
 func (m *Memory) Discard(gpa, n uint64) error {
 	if gpa%4096 != 0 || n%4096 != 0 {
 		return unix.EINVAL
