@@ -111,6 +111,7 @@ bench: bin/ukfork test-apps
 	./bin/ukfork bake --mem 256M -o $(APPDIR)/mmbench.img $(APPDIR)/musl/mmbench
 	./bin/ukfork bench compare $(APPDIR)/mmbench.img 200
 	tests/bench/children.sh 1000
+	tests/bench/python.sh 20 30
 	tests/bench/httpd.sh 2000 16
 
 # The README's demo: bake a sample program and run it.

@@ -385,7 +385,7 @@ static int restarts_with_handler(uint64_t nr)
 	case __NR_wait4: case __NR_waitid: case __NR_ioctl: case __NR_fcntl:
 	case __NR_open: case __NR_openat: case __NR_accept: case __NR_accept4:
 	case __NR_recvfrom: case __NR_recvmsg: case __NR_sendto: case __NR_sendmsg:
-	case __NR_connect: case __NR_flock:
+	case __NR_connect: case __NR_flock: case __NR_futex:
 		return 1;
 	}
 	return 0;

@@ -148,10 +148,12 @@ int64_t sys_lremovexattr(const uint64_t *a);
 int64_t sys_fremovexattr(const uint64_t *a);
 int64_t sys_tkill(const uint64_t *a);
 int64_t sys_time(const uint64_t *a);
+int64_t sys_futex(const uint64_t *a);
 int64_t sys_sched_setaffinity(const uint64_t *a);
 int64_t sys_sched_getaffinity(const uint64_t *a);
 int64_t sys_getdents64(const uint64_t *a);
 int64_t sys_set_tid_address(const uint64_t *a);
+int64_t sys_fadvise64(const uint64_t *a);
 int64_t sys_clock_gettime(const uint64_t *a);
 int64_t sys_clock_getres(const uint64_t *a);
 int64_t sys_clock_nanosleep(const uint64_t *a);
@@ -335,10 +337,12 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[199] = sys_fremovexattr, /* fremovexattr: partial, host (UKF_HC_FSTATAT) */
 	[200] = sys_tkill, /* tkill: host (UKF_HC_KILL) */
 	[201] = sys_time, /* time: supported */
+	[202] = sys_futex, /* futex: partial, host (UKF_HC_NANOSLEEP) */
 	[203] = sys_sched_setaffinity, /* sched_setaffinity: partial */
 	[204] = sys_sched_getaffinity, /* sched_getaffinity: supported */
 	[217] = sys_getdents64, /* getdents64: host (UKF_HC_GETDENTS64) */
 	[218] = sys_set_tid_address, /* set_tid_address: partial */
+	[221] = sys_fadvise64, /* fadvise64: host (UKF_HC_FSTATAT) */
 	[228] = sys_clock_gettime, /* clock_gettime: partial */
 	[229] = sys_clock_getres, /* clock_getres: supported */
 	[230] = sys_clock_nanosleep, /* clock_nanosleep: partial, host (UKF_HC_NANOSLEEP) */

@@ -33,6 +33,7 @@ func TestApps(t *testing.T) {
 		{"smallcalls", nil},
 		{"vmem", nil}, // page tables: reservations, protection, faults to handlers
 		{"xattrs", nil},
+		{"futexes", nil}, // futex(2) in one thread
 		{"prlimits", nil}, // prlimit64 across processes, sysinfo procs, CPU clocks
 	}
 	for _, libc := range libcs {
@@ -45,6 +46,13 @@ func TestApps(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestDlopen loads a library the program names only at run time (bake
+// --lib adds it), in the dynamic build.
+func TestDlopen(t *testing.T) {
+	prog := app("dyn", "dlopen")
+	same(t, ukfork(t, bake(t, prog, "--lib", "libm.so.6")), native(t, "", prog))
 }
 
 // TestStaticPIE loads static-PIE executables at the runtime's chosen base.
