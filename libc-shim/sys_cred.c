@@ -11,13 +11,18 @@
 struct ukf_cred ukf_cred;
 
 /* Publish the ids in the boot page, where the host checks prlimit64 on
- * this process against them; passes r through. */
+ * this process against them, and file access against the file-system ids
+ * and the groups; passes r through. */
 static int64_t published(int64_t r)
 {
 	for (int i = 0; i < 3; i++) {
 		__atomic_store_n(&ukf_boot->cred_uid[i], (&ukf_cred.ruid)[i], __ATOMIC_RELAXED);
 		__atomic_store_n(&ukf_boot->cred_gid[i], (&ukf_cred.rgid)[i], __ATOMIC_RELAXED);
 	}
+	ukf_boot->fsuid = ukf_cred.fsuid;
+	ukf_boot->fsgid = ukf_cred.fsgid;
+	ukf_boot->ngroups = ukf_cred.ngroups;
+	memcpy(ukf_boot->groups, ukf_cred.groups, ukf_cred.ngroups * sizeof(uint32_t));
 	return r;
 }
 
@@ -141,8 +146,8 @@ static int64_t setfs(uint32_t *ids, uint32_t v)
 	return old;
 }
 
-UKF_SYSCALL1(setfsuid, uint32_t, uid) { return setfs(&ukf_cred.ruid, uid); }
-UKF_SYSCALL1(setfsgid, uint32_t, gid) { return setfs(&ukf_cred.rgid, gid); }
+UKF_SYSCALL1(setfsuid, uint32_t, uid) { return published(setfs(&ukf_cred.ruid, uid)); }
+UKF_SYSCALL1(setfsgid, uint32_t, gid) { return published(setfs(&ukf_cred.rgid, gid)); }
 
 UKF_SYSCALL2(getgroups, int32_t, size, uint64_t, list)
 {
@@ -170,5 +175,5 @@ UKF_SYSCALL2(setgroups, int32_t, size, uint64_t, list)
 		return -EFAULT;
 	memcpy(ukf_cred.groups, UKF_UPTR(const void, list), (uint64_t)size * 4);
 	ukf_cred.ngroups = (uint32_t)size;
-	return 0;
+	return published(0);
 }

@@ -235,17 +235,16 @@ UKF_SYSCALL3(ioctl, int32_t, fd, uint32_t, req, uint64_t, arg)
 
 /* ---- Calls that name a path ------------------------------------------------- */
 
-/* Fill in *at (inside args) and forward path call hc. An empty path is
- * ENOENT unless empty_ok (the call's AT_EMPTY_PATH), which also allows a NULL
- * path, as Linux 6.11 does. */
-static int64_t at_call(unsigned hc, void *args, struct ukf_at *at, int32_t dirfd,
-		       uint64_t upath, int32_t flags, int empty_ok)
+/* Fill in *at for path upath. An empty path is ENOENT unless empty_ok (the
+ * call's AT_EMPTY_PATH), which also allows a NULL path, as Linux 6.11 does.
+ * A bad path reaches the host, which checks the flags first. */
+static int64_t fill_at(struct ukf_at *at, int32_t dirfd, uint64_t upath, int32_t flags,
+		       int empty_ok)
 {
 	int64_t n = 0;
 
 	if (upath || !empty_ok) {
 		n = ukf_user_path(upath);
-		/* A bad path reaches the host, which checks the flags first. */
 		if (n == -EFAULT) {
 			upath = UKF_USER_BAD;
 			n = 1;
@@ -258,6 +257,16 @@ static int64_t at_call(unsigned hc, void *args, struct ukf_at *at, int32_t dirfd
 	*at = (struct ukf_at){
 		.dirfd = dirfd, .flags = flags, .path = upath, .pathlen = (uint64_t)n,
 	};
+	return 0;
+}
+
+/* Fill in *at (inside args) and forward path call hc. */
+static int64_t at_call(unsigned hc, void *args, struct ukf_at *at, int32_t dirfd,
+		       uint64_t upath, int32_t flags, int empty_ok)
+{
+	int64_t r = fill_at(at, dirfd, upath, flags, empty_ok);
+	if (r < 0)
+		return r;
 	return ukf_hcall(hc, args);
 }
 
@@ -439,9 +448,17 @@ UKF_SYSCALL1(fchdir, int32_t, fd)
 
 /* ---- Changing the tree ---------------------------------------------------------- */
 
-/* The image is read-only: these fail as on a read-only file system, except
- * unlink of a socket the program bound (its name goes). */
-#define UKF_AT_REMOVEDIR 0x200
+/* The run's tree is writable (the image under a memory layer, /tmp, /run,
+ * /dev/shm, volumes): the host does the work and Linux's checks, with the
+ * file-system ids the runtime publishes (sys_cred.c). The umask lives
+ * here, so it is applied here. */
+#define UKF_AT_REMOVEDIR     0x200
+#define UKF_AT_SYMLINK_FOLLOW 0x400
+#define UKF_S_IFMT  0170000
+#define UKF_S_IFDIR 0040000
+#define UKF_S_IFREG 0100000
+#define UKF_UTIME_NOW  ((1l << 30) - 1l)
+#define UKF_UTIME_OMIT ((1l << 30) - 2l)
 
 UKF_SYSCALL3(unlinkat, int32_t, dirfd, uint64_t, path, int32_t, flags)
 {
@@ -459,56 +476,258 @@ UKF_SYSCALL1(rmdir, uint64_t, path)
 	return do_unlinkat(UKF_AT_FDCWD, path, UKF_AT_REMOVEDIR);
 }
 
-/* mkdir and friends: EEXIST for what exists, EROFS for the rest. */
-static int64_t create_at(int32_t dirfd, uint64_t path)
+static int64_t mknod_at(int32_t dirfd, uint64_t path, uint32_t mode, uint64_t dev)
 {
-	struct ukf_stat st;
-	int64_t r = fstatat_call(dirfd, path, UKF_AT_SYMLINK_NOFOLLOW,
-				 (uint64_t)(uintptr_t)&st);
-	if (r == 0)
-		return -EEXIST;
-	return r == -ENOENT ? -EROFS : r;
+	struct ukf_hc_mknodat k = { .mode = mode, .dev = dev };
+	return at_call(UKF_HC_MKNODAT, &k, &k.at, dirfd, path, 0, 0);
 }
 
-UKF_SYSCALL2(mkdir, uint64_t, path, uint32_t, mode) { (void)mode; return create_at(UKF_AT_FDCWD, path); }
-UKF_SYSCALL3(mkdirat, int32_t, dirfd, uint64_t, path, uint32_t, mode) { (void)mode; return create_at(dirfd, path); }
-/* rename: Linux reads both names first; then EROFS if the old one exists. */
-UKF_SYSCALL2(rename, uint64_t, from, uint64_t, to)
+/* mkdir keeps the sticky bit and the permissions, less the umask. */
+UKF_SYSCALL3(mkdirat, int32_t, dirfd, uint64_t, path, uint32_t, mode)
 {
-	int64_t r = ukf_user_path(to);
+	return mknod_at(dirfd, path, UKF_S_IFDIR | (mode & 01777 & ~ukf_umask), 0);
+}
+
+UKF_SYSCALL2(mkdir, uint64_t, path, uint32_t, mode)
+{
+	return do_mkdirat(UKF_AT_FDCWD, path, mode);
+}
+
+/* mknod of type 0 makes a regular file, as Linux. */
+UKF_SYSCALL4(mknodat, int32_t, dirfd, uint64_t, path, uint32_t, mode, uint32_t, dev)
+{
+	uint32_t type = mode & UKF_S_IFMT;
+	if (type == 0)
+		type = UKF_S_IFREG;
+	return mknod_at(dirfd, path, type | (mode & 07777 & ~ukf_umask), dev);
+}
+
+UKF_SYSCALL3(mknod, uint64_t, path, uint32_t, mode, uint32_t, dev)
+{
+	return do_mknodat(UKF_AT_FDCWD, path, mode, dev);
+}
+
+/* Two names: both are read (checked) before the host looks either up. */
+static int64_t at2_call(unsigned hc, int32_t odir, uint64_t opath, int32_t oflags, int oempty,
+			int32_t ndir, uint64_t npath, uint32_t flags)
+{
+	struct ukf_hc_at2 a = { .flags = flags };
+	int64_t r = fill_at(&a.from, odir, opath, oflags, oempty);
+	int64_t r2 = fill_at(&a.to, ndir, npath, 0, 0);
 	if (r < 0)
 		return r;
-	r = create_at(UKF_AT_FDCWD, from);
-	return r == -EEXIST ? -EROFS : r == -EROFS ? -ENOENT : r;
+	if (r2 < 0)
+		return r2;
+	return ukf_hcall(hc, &a);
+}
+
+UKF_SYSCALL5(renameat2, int32_t, odir, uint64_t, opath, int32_t, ndir, uint64_t, npath,
+	     uint32_t, flags)
+{
+	return at2_call(UKF_HC_RENAMEAT, odir, opath, 0, 0, ndir, npath, flags);
+}
+
+UKF_SYSCALL4(renameat, int32_t, odir, uint64_t, opath, int32_t, ndir, uint64_t, npath)
+{
+	return do_renameat2(odir, opath, ndir, npath, 0);
+}
+
+UKF_SYSCALL2(rename, uint64_t, opath, uint64_t, npath)
+{
+	return do_renameat2(UKF_AT_FDCWD, opath, UKF_AT_FDCWD, npath, 0);
+}
+
+UKF_SYSCALL5(linkat, int32_t, odir, uint64_t, opath, int32_t, ndir, uint64_t, npath,
+	     int32_t, flags)
+{
+	if (flags & ~(UKF_AT_SYMLINK_FOLLOW | UKF_AT_EMPTY_PATH))
+		return -EINVAL;
+	return at2_call(UKF_HC_LINKAT, odir, opath, flags, flags & UKF_AT_EMPTY_PATH,
+			ndir, npath, 0);
+}
+
+UKF_SYSCALL2(link, uint64_t, opath, uint64_t, npath)
+{
+	return do_linkat(UKF_AT_FDCWD, opath, UKF_AT_FDCWD, npath, 0);
+}
+
+UKF_SYSCALL3(symlinkat, uint64_t, target, int32_t, dirfd, uint64_t, path)
+{
+	int64_t n = ukf_user_path(target);
+	if (n < 0)
+		return n;
+	struct ukf_hc_symlinkat s = { .target = target, .targetlen = (uint64_t)n };
+	return at_call(UKF_HC_SYMLINKAT, &s, &s.at, dirfd, path, 0, 0);
+}
+
+UKF_SYSCALL2(symlink, uint64_t, target, uint64_t, path)
+{
+	return do_symlinkat(target, UKF_AT_FDCWD, path);
+}
+
+UKF_SYSCALL2(truncate, uint64_t, path, int64_t, length)
+{
+	struct ukf_hc_truncate t = { .length = length };
+	return at_call(UKF_HC_TRUNCATE, &t, &t.at, UKF_AT_FDCWD, path, 0, 0);
+}
+
+UKF_SYSCALL2(ftruncate, int32_t, fd, int64_t, length)
+{
+	struct ukf_hc_truncate t = {
+		.at = { .dirfd = fd, .flags = UKF_AT_EMPTY_PATH }, .length = length,
+	};
+	return ukf_hcall(UKF_HC_TRUNCATE, &t);
+}
+
+UKF_SYSCALL4(fallocate, int32_t, fd, int32_t, mode, int64_t, offset, int64_t, len)
+{
+	struct ukf_hc_fallocate f = { .fd = fd, .mode = mode, .offset = offset, .len = len };
+	return ukf_hcall(UKF_HC_FALLOCATE, &f);
+}
+
+static int64_t sync_fd(int32_t fd, uint32_t op)
+{
+	struct ukf_hc_fsync f = { .fd = fd, .op = op };
+	return ukf_hcall(UKF_HC_FSYNC, &f);
+}
+
+UKF_SYSCALL1(fsync, int32_t, fd) { return sync_fd(fd, UKF_FSYNC); }
+UKF_SYSCALL1(fdatasync, int32_t, fd) { return sync_fd(fd, UKF_FDATASYNC); }
+UKF_SYSCALL1(syncfs, int32_t, fd) { return sync_fd(fd, UKF_SYNCFS); }
+/* Memory files have nothing to write back; volumes are the host's files. */
+UKF_SYSCALL0(sync) { return 0; }
+
+/* The times as utimensat takes them; NULL is "now" for both. */
+static int64_t utimens_call(int32_t dirfd, uint64_t path, const struct ukf_utime *ts,
+			    int32_t flags)
+{
+	struct ukf_hc_utimensat u = { .times = {
+		{ 0, UKF_UTIME_NOW }, { 0, UKF_UTIME_NOW } } };
+	if (ts) {
+		u.times[0] = ts[0];
+		u.times[1] = ts[1];
+	}
+	/* A NULL path names dirfd itself (futimens). */
+	if (!path)
+		flags |= UKF_AT_EMPTY_PATH;
+	return at_call(UKF_HC_UTIMENSAT, &u, &u.at, dirfd, path, flags,
+		       flags & UKF_AT_EMPTY_PATH);
+}
+
+UKF_SYSCALL4(utimensat, int32_t, dirfd, uint64_t, path, uint64_t, times, int32_t, flags)
+{
+	if (flags & ~(UKF_AT_SYMLINK_NOFOLLOW | UKF_AT_EMPTY_PATH))
+		return -EINVAL;
+	if (times && !ukf_user_ok(times, 2 * sizeof(struct ukf_timespec)))
+		return -EFAULT;
+	if (!path && dirfd == UKF_AT_FDCWD)
+		return -EFAULT;
+	struct ukf_utime ts[2];
+	if (times) {
+		const struct ukf_timespec *u = UKF_UPTR(const struct ukf_timespec, times);
+		ts[0] = (struct ukf_utime){ u[0].tv_sec, u[0].tv_nsec };
+		ts[1] = (struct ukf_utime){ u[1].tv_sec, u[1].tv_nsec };
+	}
+	return utimens_call(dirfd, path, times ? ts : 0, flags);
+}
+
+/* A NULL path names dirfd itself, as Linux's do_utimes (EFAULT with
+ * AT_FDCWD). */
+UKF_SYSCALL3(futimesat, int32_t, dirfd, uint64_t, path, uint64_t, utimes)
+{
+	struct ukf_utime ts[2];
+	if (!path && dirfd == UKF_AT_FDCWD)
+		return -EFAULT;
+	if (!utimes)
+		return utimens_call(dirfd, path, 0, 0);
+	if (!ukf_user_ok(utimes, 2 * sizeof(struct ukf_timeval)))
+		return -EFAULT;
+	const struct ukf_timeval *tv = UKF_UPTR(const struct ukf_timeval, utimes);
+	for (int i = 0; i < 2; i++) {
+		if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000)
+			return -EINVAL;
+		ts[i] = (struct ukf_utime){ tv[i].tv_sec, tv[i].tv_usec * 1000 };
+	}
+	return utimens_call(dirfd, path, ts, 0);
+}
+
+UKF_SYSCALL2(utimes, uint64_t, path, uint64_t, utimes)
+{
+	return do_futimesat(UKF_AT_FDCWD, path, utimes);
+}
+
+struct ukf_utimbuf { int64_t actime, modtime; };
+
+UKF_SYSCALL2(utime, uint64_t, path, uint64_t, times)
+{
+	if (!times)
+		return utimens_call(UKF_AT_FDCWD, path ? path : UKF_USER_BAD, 0, 0);
+	if (!ukf_user_ok(times, sizeof(struct ukf_utimbuf)))
+		return -EFAULT;
+	const struct ukf_utimbuf *u = UKF_UPTR(const struct ukf_utimbuf, times);
+	struct ukf_utime ts[2] = { { u->actime, 0 }, { u->modtime, 0 } };
+	return utimens_call(UKF_AT_FDCWD, path ? path : UKF_USER_BAD, ts, 0);
+}
+
+UKF_SYSCALL3(fchmodat, int32_t, dirfd, uint64_t, path, uint32_t, mode)
+{
+	struct ukf_hc_fchmodat c = { .mode = mode };
+	return at_call(UKF_HC_FCHMODAT, &c, &c.at, dirfd, path, 0, 0);
+}
+
+UKF_SYSCALL2(chmod, uint64_t, path, uint32_t, mode)
+{
+	return do_fchmodat(UKF_AT_FDCWD, path, mode);
+}
+
+UKF_SYSCALL2(fchmod, int32_t, fd, uint32_t, mode)
+{
+	struct ukf_hc_fchmodat c = { .at = { .dirfd = fd, .flags = UKF_AT_EMPTY_PATH }, .mode = mode };
+	return ukf_hcall(UKF_HC_FCHMODAT, &c);
+}
+
+UKF_SYSCALL5(fchownat, int32_t, dirfd, uint64_t, path, uint32_t, uid, uint32_t, gid,
+	     int32_t, flags)
+{
+	if (flags & ~(UKF_AT_SYMLINK_NOFOLLOW | UKF_AT_EMPTY_PATH))
+		return -EINVAL;
+	struct ukf_hc_fchownat c = { .uid = uid, .gid = gid };
+	return at_call(UKF_HC_FCHOWNAT, &c, &c.at, dirfd, path, flags, flags & UKF_AT_EMPTY_PATH);
+}
+
+UKF_SYSCALL3(chown, uint64_t, path, uint32_t, uid, uint32_t, gid)
+{
+	return do_fchownat(UKF_AT_FDCWD, path, uid, gid, 0);
+}
+
+UKF_SYSCALL3(lchown, uint64_t, path, uint32_t, uid, uint32_t, gid)
+{
+	return do_fchownat(UKF_AT_FDCWD, path, uid, gid, UKF_AT_SYMLINK_NOFOLLOW);
+}
+
+UKF_SYSCALL3(fchown, int32_t, fd, uint32_t, uid, uint32_t, gid)
+{
+	struct ukf_hc_fchownat c = {
+		.at = { .dirfd = fd, .flags = UKF_AT_EMPTY_PATH }, .uid = uid, .gid = gid,
+	};
+	return ukf_hcall(UKF_HC_FCHOWNAT, &c);
 }
 
 /* ---- statfs, fstatfs ----------------------------------------------------- */
 
-struct ukf_statfs {
-	int64_t f_type, f_bsize;
-	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
-	int32_t f_fsid[2];
-	int64_t f_namelen, f_frsize, f_flags;
-	int64_t f_spare[4];
-};
-
-#define UKF_RAMFS_MAGIC 0x858458f6
-#define UKF_ST_RDONLY   1
-
-/* The tree is the image's, read-only and in memory: statfs says so. The
- * host finds the file first (ENOENT, EBADF ... before EFAULT, as Linux). */
+/* The host describes the filesystem holding the file (the layer over the
+ * image, a tmpfs, a volume's host filesystem) into the runtime's buffer;
+ * it finds the file first (ENOENT, EBADF ... before EFAULT, as Linux). */
 static int64_t statfs_of(int32_t dirfd, uint64_t path, int32_t flags, uint64_t ubuf)
 {
-	static struct ukf_stat st; /* the runtime's own: only existence matters */
-	int64_t r = fstatat_call(dirfd, path, flags, (uint64_t)(uintptr_t)&st);
+	static struct ukf_statfs st;
+	struct ukf_hc_statfs s = { .buf = (uint64_t)(uintptr_t)&st };
+	int64_t r = at_call(UKF_HC_STATFS, &s, &s.at, dirfd, path, flags, flags & UKF_AT_EMPTY_PATH);
 	if (r < 0)
 		return r;
 	if (!ukf_user_ok(ubuf, sizeof(struct ukf_statfs)))
 		return -EFAULT;
-	*UKF_UPTR(struct ukf_statfs, ubuf) = (struct ukf_statfs){
-		.f_type = UKF_RAMFS_MAGIC, .f_bsize = 4096, .f_frsize = 4096,
-		.f_namelen = 255, .f_flags = UKF_ST_RDONLY,
-	};
+	*UKF_UPTR(struct ukf_statfs, ubuf) = st;
 	return 0;
 }
 

@@ -67,6 +67,10 @@ int64_t sys_wait4(const uint64_t *a);
 int64_t sys_kill(const uint64_t *a);
 int64_t sys_uname(const uint64_t *a);
 int64_t sys_fcntl(const uint64_t *a);
+int64_t sys_fsync(const uint64_t *a);
+int64_t sys_fdatasync(const uint64_t *a);
+int64_t sys_truncate(const uint64_t *a);
+int64_t sys_ftruncate(const uint64_t *a);
 int64_t sys_getcwd(const uint64_t *a);
 int64_t sys_chdir(const uint64_t *a);
 int64_t sys_fchdir(const uint64_t *a);
@@ -74,8 +78,15 @@ int64_t sys_rename(const uint64_t *a);
 int64_t sys_mkdir(const uint64_t *a);
 int64_t sys_rmdir(const uint64_t *a);
 int64_t sys_creat(const uint64_t *a);
+int64_t sys_link(const uint64_t *a);
 int64_t sys_unlink(const uint64_t *a);
+int64_t sys_symlink(const uint64_t *a);
 int64_t sys_readlink(const uint64_t *a);
+int64_t sys_chmod(const uint64_t *a);
+int64_t sys_fchmod(const uint64_t *a);
+int64_t sys_chown(const uint64_t *a);
+int64_t sys_fchown(const uint64_t *a);
+int64_t sys_lchown(const uint64_t *a);
 int64_t sys_umask(const uint64_t *a);
 int64_t sys_gettimeofday(const uint64_t *a);
 int64_t sys_getrlimit(const uint64_t *a);
@@ -108,6 +119,8 @@ int64_t sys_rt_sigpending(const uint64_t *a);
 int64_t sys_rt_sigtimedwait(const uint64_t *a);
 int64_t sys_rt_sigsuspend(const uint64_t *a);
 int64_t sys_sigaltstack(const uint64_t *a);
+int64_t sys_utime(const uint64_t *a);
+int64_t sys_mknod(const uint64_t *a);
 int64_t sys_statfs(const uint64_t *a);
 int64_t sys_fstatfs(const uint64_t *a);
 int64_t sys_getpriority(const uint64_t *a);
@@ -119,6 +132,7 @@ int64_t sys_munlockall(const uint64_t *a);
 int64_t sys_prctl(const uint64_t *a);
 int64_t sys_arch_prctl(const uint64_t *a);
 int64_t sys_setrlimit(const uint64_t *a);
+int64_t sys_sync(const uint64_t *a);
 int64_t sys_gettid(const uint64_t *a);
 int64_t sys_setxattr(const uint64_t *a);
 int64_t sys_lsetxattr(const uint64_t *a);
@@ -145,22 +159,34 @@ int64_t sys_clock_getres(const uint64_t *a);
 int64_t sys_clock_nanosleep(const uint64_t *a);
 int64_t sys_exit_group(const uint64_t *a);
 int64_t sys_tgkill(const uint64_t *a);
+int64_t sys_utimes(const uint64_t *a);
 int64_t sys_waitid(const uint64_t *a);
 int64_t sys_openat(const uint64_t *a);
 int64_t sys_mkdirat(const uint64_t *a);
+int64_t sys_mknodat(const uint64_t *a);
+int64_t sys_fchownat(const uint64_t *a);
+int64_t sys_futimesat(const uint64_t *a);
 int64_t sys_newfstatat(const uint64_t *a);
 int64_t sys_unlinkat(const uint64_t *a);
+int64_t sys_renameat(const uint64_t *a);
+int64_t sys_linkat(const uint64_t *a);
+int64_t sys_symlinkat(const uint64_t *a);
 int64_t sys_readlinkat(const uint64_t *a);
+int64_t sys_fchmodat(const uint64_t *a);
 int64_t sys_faccessat(const uint64_t *a);
 int64_t sys_pselect6(const uint64_t *a);
 int64_t sys_ppoll(const uint64_t *a);
 int64_t sys_set_robust_list(const uint64_t *a);
+int64_t sys_utimensat(const uint64_t *a);
+int64_t sys_fallocate(const uint64_t *a);
 int64_t sys_accept4(const uint64_t *a);
 int64_t sys_dup3(const uint64_t *a);
 int64_t sys_pipe2(const uint64_t *a);
 int64_t sys_preadv(const uint64_t *a);
 int64_t sys_pwritev(const uint64_t *a);
 int64_t sys_prlimit64(const uint64_t *a);
+int64_t sys_syncfs(const uint64_t *a);
+int64_t sys_renameat2(const uint64_t *a);
 int64_t sys_getrandom(const uint64_t *a);
 int64_t sys_preadv2(const uint64_t *a);
 int64_t sys_pwritev2(const uint64_t *a);
@@ -230,15 +256,26 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[62] = sys_kill, /* kill: host (UKF_HC_KILL) */
 	[63] = sys_uname, /* uname: supported */
 	[72] = sys_fcntl, /* fcntl: partial, host (UKF_HC_FCNTL) */
+	[74] = sys_fsync, /* fsync: host (UKF_HC_FSYNC) */
+	[75] = sys_fdatasync, /* fdatasync: host (UKF_HC_FSYNC) */
+	[76] = sys_truncate, /* truncate: host (UKF_HC_TRUNCATE) */
+	[77] = sys_ftruncate, /* ftruncate: host (UKF_HC_TRUNCATE) */
 	[79] = sys_getcwd, /* getcwd: host (UKF_HC_GETCWD) */
 	[80] = sys_chdir, /* chdir: host (UKF_HC_CHDIR) */
 	[81] = sys_fchdir, /* fchdir: host (UKF_HC_CHDIR) */
-	[82] = sys_rename, /* rename: partial, host (UKF_HC_FSTATAT) */
-	[83] = sys_mkdir, /* mkdir: partial, host (UKF_HC_FSTATAT) */
-	[84] = sys_rmdir, /* rmdir: partial, host (UKF_HC_UNLINKAT) */
+	[82] = sys_rename, /* rename: host (UKF_HC_RENAMEAT) */
+	[83] = sys_mkdir, /* mkdir: host (UKF_HC_MKNODAT) */
+	[84] = sys_rmdir, /* rmdir: host (UKF_HC_UNLINKAT) */
 	[85] = sys_creat, /* creat: host (UKF_HC_OPENAT) */
-	[87] = sys_unlink, /* unlink: partial, host (UKF_HC_UNLINKAT) */
+	[86] = sys_link, /* link: host (UKF_HC_LINKAT) */
+	[87] = sys_unlink, /* unlink: host (UKF_HC_UNLINKAT) */
+	[88] = sys_symlink, /* symlink: host (UKF_HC_SYMLINKAT) */
 	[89] = sys_readlink, /* readlink: host (UKF_HC_READLINKAT) */
+	[90] = sys_chmod, /* chmod: host (UKF_HC_FCHMODAT) */
+	[91] = sys_fchmod, /* fchmod: host (UKF_HC_FCHMODAT) */
+	[92] = sys_chown, /* chown: host (UKF_HC_FCHOWNAT) */
+	[93] = sys_fchown, /* fchown: host (UKF_HC_FCHOWNAT) */
+	[94] = sys_lchown, /* lchown: host (UKF_HC_FCHOWNAT) */
 	[95] = sys_umask, /* umask: supported */
 	[96] = sys_gettimeofday, /* gettimeofday: supported */
 	[97] = sys_getrlimit, /* getrlimit: partial */
@@ -271,8 +308,10 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[128] = sys_rt_sigtimedwait, /* rt_sigtimedwait: partial, host (UKF_HC_SIGTAKE) */
 	[130] = sys_rt_sigsuspend, /* rt_sigsuspend: host (UKF_HC_SIGWAIT) */
 	[131] = sys_sigaltstack, /* sigaltstack: partial */
-	[137] = sys_statfs, /* statfs: partial, host (UKF_HC_FSTATAT) */
-	[138] = sys_fstatfs, /* fstatfs: partial, host (UKF_HC_FSTATAT) */
+	[132] = sys_utime, /* utime: host (UKF_HC_UTIMENSAT) */
+	[133] = sys_mknod, /* mknod: partial, host (UKF_HC_MKNODAT) */
+	[137] = sys_statfs, /* statfs: host (UKF_HC_STATFS) */
+	[138] = sys_fstatfs, /* fstatfs: host (UKF_HC_STATFS) */
 	[140] = sys_getpriority, /* getpriority: partial */
 	[141] = sys_setpriority, /* setpriority: partial */
 	[149] = sys_mlock, /* mlock: supported */
@@ -282,6 +321,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[157] = sys_prctl, /* prctl: partial */
 	[158] = sys_arch_prctl, /* arch_prctl: partial */
 	[160] = sys_setrlimit, /* setrlimit: partial */
+	[162] = sys_sync, /* sync: supported */
 	[186] = sys_gettid, /* gettid: supported */
 	[188] = sys_setxattr, /* setxattr: partial, host (UKF_HC_FSTATAT) */
 	[189] = sys_lsetxattr, /* lsetxattr: partial, host (UKF_HC_FSTATAT) */
@@ -308,22 +348,34 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[230] = sys_clock_nanosleep, /* clock_nanosleep: partial, host (UKF_HC_NANOSLEEP) */
 	[231] = sys_exit_group, /* exit_group: supported */
 	[234] = sys_tgkill, /* tgkill: host (UKF_HC_KILL) */
+	[235] = sys_utimes, /* utimes: host (UKF_HC_UTIMENSAT) */
 	[247] = sys_waitid, /* waitid: partial, host (UKF_HC_WAIT4) */
 	[257] = sys_openat, /* openat: host (UKF_HC_OPENAT) */
-	[258] = sys_mkdirat, /* mkdirat: partial, host (UKF_HC_FSTATAT) */
+	[258] = sys_mkdirat, /* mkdirat: host (UKF_HC_MKNODAT) */
+	[259] = sys_mknodat, /* mknodat: partial, host (UKF_HC_MKNODAT) */
+	[260] = sys_fchownat, /* fchownat: host (UKF_HC_FCHOWNAT) */
+	[261] = sys_futimesat, /* futimesat: host (UKF_HC_UTIMENSAT) */
 	[262] = sys_newfstatat, /* newfstatat: host (UKF_HC_FSTATAT) */
-	[263] = sys_unlinkat, /* unlinkat: partial, host (UKF_HC_UNLINKAT) */
+	[263] = sys_unlinkat, /* unlinkat: host (UKF_HC_UNLINKAT) */
+	[264] = sys_renameat, /* renameat: host (UKF_HC_RENAMEAT) */
+	[265] = sys_linkat, /* linkat: host (UKF_HC_LINKAT) */
+	[266] = sys_symlinkat, /* symlinkat: host (UKF_HC_SYMLINKAT) */
 	[267] = sys_readlinkat, /* readlinkat: host (UKF_HC_READLINKAT) */
+	[268] = sys_fchmodat, /* fchmodat: host (UKF_HC_FCHMODAT) */
 	[269] = sys_faccessat, /* faccessat: host (UKF_HC_FACCESSAT) */
 	[270] = sys_pselect6, /* pselect6: partial, host (UKF_HC_POLL) */
 	[271] = sys_ppoll, /* ppoll: partial, host (UKF_HC_POLL) */
 	[273] = sys_set_robust_list, /* set_robust_list: partial */
+	[280] = sys_utimensat, /* utimensat: host (UKF_HC_UTIMENSAT) */
+	[285] = sys_fallocate, /* fallocate: partial, host (UKF_HC_FALLOCATE) */
 	[288] = sys_accept4, /* accept4: host (UKF_HC_SOCKET) */
 	[292] = sys_dup3, /* dup3: host (UKF_HC_DUP) */
 	[293] = sys_pipe2, /* pipe2: partial, host (UKF_HC_PIPE) */
 	[295] = sys_preadv, /* preadv: host (UKF_HC_READV) */
 	[296] = sys_pwritev, /* pwritev: host (UKF_HC_WRITEV) */
 	[302] = sys_prlimit64, /* prlimit64: partial, host (UKF_HC_PRLIMIT) */
+	[306] = sys_syncfs, /* syncfs: host (UKF_HC_FSYNC) */
+	[316] = sys_renameat2, /* renameat2: host (UKF_HC_RENAMEAT) */
 	[318] = sys_getrandom, /* getrandom: host (UKF_HC_GETRANDOM) */
 	[327] = sys_preadv2, /* preadv2: partial, host (UKF_HC_READV) */
 	[328] = sys_pwritev2, /* pwritev2: partial, host (UKF_HC_WRITEV) */

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/instance"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
+	"github.com/ukfork/ukfork/hypervisor/vfs"
 	"github.com/ukfork/ukfork/toolchain/image"
 )
 
@@ -29,7 +30,8 @@ func runCmd() *cobra.Command {
 	var env []string
 	var maxProcs int
 	var noRewrite bool
-	var entrypoint, user string
+	var entrypoint, user, filesSize string
+	var volumes []string
 	c := &cobra.Command{
 		Use:   "run [flags] IMAGE [ARGS...]",
 		Short: "Boot an image and run its program",
@@ -42,13 +44,20 @@ process; if it has not ended 5 s later, or on a second one, every VM of the
 program is stopped. Flags go before IMAGE; everything after IMAGE belongs to
 the program.
 
+The image's files are writable for the run: changes live in memory, as do
+/tmp, /run and /dev/shm, all within --files-size, and are gone when the run
+ends. --volume gives the program a host directory that persists; nothing
+the program names reaches the host outside it.
+
 ukfork's own failures exit with 125.`,
 		Example: `  ukfork run hello.img
   ukfork run --trace busybox.img ls -l /
   ukfork run --mem 1G --env LANG=C sort.img -n /data/big.txt
   ukfork run --max-procs 64 busybox.img sh -c 'make -j8'
   ukfork run --entrypoint /bin/initdb pg.img -D /data
-  ukfork run --user 1000:1000 app.img`,
+  ukfork run --user 1000:1000 app.img
+  ukfork run --volume /srv/data:/data --volume /etc/app:/etc/app:ro app.img
+  ukfork run --files-size 1G busybox.img sh -c 'dd if=/dev/zero of=/tmp/f bs=1M count=512'`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var size uint64
@@ -80,19 +89,53 @@ ukfork's own failures exit with 125.`,
 			if maxProcs < 0 {
 				return fmt.Errorf("--max-procs %d: want a positive number of processes", maxProcs)
 			}
+			var files uint64
+			if cmd.Flags().Changed("files-size") {
+				var err error
+				if files, err = parseSize("files-size", filesSize); err != nil {
+					return err
+				}
+			}
+			var vols []vfs.VolumeSpec
+			for _, v := range volumes {
+				spec, err := vfs.ParseVolume(v)
+				if err != nil {
+					return err
+				}
+				if err := checkVolume(spec); err != nil {
+					return err
+				}
+				vols = append(vols, spec)
+			}
 			return run(args[0], args[1:], instance.Options{MemSize: size, Env: env, Trace: tw, MaxProcs: maxProcs, NoRewrite: noRewrite, Control: true,
-				Entrypoint: entrypoint, User: u})
+				Entrypoint: entrypoint, User: u, FilesSize: int64(files), Volumes: vols})
 		},
 	}
 	c.Flags().SetInterspersed(false)
 	c.Flags().StringVar(&mem, "mem", "", "guest memory (default: what the image was baked with)")
 	c.Flags().StringVar(&user, "user", "", "UID[:GID]: run the program as these numeric ids, with no supplementary groups (GID defaults to 0, as Docker's for a uid the image does not name); default: yours")
 	c.Flags().StringVar(&entrypoint, "entrypoint", "", "GUESTPATH: start this program of the image instead of the baked one (argv[0] is its name)")
+	c.Flags().StringArrayVar(&volumes, "volume", nil, "HOSTDIR:GUESTDIR[:ro]: mount host directory HOSTDIR at GUESTDIR, read-only with :ro (repeatable); what the program makes there belongs to the ids it runs as when ukfork runs as root")
+	c.Flags().StringVar(&filesSize, "files-size", "256M", "memory the run's written files may hold: its changes to the image, /tmp, /run and /dev/shm (ENOSPC past it)")
 	c.Flags().BoolVar(&trace, "trace", false, "print every syscall with its result on stderr, like strace")
 	c.Flags().StringArrayVar(&env, "env", nil, "KEY=VALUE: add to or override the image's environment (repeatable)")
 	c.Flags().BoolVar(&noRewrite, "no-rewrite", false, "leave the program's syscall instructions as they are (each then traps: slower; for debugging)")
 	c.Flags().IntVar(&maxProcs, "max-procs", 0, fmt.Sprintf("processes (VMs) the program may have at once; fork fails with EAGAIN beyond (default %d here)", kernel.DefaultMaxProcs()))
 	return c
+}
+
+// checkVolume gives one line for a host directory a volume cannot use.
+func checkVolume(v vfs.VolumeSpec) error {
+	st, err := os.Stat(v.Host)
+	switch {
+	case os.IsNotExist(err):
+		return fmt.Errorf("--volume %s:%s: the host directory %s does not exist", v.Host, v.Guest, v.Host)
+	case err != nil:
+		return fmt.Errorf("--volume %s:%s: %w", v.Host, v.Guest, err)
+	case !st.IsDir():
+		return fmt.Errorf("--volume %s:%s: %s is not a directory", v.Host, v.Guest, v.Host)
+	}
+	return nil
 }
 
 func run(path string, args []string, o instance.Options) error {

@@ -48,6 +48,8 @@ func TestArgsLayout(t *testing.T) {
 		HCDupArgs{}, HCFcntlArgs{}, HCSendfileArgs{},
 		HCOpenatArgs{}, HCFstatatArgs{}, HCReadlinkatArgs{}, HCFaccessatArgs{},
 		HCChdirArgs{}, HCUnlinkatArgs{}, HCExecveArgs{}, HCPrlimitArgs{},
+		HCMknodatArgs{}, HCAt2Args{}, HCSymlinkatArgs{}, HCTruncateArgs{}, HCFallocateArgs{},
+		HCFsyncArgs{}, HCUtimensatArgs{}, HCFchmodatArgs{}, HCFchownatArgs{}, HCStatfsArgs{},
 		HCRWArgs{}, HCPollArgs{}, HCItimerArgs{}, HCSockArgs{},
 		HCKillArgs{}, HCSetpgidArgs{}, HCSetsidArgs{}, HCGetpgidArgs{}, HCGetsidArgs{},
 	} {

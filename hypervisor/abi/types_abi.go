@@ -105,6 +105,20 @@ const (
 	PrlimitSet    = C.UKF_PRLIMIT_SET
 	RlimNlimits   = C.UKF_RLIM_NLIMITS
 	HCFmap        = C.UKF_HC_FMAP
+	HCMknodat     = C.UKF_HC_MKNODAT
+	HCRenameat    = C.UKF_HC_RENAMEAT
+	HCLinkat      = C.UKF_HC_LINKAT
+	HCSymlinkat   = C.UKF_HC_SYMLINKAT
+	HCTruncate    = C.UKF_HC_TRUNCATE
+	HCFallocate   = C.UKF_HC_FALLOCATE
+	HCFsync       = C.UKF_HC_FSYNC
+	HCUtimensat   = C.UKF_HC_UTIMENSAT
+	HCFchmodat    = C.UKF_HC_FCHMODAT
+	HCFchownat    = C.UKF_HC_FCHOWNAT
+	HCStatfs      = C.UKF_HC_STATFS
+	Fsync         = C.UKF_FSYNC
+	Fdatasync     = C.UKF_FDATASYNC
+	Syncfs        = C.UKF_SYNCFS
 
 	SockSocket      = C.UKF_SOCK_SOCKET
 	SockSocketpair  = C.UKF_SOCK_SOCKETPAIR
@@ -174,6 +188,18 @@ type HCPrlimitArgs C.struct_ukf_hc_prlimit
 type Rlimit C.struct_ukf_rlimit
 type HCFmapArgs C.struct_ukf_hc_fmap
 type HCExecveArgs C.struct_ukf_hc_execve
+type HCMknodatArgs C.struct_ukf_hc_mknodat
+type HCAt2Args C.struct_ukf_hc_at2
+type HCSymlinkatArgs C.struct_ukf_hc_symlinkat
+type HCTruncateArgs C.struct_ukf_hc_truncate
+type HCFallocateArgs C.struct_ukf_hc_fallocate
+type HCFsyncArgs C.struct_ukf_hc_fsync
+type Utime C.struct_ukf_utime
+type HCUtimensatArgs C.struct_ukf_hc_utimensat
+type HCFchmodatArgs C.struct_ukf_hc_fchmodat
+type HCFchownatArgs C.struct_ukf_hc_fchownat
+type Statfs C.struct_ukf_statfs
+type HCStatfsArgs C.struct_ukf_hc_statfs
 type Iovec C.struct_ukf_iovec
 type HCRWArgs C.struct_ukf_hc_rw
 type Stat C.struct_ukf_stat

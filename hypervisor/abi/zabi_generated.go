@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0xe
+	Version = 0xf
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -97,6 +97,20 @@ const (
 	PrlimitSet    = 0x1
 	RlimNlimits   = 0x10
 	HCFmap        = 0x2b
+	HCMknodat     = 0x2c
+	HCRenameat    = 0x2d
+	HCLinkat      = 0x2e
+	HCSymlinkat   = 0x2f
+	HCTruncate    = 0x30
+	HCFallocate   = 0x31
+	HCFsync       = 0x32
+	HCUtimensat   = 0x33
+	HCFchmodat    = 0x34
+	HCFchownat    = 0x35
+	HCStatfs      = 0x36
+	Fsync         = 0x0
+	Fdatasync     = 0x1
+	Syncfs        = 0x2
 
 	SockSocket      = 0x1
 	SockSocketpair  = 0x2
@@ -175,6 +189,8 @@ type Bootinfo struct {
 	Cred_uid    [3]uint32
 	Cred_gid    [3]uint32
 	Image_size  uint64
+	Fsuid       uint32
+	Fsgid       uint32
 }
 type Xframe struct {
 	Cr2    uint64
@@ -369,6 +385,83 @@ type HCExecveArgs struct {
 	Ret     int64
 	Path    uint64
 	Pathlen uint64
+}
+type HCMknodatArgs struct {
+	Ret  int64
+	At   At
+	Mode uint32
+	Pad  uint32
+	Dev  uint64
+}
+type HCAt2Args struct {
+	Ret   int64
+	From  At
+	To    At
+	Flags uint32
+	Pad   uint32
+}
+type HCSymlinkatArgs struct {
+	Ret       int64
+	Target    uint64
+	Targetlen uint64
+	At        At
+}
+type HCTruncateArgs struct {
+	Ret    int64
+	At     At
+	Length int64
+}
+type HCFallocateArgs struct {
+	Ret    int64
+	Fd     int32
+	Mode   int32
+	Offset int64
+	Len    int64
+}
+type HCFsyncArgs struct {
+	Ret int64
+	Fd  int32
+	Op  uint32
+}
+type Utime struct {
+	Sec  int64
+	Nsec int64
+}
+type HCUtimensatArgs struct {
+	Ret   int64
+	At    At
+	Times [2]Utime
+}
+type HCFchmodatArgs struct {
+	Ret  int64
+	At   At
+	Mode uint32
+	Pad  uint32
+}
+type HCFchownatArgs struct {
+	Ret int64
+	At  At
+	Uid uint32
+	Gid uint32
+}
+type Statfs struct {
+	Type    int64
+	Bsize   int64
+	Blocks  uint64
+	Bfree   uint64
+	Bavail  uint64
+	Files   uint64
+	Ffree   uint64
+	Fsid    [2]int32
+	Namelen int64
+	Frsize  int64
+	Flags   int64
+	Spare   [4]int64
+}
+type HCStatfsArgs struct {
+	Ret int64
+	At  At
+	Buf uint64
 }
 type Iovec struct {
 	Base uint64

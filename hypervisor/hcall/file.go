@@ -101,7 +101,7 @@ func guestPath(m machine.Memory, ptr, n uint64) (string, unix.Errno) {
 }
 
 // dirOf returns the directory a *at call starts from.
-func dirOf(p *kernel.Task, dirfd int32) (*vfs.Node, unix.Errno) {
+func dirOf(p *kernel.Task, dirfd int32) (vfs.Inode, unix.Errno) {
 	if dirfd == abi.AtFDCWD {
 		return p.Cwd, 0
 	}
@@ -109,57 +109,87 @@ func dirOf(p *kernel.Task, dirfd int32) (*vfs.Node, unix.Errno) {
 	if e != 0 {
 		return nil, e
 	}
-	n := f.Node()
-	if n == nil || !n.IsDir() {
+	n := f.Inode()
+	if n == nil {
+		return nil, unix.ENOTDIR
+	}
+	var st abi.Stat
+	if e := n.Stat(&st); e != 0 {
+		return nil, e
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return nil, unix.ENOTDIR
 	}
 	return n, 0
 }
 
-// lookupAt resolves a *at call's (dirfd, path) to a node.
-func lookupAt(p *kernel.Task, m machine.Memory, at abi.At, follow bool) (*vfs.Node, unix.Errno) {
+// pathAt reads a *at call's path and finds the directory it starts from
+// (the root for an absolute path, whatever dirfd is, as Linux).
+func pathAt(p *kernel.Task, m machine.Memory, at abi.At) (vfs.Inode, string, unix.Errno) {
 	path, e := guestPath(m, at.Path, at.Pathlen)
+	if e != 0 {
+		return nil, "", e
+	}
+	if path == "" {
+		return nil, "", unix.ENOENT
+	}
+	if path[0] == '/' {
+		return p.NS.Root(), path, 0
+	}
+	dir, e := dirOf(p, at.Dirfd)
+	return dir, path, e
+}
+
+// lookupAt resolves a *at call's (dirfd, path) to a file.
+func lookupAt(p *kernel.Task, m machine.Memory, at abi.At, follow bool) (vfs.Inode, unix.Errno) {
+	dir, path, e := pathAt(p, m, at)
 	if e != 0 {
 		return nil, e
 	}
-	if path == "" {
-		return nil, unix.ENOENT
-	}
-	dir := p.FS.Root
-	if path[0] != '/' {
-		if dir, e = dirOf(p, at.Dirfd); e != 0 {
-			return nil, e
+	return p.NS.Lookup(p.Cred(), dir, path, follow)
+}
+
+// fileAt is the file a call that takes AT_EMPTY_PATH names: dirfd's own
+// (with its open description, f) for an empty path, else the path's.
+func fileAt(p *kernel.Task, m machine.Memory, at abi.At, follow bool) (vfs.Inode, vfs.File, unix.Errno) {
+	if at.Pathlen == 0 && at.Flags&unix.AT_EMPTY_PATH != 0 {
+		if at.Dirfd == abi.AtFDCWD {
+			return p.Cwd, nil, 0
 		}
+		f, e := p.FDs.Get(int(at.Dirfd))
+		if e != 0 {
+			return nil, nil, e
+		}
+		if f.Inode() == nil {
+			return nil, f.File, unix.EINVAL // a pipe, socket or the host's stdio
+		}
+		return f.Inode(), f.File, 0
 	}
-	return p.FS.Lookup(dir, path, follow)
+	n, e := lookupAt(p, m, at, follow)
+	return n, nil, e
 }
 
 func openat(p *kernel.Task, m machine.Memory, in abi.HCOpenatArgs, _ *abi.HCOpenatArgs) int64 {
-	// As Linux's open and openat: unknown flags are ignored, O_TMPFILE
-	// needs write access (then the tree is read-only), all before the path.
+	// As Linux's open and openat: unknown flags are ignored; O_TMPFILE
+	// without write access and O_CREAT|O_DIRECTORY are EINVAL before the
+	// path is looked at.
 	flags := int(in.Flags) & openMask
-	if flags&unix.O_TMPFILE == unix.O_TMPFILE {
-		if flags&unix.O_ACCMODE == unix.O_RDONLY {
-			return errRet(unix.EINVAL)
-		}
-		return errRet(unix.EROFS)
+	tmpfile := flags&unix.O_TMPFILE == unix.O_TMPFILE
+	if tmpfile && flags&unix.O_ACCMODE == unix.O_RDONLY ||
+		!tmpfile && flags&(unix.O_CREAT|unix.O_DIRECTORY) == unix.O_CREAT|unix.O_DIRECTORY { // Linux 6.4 on
+		return errRet(unix.EINVAL)
 	}
-	n, e := lookupAt(p, m, in.At, flags&unix.O_NOFOLLOW == 0)
-	switch {
-	case e == unix.ENOENT && flags&unix.O_CREAT != 0:
-		return errRet(unix.EROFS) // the tree is read-only
-	case e != 0:
+	dir, path, e := pathAt(p, m, in.At)
+	if e != 0 {
 		return errRet(e)
-	case flags&(unix.O_CREAT|unix.O_EXCL) == unix.O_CREAT|unix.O_EXCL:
-		return errRet(unix.EEXIST)
 	}
-	f, e := p.FS.Open(n, flags)
+	f, e := p.NS.Open(p.Cred(), dir, path, flags, in.Mode&0o7777)
 	if e != 0 {
 		return errRet(e)
 	}
 	fd, e := p.FDs.Install(f, flags&unix.O_CLOEXEC != 0)
 	if e != 0 {
-		f.Close()
+		f.Close() // no descriptor took a reference
 		return errRet(e)
 	}
 	return int64(fd)
@@ -313,26 +343,22 @@ func fstatat(p *kernel.Task, m machine.Memory, in abi.HCFstatatArgs, _ *abi.HCFs
 		return errRet(unix.EINVAL)
 	}
 	var st abi.Stat
-	if at.Pathlen == 0 && at.Flags&unix.AT_EMPTY_PATH != 0 {
-		var f vfs.File
-		if at.Dirfd == abi.AtFDCWD {
-			f, _ = p.FS.Open(p.Cwd, unix.O_RDONLY)
-		} else {
-			of, e := p.FDs.Get(int(at.Dirfd))
-			if e != 0 {
-				return errRet(e)
-			}
-			f = of.File
-		}
-		if e := f.Stat(&st); e != 0 {
-			return errRet(e)
-		}
-	} else {
-		n, e := lookupAt(p, m, at, at.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	if at.Pathlen == 0 && at.Flags&unix.AT_EMPTY_PATH != 0 && at.Dirfd != abi.AtFDCWD {
+		of, e := p.FDs.Get(int(at.Dirfd))
 		if e != 0 {
 			return errRet(e)
 		}
-		vfs.StatNode(n, &st)
+		if e := of.Stat(&st); e != 0 {
+			return errRet(e)
+		}
+	} else {
+		n, _, e := fileAt(p, m, at, at.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+		if e != 0 {
+			return errRet(e)
+		}
+		if e := n.Stat(&st); e != 0 {
+			return errRet(e)
+		}
 	}
 	if machine.WriteValue(m, in.Statbuf, st) != nil { // after the lookup, as Linux
 		return errRet(unix.EFAULT)
@@ -345,7 +371,8 @@ func getdents64(p *kernel.Task, m machine.Memory, in abi.HCGetdents64Args, _ *ab
 	if e != 0 {
 		return errRet(e)
 	}
-	if n := f.Node(); n == nil || !n.IsDir() { // before the buffer, as Linux
+	var st abi.Stat
+	if n := f.Inode(); n == nil || n.Stat(&st) != 0 || st.Mode&unix.S_IFMT != unix.S_IFDIR { // before the buffer, as Linux
 		return errRet(unix.ENOTDIR)
 	}
 	// Entries go through a buffer of ours, at most maxDents: fewer per
@@ -370,10 +397,11 @@ func readlinkat(p *kernel.Task, m machine.Memory, in abi.HCReadlinkatArgs, _ *ab
 	if e != 0 {
 		return errRet(e)
 	}
-	if n.Mode&unix.S_IFMT != unix.S_IFLNK {
-		return errRet(unix.EINVAL)
+	target, e := n.Readlink()
+	if e != 0 {
+		return errRet(e)
 	}
-	t := n.Target[:min(in.Bufsiz, uint64(len(n.Target)))]
+	t := target[:min(in.Bufsiz, uint64(len(target)))]
 	if e := copyOut(m, in.Buf, []byte(t)); e != 0 {
 		return errRet(e)
 	}
@@ -385,22 +413,15 @@ func faccessat(p *kernel.Task, m machine.Memory, in abi.HCFaccessatArgs, _ *abi.
 	if mode&^(unix.R_OK|unix.W_OK|unix.X_OK) != 0 || in.At.Flags&^(atFlags|unix.AT_EACCESS) != 0 {
 		return errRet(unix.EINVAL)
 	}
-	n, e := lookupAt(p, m, in.At, in.At.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
+	n, _, e := fileAt(p, m, in.At, in.At.Flags&unix.AT_SYMLINK_NOFOLLOW == 0)
 	if e != 0 {
 		return errRet(e)
 	}
-	typ := n.Mode & unix.S_IFMT
-	if mode&unix.W_OK != 0 && typ != unix.S_IFCHR {
-		return errRet(unix.EROFS)
-	}
-	if mode&unix.X_OK != 0 && typ == unix.S_IFREG && n.Mode&0o111 == 0 {
-		return errRet(unix.EACCES)
-	}
-	return 0
+	return errRet(p.NS.Access(p.Cred(), n, mode))
 }
 
 func getcwd(p *kernel.Task, m machine.Memory, in abi.HCGetcwdArgs, _ *abi.HCGetcwdArgs) int64 {
-	path := p.Cwd.Path()
+	path := p.NS.Path(p.Cwd)
 	if in.Size < uint64(len(path))+1 {
 		return errRet(unix.ERANGE)
 	}
@@ -411,7 +432,7 @@ func getcwd(p *kernel.Task, m machine.Memory, in abi.HCGetcwdArgs, _ *abi.HCGetc
 }
 
 func chdir(p *kernel.Task, m machine.Memory, in abi.HCChdirArgs, _ *abi.HCChdirArgs) int64 {
-	var n *vfs.Node
+	var n vfs.Inode
 	var e unix.Errno
 	if in.At.Pathlen == 0 && in.At.Dirfd != abi.AtFDCWD {
 		n, e = dirOf(p, in.At.Dirfd)
@@ -421,8 +442,15 @@ func chdir(p *kernel.Task, m machine.Memory, in abi.HCChdirArgs, _ *abi.HCChdirA
 	if e != 0 {
 		return errRet(e)
 	}
-	if !n.IsDir() {
+	var st abi.Stat
+	if e := n.Stat(&st); e != 0 {
+		return errRet(e)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return errRet(unix.ENOTDIR)
+	}
+	if e := p.NS.Access(p.Cred(), n, unix.X_OK); e != 0 {
+		return errRet(e)
 	}
 	p.Cwd = n
 	return 0
@@ -471,29 +499,21 @@ func ioctl(p *kernel.Task, m machine.Memory, in abi.HCIoctlArgs, _ *abi.HCIoctlA
 	return errRet(copyOut(m, in.Arg, out))
 }
 
-// unlinkat: the image is read-only; the names that can go are those of
-// AF_UNIX sockets the program bound.
+// unlinkat removes a name; a bound AF_UNIX socket's name goes with it.
 func unlinkat(p *kernel.Task, m machine.Memory, in abi.HCUnlinkatArgs, _ *abi.HCUnlinkatArgs) int64 {
 	at := in.At
 	if at.Flags&^unix.AT_REMOVEDIR != 0 {
 		return errRet(unix.EINVAL)
 	}
-	path, e := guestPath(m, at.Path, at.Pathlen)
+	dir, path, e := pathAt(p, m, at)
 	if e != 0 {
 		return errRet(e)
 	}
-	if at.Flags == 0 && path != "" && p.UnlinkSocket(path) {
-		return 0
-	}
-	n, e := lookupAt(p, m, at, false)
-	if e != 0 {
+	if e := p.NS.Unlink(p.Cred(), dir, path, at.Flags&unix.AT_REMOVEDIR != 0); e != 0 {
 		return errRet(e)
 	}
-	if at.Flags&unix.AT_REMOVEDIR != 0 && !n.IsDir() {
-		return errRet(unix.ENOTDIR)
+	if at.Flags == 0 {
+		p.UnlinkSocket(path)
 	}
-	if at.Flags == 0 && n.IsDir() {
-		return errRet(unix.EISDIR)
-	}
-	return errRet(unix.EROFS)
+	return 0
 }

@@ -29,13 +29,14 @@ func testProc(t testing.TB) (*kernel.Task, machine.Memory) {
 		{Path: "/etc/l", Type: image.TypeSymlink, Target: "../../../etc/f"},
 	}
 	fs := vfs.New(files, bytes.NewReader(content))
+	ns := vfs.NewNamespace(vfs.NewLayer(fs, vfs.NewSpace(1<<20), 0x75))
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fd := int(null.Fd())
 	k := kernel.New(kernel.Config{Backend: &machinetest.Backend{}, Handler: NewHandler, Stderr: io.Discard, MaxProcs: 16})
-	task, err := k.Start(kernel.Init{Name: "test", FS: fs, Stdio: [3]int{fd, fd, fd}, Stderr: io.Discard,
+	task, err := k.Start(kernel.Init{Name: "test", NS: ns, Stdio: [3]int{fd, fd, fd}, Stderr: io.Discard,
 		Machine: machine.Config{MemSize: 16 << 20}})
 	if err != nil {
 		t.Fatal(err)
@@ -80,8 +81,9 @@ func TestOpenReadClose(t *testing.T) {
 		{"/etc/f", unix.O_RDONLY, 3},
 		{"/etc/l", unix.O_RDONLY, 3}, // relative symlink climbing past the root
 		{"/etc/missing", unix.O_RDONLY, -int64(unix.ENOENT)},
-		{"/etc/f", unix.O_WRONLY, -int64(unix.EROFS)},
-		{"/etc/new", unix.O_CREAT | unix.O_WRONLY, -int64(unix.EROFS)},
+		{"/etc/f", unix.O_WRONLY, 3}, // the run's layer over the image
+		{"/etc/new", unix.O_CREAT | unix.O_WRONLY, 3},
+		{"/nope/new", unix.O_CREAT | unix.O_WRONLY, -int64(unix.ENOENT)},
 		{"/etc/f", unix.O_CREAT | unix.O_EXCL, -int64(unix.EEXIST)},
 		{"/etc/f/x", unix.O_RDONLY, -int64(unix.ENOTDIR)},
 		{"/etc/l", unix.O_NOFOLLOW, -int64(unix.ELOOP)},
@@ -90,7 +92,8 @@ func TestOpenReadClose(t *testing.T) {
 		{"", unix.O_RDONLY, -int64(unix.ENOENT)},
 		{"/etc/f", 1 << 30, 3}, // unknown flags are ignored, as Linux
 		{"/etc", unix.O_TMPFILE | unix.O_RDONLY, -int64(unix.EINVAL)},
-		{"/etc", unix.O_TMPFILE | unix.O_RDWR, -int64(unix.EROFS)},
+		{"/etc", unix.O_TMPFILE | unix.O_RDWR, 3},
+		{"/etc/f", unix.O_TMPFILE | unix.O_RDWR, -int64(unix.ENOTDIR)},
 	}
 	for _, tc := range tests {
 		ptr, n := putPath(m, tc.path)
@@ -101,7 +104,8 @@ func TestOpenReadClose(t *testing.T) {
 		if a.Ret != tc.want {
 			t.Errorf("open(%q, %#x) = %d, want %d", tc.path, tc.flags, a.Ret, tc.want)
 		}
-		if fd := int32(a.Ret); fd >= 0 {
+		ret := a.Ret
+		if fd := int32(ret); fd >= 0 && tc.flags&unix.O_ACCMODE != unix.O_WRONLY && tc.flags&unix.O_TMPFILE != unix.O_TMPFILE {
 			put(t, m, 0x30000, abi.Iovec{Base: 0x40000, Len: 100})
 			rw := put(t, m, argAt, abi.HCRWArgs{Fd: fd, Iov: 0x30000, Iovcnt: 1})
 			Dispatch(p, m, abi.HCReadv, argAt)
@@ -109,6 +113,8 @@ func TestOpenReadClose(t *testing.T) {
 			if rw.Ret != 16 || string(got) != "0123456789abcdef" {
 				t.Errorf("read %q = %d %q", tc.path, rw.Ret, got)
 			}
+		}
+		if fd := int32(ret); fd >= 0 {
 			c := put(t, m, argAt, abi.HCCloseArgs{Fd: fd})
 			Dispatch(p, m, abi.HCClose, argAt)
 			if c.Ret != 0 {
@@ -228,6 +234,17 @@ func FuzzDispatch(f *testing.F) {
 		{abi.HCSendfile, argAt, abi.HCSendfileArgs{Out_fd: 1, In_fd: 0, Offset: -1, Count: 1 << 40}},
 		{abi.HCIoctl, argAt, abi.HCIoctlArgs{Fd: 1, Request: unix.TCGETS, Arg: bufAt}},
 		{abi.HCPrlimit, argAt, abi.HCPrlimitArgs{Pid: 0, Resource: 7, Flags: abi.PrlimitSet, New_lim: abi.Rlimit{Cur: 1 << 63, Max: 1 << 63}}},
+		{abi.HCMknodat, argAt, abi.HCMknodatArgs{At: cwd, Mode: unix.S_IFDIR | 0o755}},
+		{abi.HCRenameat, argAt, abi.HCAt2Args{From: cwd, To: abi.At{Dirfd: abi.AtFDCWD, Path: bufAt + 1, Pathlen: 1}, Flags: 2}},
+		{abi.HCLinkat, argAt, abi.HCAt2Args{From: abi.At{Dirfd: 3, Flags: unix.AT_EMPTY_PATH}, To: cwd}},
+		{abi.HCSymlinkat, argAt, abi.HCSymlinkatArgs{Target: bufAt, Targetlen: 3, At: cwd}},
+		{abi.HCTruncate, argAt, abi.HCTruncateArgs{At: cwd, Length: 1 << 40}},
+		{abi.HCFallocate, argAt, abi.HCFallocateArgs{Fd: 3, Offset: 1 << 62, Len: 1 << 62}},
+		{abi.HCFsync, argAt, abi.HCFsyncArgs{Fd: 1, Op: abi.Syncfs}},
+		{abi.HCUtimensat, argAt, abi.HCUtimensatArgs{At: cwd, Times: [2]abi.Utime{{Nsec: -1}, {Sec: 1}}}},
+		{abi.HCFchmodat, argAt, abi.HCFchmodatArgs{At: abi.At{Dirfd: 0, Flags: unix.AT_EMPTY_PATH}, Mode: 0o7777}},
+		{abi.HCFchownat, argAt, abi.HCFchownatArgs{At: cwd, Uid: 0xffffffff, Gid: 7}},
+		{abi.HCStatfs, argAt, abi.HCStatfsArgs{At: cwd, Buf: bufAt}},
 	} {
 		f.Add(c.nr, c.gpa, encode(c.arg))
 	}

@@ -88,6 +88,11 @@ type Options struct {
 	// Entrypoint, if set, is the program of the image to start instead of
 	// the baked one (an absolute path in the image); argv[0] is its name.
 	Entrypoint string
+	// FilesSize bounds what the run's memory files hold (its changes to
+	// the image, /tmp, /run, /dev/shm); 0: vfs.DefaultSpace.
+	FilesSize int64
+	// Volumes are host directories mounted in the guest's tree.
+	Volumes []vfs.VolumeSpec
 }
 
 // User is a uid and gid for the program.
@@ -132,6 +137,7 @@ type Instance struct {
 	Init   *kernel.Task
 	waited bool
 	ctl    *control.Server
+	tree   *vfs.Run // the run's files: gone when it ends
 }
 
 // controlKernel adapts a kernel to the control socket, which may be asked
@@ -203,6 +209,15 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 		}
 		return nil, err
 	}
+	budget := vfs.DefaultBudget()
+	kc.Budget = budget
+	tree, err := vfs.NewRun(vfs.RunConfig{Image: pr.FS, Space: o.FilesSize, Volumes: o.Volumes, Budget: budget})
+	if err != nil {
+		if ctl != nil {
+			ctl.Close()
+		}
+		return nil, err
+	}
 	k := kernel.New(kc)
 	kp.Store(k)
 	boot := machine.Boot{
@@ -226,15 +241,16 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	if o.NoRewrite {
 		boot.Flags |= abi.BootNoRewrite
 	}
-	t, err := k.Start(kernel.Init{Name: name, FS: pr.FS, Stdio: o.Stdio, Trace: o.Trace, Stderr: o.Stderr,
+	t, err := k.Start(kernel.Init{Name: name, NS: tree.NS, Stdio: o.Stdio, Trace: o.Trace, Stderr: o.Stderr,
 		Machine: machine.Config{MemSize: mem, Boot: boot}})
 	if err != nil {
+		tree.Close()
 		if ctl != nil {
 			ctl.Close()
 		}
 		return nil, err
 	}
-	return &Instance{K: k, Init: t, ctl: ctl}, nil
+	return &Instance{K: k, Init: t, ctl: ctl, tree: tree}, nil
 }
 
 // Run waits until the program's first process exits; every other process
@@ -242,6 +258,7 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 func (in *Instance) Run() (machine.Exit, error) {
 	in.waited = true
 	e := in.K.Wait()
+	in.tree.Close()
 	if in.ctl != nil {
 		in.ctl.Close()
 		in.ctl = nil
@@ -259,7 +276,7 @@ func (in *Instance) Stop(sig unix.Signal) { in.K.StopAll(sig) }
 func (in *Instance) Close() {
 	if !in.waited {
 		in.K.StopAll(unix.SIGKILL)
-		in.Run()
+		in.Run() // closes the tree too
 	}
 	if in.ctl != nil {
 		in.ctl.Close()

@@ -85,7 +85,7 @@ func (k *Kernel) Table() *Table { return k.table }
 // Init describes the program's first process.
 type Init struct {
 	Name   string
-	FS     *vfs.FS
+	NS     *vfs.Namespace
 	Stdio  [3]int // host fds, borrowed
 	Trace  io.Writer
 	Stderr io.Writer
@@ -106,7 +106,7 @@ func (k *Kernel) Start(in Init) (*Task, error) {
 		k.table.unreserve(pid)
 		return nil, err
 	}
-	p := &Process{k: k, Pid: pid, M: m, FS: in.FS, FDs: vfs.NewFDTable(1024), Cwd: in.FS.Root,
+	p := &Process{k: k, Pid: pid, M: m, NS: in.NS, FDs: vfs.NewFDTable(1024), Cwd: in.NS.Root(),
 		Trace: in.Trace, Stderr: in.Stderr, Reported: map[uint64]bool{}}
 	t, err := newTask(p)
 	if err != nil {
@@ -231,7 +231,7 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 		fmt.Fprintf(k.errs, "ukfork: %s[%d]: fork: %v\n", t.Name(), t.Pid, err)
 		return 0, unix.ENOMEM
 	}
-	cp := &Process{k: k, Pid: pid, M: cm, FS: t.FS, FDs: t.FDs.Fork(), Cwd: t.Cwd, Trace: t.Trace, Stderr: t.Stderr,
+	cp := &Process{k: k, Pid: pid, M: cm, NS: t.NS, FDs: t.FDs.Fork(), Cwd: t.Cwd, Trace: t.Trace, Stderr: t.Stderr,
 		Reported: map[uint64]bool{},
 		rings:    t.rings} // the child's memory maps the same rings at the same slots
 	c, err := newTask(cp)

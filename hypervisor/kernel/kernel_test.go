@@ -38,7 +38,8 @@ func newRun(t *testing.T, maxProcs int) *testRun {
 	r.k = New(Config{Backend: r.be, Pids: &PidRange{Base: 100, End: 200}, MaxProcs: maxProcs,
 		Handler: func(*Task) machine.Handler { return nopHandler{} }, Stderr: io.Discard})
 	fs := vfs.New([]image.Entry{{Path: "/", Type: image.TypeDir, Mode: 0o755}}, bytes.NewReader(nil))
-	init, err := r.k.Start(Init{Name: "init", FS: fs, Stdio: [3]int{-1, -1, -1}, Stderr: io.Discard,
+	ns := vfs.NewNamespace(vfs.NewLayer(fs, vfs.NewSpace(1<<20), 0x75))
+	init, err := r.k.Start(Init{Name: "init", NS: ns, Stdio: [3]int{-1, -1, -1}, Stderr: io.Discard,
 		Machine: machine.Config{MemSize: 16 << 20}})
 	if err != nil {
 		t.Fatal(err)

@@ -20,13 +20,13 @@ type Process struct {
 	Pid int32
 	M   machine.Machine
 
-	FS     *vfs.FS
-	FDs    *vfs.FDTable // has its own lock
-	Trace  io.Writer    // nil: no trace
-	Stderr io.Writer    // ukfork's own messages
+	NS     *vfs.Namespace // the run's tree, shared by every process
+	FDs    *vfs.FDTable   // has its own lock
+	Trace  io.Writer      // nil: no trace
+	Stderr io.Writer      // ukfork's own messages
 
 	// Used only from the process's vCPU thread.
-	Cwd      *vfs.Node
+	Cwd      vfs.Inode
 	Reported map[uint64]bool // syscall numbers already named as unsupported
 	rings    ringSlots       // pipe rings mapped in the machine (rings.go)
 
@@ -149,3 +149,16 @@ func (p *Process) Kill(pid int32, sig int) unix.Errno {
 
 // Name is the program's name, for messages.
 func (p *Process) Name() string { return p.k.table.name(p.Pid) }
+
+// Cred is who p's file operations are done for: the file-system ids and
+// groups its runtime publishes in the boot page (nobody once it is gone).
+func (p *Process) Cred() *vfs.Cred {
+	p.sigMu.Lock()
+	bi := p.boot()
+	p.sigMu.Unlock()
+	if bi == nil {
+		return &vfs.Cred{UID: 65534, GID: 65534}
+	}
+	n := min(bi.Ngroups, uint32(len(bi.Groups)))
+	return &vfs.Cred{UID: bi.Fsuid, GID: bi.Fsgid, Groups: append([]uint32(nil), bi.Groups[:n]...)}
+}

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/unixname"
 )
 
@@ -13,9 +14,37 @@ import (
 // and the host; here they are resolved against a task's working directory
 // and file tree.
 
-// UnixBind binds s to the guest sockaddr_un addr (addrlen bytes).
+// UnixBind binds s to the guest sockaddr_un addr (addrlen bytes). A path
+// name is made in the tree too, as a socket file, as Linux does: stat and
+// ls see it, unlink removes it, and what cannot be created there (a
+// read-only volume, a directory the caller may not write) fails the bind.
 func (p *Process) UnixBind(s unixname.Socket, addr []byte) unix.Errno {
-	return p.k.unix.Bind(s, addr, p.resolveSocket)
+	name, path := unixname.PathName(addr)
+	c := p.Cred()
+	// What the tree refuses is known before the socket is bound on the
+	// host (an existing name is unixname's EADDRINUSE, in its order).
+	if path && !strings.HasSuffix(name, "/") {
+		if e := p.NS.MayCreate(c, p.Cwd, name); e != 0 && e != unix.EEXIST {
+			return e
+		}
+	}
+	if e := p.k.unix.Bind(s, addr, p.resolveSocket); e != 0 {
+		return e
+	}
+	if !path {
+		return 0
+	}
+	e := p.NS.Mknod(c, p.Cwd, name, unix.S_IFSOCK|0o755, 0)
+	if e == 0 {
+		return 0
+	}
+	if r, re := p.resolveSocket(strings.TrimRight(name, "/")); re == 0 {
+		p.k.unix.Unlink(r.Key)
+	}
+	if e == unix.EEXIST {
+		e = unix.EADDRINUSE
+	}
+	return e
 }
 
 // UnixHostAddr maps the guest sockaddr_un of a connect or sendto to the
@@ -41,16 +70,19 @@ func (p *Process) UnlinkSocket(name string) bool {
 func (p *Process) resolveSocket(name string) (unixname.Path, unix.Errno) {
 	dir := p.Cwd
 	i := strings.LastIndexByte(name, '/')
+	c := p.Cred()
 	if i >= 0 {
 		var e unix.Errno
-		if dir, e = p.FS.Lookup(dir, name[:i+1], true); e != 0 {
+		if dir, e = p.NS.Lookup(c, dir, name[:i+1], true); e != 0 {
 			return unixname.Path{}, e
 		}
 	}
 	base := name[i+1:]
 	if base == "" { // the root
-		return unixname.Path{Key: dir.Path(), Exists: true, Dir: true}, 0
+		return unixname.Path{Key: p.NS.Path(dir), Exists: true, Dir: true}, 0
 	}
-	n, e := p.FS.Lookup(dir, base, false)
-	return unixname.Path{Key: path.Join(dir.Path(), base), Exists: e == 0, Dir: e == 0 && n.IsDir()}, 0
+	n, e := p.NS.Lookup(c, dir, base, false)
+	var st abi.Stat
+	exists := e == 0 && n.Stat(&st) == 0
+	return unixname.Path{Key: path.Join(p.NS.Path(dir), base), Exists: exists, Dir: exists && st.Mode&unix.S_IFMT == unix.S_IFDIR}, 0
 }

@@ -105,6 +105,19 @@ func name(addr []byte) (n string, abstract bool, e unix.Errno) {
 	return string(sun), false, 0
 }
 
+// PathName is the path a guest sockaddr_un names, if it names one (not an
+// abstract name, nor autobind).
+func PathName(addr []byte) (string, bool) {
+	if len(addr) == sunPathOff {
+		return "", false
+	}
+	n, abstract, e := name(addr)
+	if e != 0 || abstract {
+		return "", false
+	}
+	return n, true
+}
+
 // sockaddr makes a sockaddr_un of a sun_path.
 func sockaddr(sun string) []byte {
 	return append(binary.LittleEndian.AppendUint16(nil, unix.AF_UNIX), sun...)

@@ -189,33 +189,3 @@ func (t *FDTable) closeIf(pick func(e fdEntry) bool) {
 
 // CloseAll closes every descriptor.
 func (t *FDTable) CloseAll() { t.closeIf(func(fdEntry) bool { return true }) }
-
-// Open opens n for a guest with open(2) flags.
-func (fs *FS) Open(n *Node, flags int) (*OpenFile, unix.Errno) {
-	acc := flags & unix.O_ACCMODE
-	if acc == 3 {
-		return nil, unix.EINVAL
-	}
-	// As Linux, O_DIRECTORY is checked before the access mode.
-	if flags&unix.O_DIRECTORY != 0 && !n.IsDir() {
-		return nil, unix.ENOTDIR
-	}
-	var f File
-	switch n.Mode & unix.S_IFMT {
-	case unix.S_IFDIR:
-		if acc != unix.O_RDONLY || flags&(unix.O_TRUNC|unix.O_CREAT) != 0 {
-			return nil, unix.EISDIR
-		}
-		f = &dirFile{n: n}
-	case unix.S_IFCHR:
-		f = &devFile{n: n}
-	case unix.S_IFREG:
-		if acc != unix.O_RDONLY || flags&unix.O_TRUNC != 0 {
-			return nil, unix.EROFS
-		}
-		f = &regFile{n: n, src: fs.src}
-	default:
-		return nil, unix.ELOOP // an unfollowed symlink (O_NOFOLLOW)
-	}
-	return NewOpenFile(f, flags&^(unix.O_CREAT|unix.O_EXCL|unix.O_NOCTTY|unix.O_TRUNC|unix.O_CLOEXEC)), 0
-}

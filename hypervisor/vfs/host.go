@@ -203,6 +203,21 @@ func (f *HostFile) Stat(st *abi.Stat) unix.Errno {
 	return 0
 }
 
+// Sync is fsync (fdatasync if data) of the host descriptor: EINVAL for a
+// pipe, socket or terminal, as Linux.
+func (f *HostFile) Sync(data bool) unix.Errno {
+	var err error
+	if data {
+		err = unix.Fdatasync(f.FD)
+	} else {
+		err = unix.Fsync(f.FD)
+	}
+	if err != nil {
+		return Errno(err)
+	}
+	return 0
+}
+
 // IoctlSize is the size of the argument a known ioctl request writes.
 func IoctlSize(req uint64) int {
 	switch req {

@@ -1,7 +1,12 @@
-// Package vfs serves an image's read-only file tree to a guest: path
-// resolution confined to the tree, open file descriptions and the fd table.
-// Nothing here opens a host path: a guest can name only what was baked.
+// Package vfs serves a run's file tree to its guests: the mounts of a
+// Namespace (the image under a memory layer, tmpfs, host volumes), path
+// resolution confined to it, open file descriptions, pipes, sockets and the
+// fd table. A host path is opened only inside a volume, with openat2's
+// RESOLVE_IN_ROOT: a guest can name only what was baked, what the run made,
+// and what a volume holds.
 package vfs
+
+// This file: the image's own tree, read-only, shared by every run of it.
 
 import (
 	"io"

@@ -146,7 +146,7 @@ func (v *VM) writeBoot() error {
 		Tsc_khz: v.kvm.TSCKHz(), Hwcap: hwcap(v.sys.CPUID()),
 		Stack_size: b.StackSize,
 		Argc:       uint32(len(b.Argv)), Envc: uint32(len(b.Env)), Args_len: uint64(n),
-		Pid: b.Pid, Ppid: b.Ppid, Uid: b.UID, Gid: b.GID, Nice: b.Nice, Random: b.Random,
+		Pid: b.Pid, Ppid: b.Ppid, Uid: b.UID, Gid: b.GID, Fsuid: b.UID, Fsgid: b.GID, Nice: b.Nice, Random: b.Random,
 	}
 	if v.cfg.Image != nil {
 		bi.Image_size = uint64(len(v.cfg.Image.host))

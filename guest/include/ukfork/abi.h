@@ -23,7 +23,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 14
+#define UKF_ABI_VERSION 15
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-virtual address */
@@ -255,6 +255,11 @@ struct ukf_bootinfo {
 	uint32_t cred_gid[3];
 	/* Bytes of the image mapped at UKF_IMAGE_GPA; 0: none. */
 	uint64_t image_size;
+	/* The file-system uid and gid (and ngroups, groups above) file access
+	 * is checked with: the host writes them at boot, the guest republishes
+	 * them whenever its credentials change (sys_cred.c). */
+	uint32_t fsuid;
+	uint32_t fsgid;
 };
 #define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
 #define UKF_SIGF_POLLING   2u /* the runtime is polling sig_pending: no need to kick it */
@@ -307,6 +312,17 @@ struct ukf_bootinfo {
 #define UKF_HC_RING_WAKE       41  /* value = slot: wake who waits on that ring */
 #define UKF_HC_PRLIMIT         42  /* struct ukf_hc_prlimit */
 #define UKF_HC_FMAP            43  /* struct ukf_hc_fmap: where a file's bytes are in the image */
+#define UKF_HC_MKNODAT         44  /* struct ukf_hc_mknodat: mkdir, mknod */
+#define UKF_HC_RENAMEAT        45  /* struct ukf_hc_at2: renameat2 */
+#define UKF_HC_LINKAT          46  /* struct ukf_hc_at2: linkat */
+#define UKF_HC_SYMLINKAT       47  /* struct ukf_hc_symlinkat */
+#define UKF_HC_TRUNCATE        48  /* struct ukf_hc_truncate: truncate, ftruncate */
+#define UKF_HC_FALLOCATE       49  /* struct ukf_hc_fallocate */
+#define UKF_HC_FSYNC           50  /* struct ukf_hc_fsync: fsync, fdatasync, syncfs */
+#define UKF_HC_UTIMENSAT       51  /* struct ukf_hc_utimensat */
+#define UKF_HC_FCHMODAT        52  /* struct ukf_hc_fchmodat */
+#define UKF_HC_FCHOWNAT        53  /* struct ukf_hc_fchownat */
+#define UKF_HC_STATFS          54  /* struct ukf_hc_statfs: statfs, fstatfs */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
 #define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */
@@ -596,6 +612,94 @@ struct ukf_hc_fmap {
 struct ukf_hc_unlinkat {
 	int64_t ret;            /* OUT: 0, -errno */
 	struct ukf_at at;       /* IN: at.flags AT_REMOVEDIR or 0 */
+};
+
+/* Calls that change the tree. With at.pathlen 0 and AT_EMPTY_PATH in
+ * at.flags, truncate, utimensat, fchmodat, fchownat and statfs act on the
+ * file at.dirfd names (ftruncate, futimens, fchmod, fchown, fstatfs). */
+struct ukf_hc_mknodat {
+	int64_t ret;            /* OUT: 0, -errno */
+	struct ukf_at at;       /* IN: at.flags 0 */
+	uint32_t mode;          /* IN: S_IFDIR, S_IFREG ... | permissions, umask applied */
+	uint32_t pad;
+	uint64_t dev;           /* IN: for device files */
+};
+
+struct ukf_hc_at2 {
+	int64_t ret;            /* OUT: 0, -errno */
+	struct ukf_at from;     /* IN: the old name (linkat: at.flags AT_SYMLINK_FOLLOW, AT_EMPTY_PATH) */
+	struct ukf_at to;       /* IN: the new name, at.flags 0 */
+	uint32_t flags;         /* IN: renameat2's RENAME_* */
+	uint32_t pad;
+};
+
+struct ukf_hc_symlinkat {
+	int64_t ret;            /* OUT: 0, -errno */
+	UKF_GUEST_PTR(const char *) target; /* IN: not NUL-terminated */
+	uint64_t targetlen;     /* IN: at most UKF_PATH_MAX */
+	struct ukf_at at;       /* IN: the link's name, at.flags 0 */
+};
+
+struct ukf_hc_truncate {
+	int64_t ret;            /* OUT: 0, -errno */
+	struct ukf_at at;       /* IN */
+	int64_t length;         /* IN */
+};
+
+struct ukf_hc_fallocate {
+	int64_t ret;            /* OUT: 0, -errno */
+	int32_t fd;             /* IN */
+	int32_t mode;           /* IN: FALLOC_FL_* */
+	int64_t offset;         /* IN */
+	int64_t len;            /* IN */
+};
+
+#define UKF_FSYNC     0
+#define UKF_FDATASYNC 1
+#define UKF_SYNCFS    2
+struct ukf_hc_fsync {
+	int64_t ret;            /* OUT: 0, -errno */
+	int32_t fd;             /* IN */
+	uint32_t op;            /* IN: UKF_FSYNC, UKF_FDATASYNC, UKF_SYNCFS */
+};
+
+struct ukf_utime {
+	int64_t sec;
+	int64_t nsec;           /* or UTIME_NOW, UTIME_OMIT */
+};
+
+struct ukf_hc_utimensat {
+	int64_t ret;            /* OUT: 0, -errno */
+	struct ukf_at at;       /* IN: at.flags AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH */
+	struct ukf_utime times[2]; /* IN: atime, mtime (NULL times: both UTIME_NOW) */
+};
+
+struct ukf_hc_fchmodat {
+	int64_t ret;            /* OUT: 0, -errno */
+	struct ukf_at at;       /* IN: at.flags AT_EMPTY_PATH */
+	uint32_t mode;          /* IN */
+	uint32_t pad;
+};
+
+struct ukf_hc_fchownat {
+	int64_t ret;            /* OUT: 0, -errno */
+	struct ukf_at at;       /* IN: at.flags AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH */
+	uint32_t uid;           /* IN: -1: unchanged */
+	uint32_t gid;           /* IN: -1: unchanged */
+};
+
+struct ukf_statfs {
+	int64_t f_type, f_bsize;
+	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+	int32_t f_fsid[2];
+	int64_t f_namelen, f_frsize, f_flags;
+	int64_t f_spare[4];
+};
+
+struct ukf_hc_statfs {
+	int64_t ret;            /* OUT: 0, -errno */
+	struct ukf_at at;       /* IN: at.flags AT_EMPTY_PATH */
+	UKF_GUEST_PTR(struct ukf_statfs *) buf; /* IN: OUT there */
 };
 
 struct ukf_hc_execve {

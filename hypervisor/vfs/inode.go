@@ -1,0 +1,105 @@
+// The interface a mounted filesystem implements: Filesystem and Inode.
+
+package vfs
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/ukfork/ukfork/hypervisor/abi"
+)
+
+// Filesystem is what a mount holds: the run's writable root (the image
+// under a memory layer), a tmpfs, a host volume; /proc and /dev/fd later.
+// A filesystem serves one name at a time: the namespace (namespace.go)
+// walks paths, follows symlinks, crosses mounts and checks permissions,
+// so a filesystem never sees "..", a "/" or a symlink to follow.
+type Filesystem interface {
+	Root() Inode
+	Statfs(st *abi.Statfs)
+	Sync() unix.Errno
+}
+
+// Inode is a file of a filesystem. Directory operations take one name
+// (never "", ".", ".." or one holding "/"); the namespace has checked
+// permissions and that the mount is writable. Errors are Linux's.
+type Inode interface {
+	FS() Filesystem
+	Stat(st *abi.Stat) unix.Errno
+	// Parent is the directory holding a directory and its name there;
+	// nil at the filesystem's root (other files: their last known one).
+	Parent() (Inode, string)
+	Lookup(name string) (Inode, unix.Errno)
+	Readlink() (string, unix.Errno)
+	// Open makes an open file description's file; flags are open(2)'s,
+	// the type and access checks done.
+	Open(flags int) (File, unix.Errno)
+	// Create makes name: a file, directory, symlink (Target) or node, of
+	// a's mode (type and permissions), owned by a's ids. EEXIST if taken.
+	Create(name string, a *NewInode) (Inode, unix.Errno)
+	Link(name string, target Inode) unix.Errno
+	Unlink(name string, dir bool) unix.Errno
+	// Rename moves name to newName in newDir (same filesystem), with
+	// renameat2's RENAME_NOREPLACE and RENAME_EXCHANGE.
+	Rename(name string, newDir Inode, newName string, flags uint32) unix.Errno
+	Setattr(a *SetAttr) unix.Errno
+}
+
+// NewInode describes a file to create.
+type NewInode struct {
+	Mode     uint32 // S_IF* | permissions
+	UID, GID uint32
+	Rdev     uint64
+	Target   string // symlinks
+}
+
+// SetAttr changes the attributes whose Set* flag is on.
+type SetAttr struct {
+	SetMode, SetUID, SetGID, SetSize, SetAtime, SetMtime bool
+
+	Mode         uint32 // permissions only
+	UID, GID     uint32
+	Size         int64
+	Atime, Mtime unix.Timespec
+}
+
+// readOnly gives the answers of a filesystem that cannot be changed; a
+// read-only Inode embeds it.
+type readOnly struct{}
+
+func (readOnly) Create(string, *NewInode) (Inode, unix.Errno)    { return nil, unix.EROFS }
+func (readOnly) Link(string, Inode) unix.Errno                   { return unix.EROFS }
+func (readOnly) Unlink(string, bool) unix.Errno                  { return unix.EROFS }
+func (readOnly) Rename(string, Inode, string, uint32) unix.Errno { return unix.EROFS }
+func (readOnly) Setattr(*SetAttr) unix.Errno                     { return unix.EROFS }
+
+// Filesystem magic numbers statfs reports (linux/magic.h).
+const (
+	tmpfsMagic   = 0x01021994
+	overlayMagic = 0x794c7630
+)
+
+// validName reports whether name is one component a directory may hold.
+func validName(name string) unix.Errno {
+	switch {
+	case name == "" || name == "." || name == "..":
+		return unix.EINVAL
+	case len(name) > 255:
+		return unix.ENAMETOOLONG
+	}
+	for i := 0; i < len(name); i++ {
+		if name[i] == '/' || name[i] == 0 {
+			return unix.EINVAL
+		}
+	}
+	return 0
+}
+
+func isDir(st *abi.Stat) bool  { return st.Mode&unix.S_IFMT == unix.S_IFDIR }
+func isLink(st *abi.Stat) bool { return st.Mode&unix.S_IFMT == unix.S_IFLNK }
+
+// statOf stats an inode; a file that went away reads as ENOENT.
+func statOf(n Inode) (abi.Stat, unix.Errno) {
+	var st abi.Stat
+	e := n.Stat(&st)
+	return st, e
+}
