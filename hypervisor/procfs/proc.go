@@ -169,12 +169,15 @@ func (p *Proc) vm() vm {
 // Stat is /proc/PID/stat: 52 fields, times in clock ticks.
 func Stat(p *Proc) []byte {
 	ticks := func(ns int64) int64 { return ns / (1e9 / clockTicks) }
-	l := &p.Layout
+	l, vsize, rss := &p.Layout, p.VMSize, p.RSS/pageSize
+	if p.state() == Zombie { // no mm left: Linux shows its fields as 0
+		l, vsize, rss = &Layout{}, 0, 0
+	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%d (%s) %c %d %d %d 0 -1 4194304 0 0 0 0 %d %d 0 0 %d %d 1 0 %d %d %d %d",
 		p.Pid, p.comm(), p.state(), p.PPid, p.Pgid, p.Sid,
 		ticks(p.UserNs), ticks(p.SystemNs), 20+p.Nice, p.Nice,
-		ticks(p.StartTime), p.VMSize, p.RSS/pageSize, p.Limits[RlimitRSS].Cur)
+		ticks(p.StartTime), vsize, rss, p.Limits[RlimitRSS].Cur)
 	// startcode endcode startstack kstkesp kstkeip; the four signal sets
 	// (decimal, obsolete); wchan nswap cnswap exit_signal processor
 	// rt_priority policy delayacct_blkio_ticks guest_time cguest_time.
@@ -188,6 +191,9 @@ func Stat(p *Proc) []byte {
 
 // Statm is /proc/PID/statm: size resident shared text lib data dt, in pages.
 func Statm(p *Proc) []byte {
+	if p.state() == Zombie {
+		return []byte("0 0 0 0 0 0 0\n")
+	}
 	v := p.vm()
 	return fmt.Appendf(nil, "%d %d %d %d 0 %d 0\n",
 		p.VMSize/pageSize, p.RSS/pageSize, (p.RSSFile+p.RSSShmem)/pageSize,

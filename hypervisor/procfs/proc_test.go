@@ -88,6 +88,9 @@ func TestProcFiles(t *testing.T) {
 		{"environ", Environ(p), "HOME=/\x00"},
 		{"comm", Comm(p), "a-very-long-com\n"},
 		{"zombie cmdline", Cmdline(zombie), ""},
+		{"zombie stat", Stat(&Proc{Pid: 9, PPid: 1, Pgid: 9, Sid: 9, Comm: "x", State: Zombie, VMSize: 1 << 20, Layout: Layout{StartCode: 1}}),
+			"9 (x) Z 1 9 9 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"},
+		{"zombie statm", Statm(zombie), "0 0 0 0 0 0 0\n"},
 		{"fdinfo", FDInfo(&p.FDs[1]), "pos:\t17\nflags:\t02100000\nmnt_id:\t3\nino:\t5\n"},
 		{"fdinfo rdonly", FDInfo(&FD{}), "pos:\t0\nflags:\t00\nmnt_id:\t0\nino:\t0\n"},
 		{"status", Status(p), "Name:\ta-very-long-com\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4097\nNgid:\t0\n" +
@@ -249,16 +252,21 @@ func TestLimitsAsHost(t *testing.T) {
 func TestMapsAsHost(t *testing.T) {
 	host := strings.Split(strings.TrimSuffix(string(hostFile(t, "self/maps")), "\n"), "\n")
 	// A host line of the same address width puts its path where ours does.
+	compared := false
 	for _, h := range host {
 		name := strings.Fields(h)
 		if len(name) != 6 || len(name[0]) != 25 {
 			continue
 		}
 		ours := Maps(&Proc{Mappings: []Mapping{{Start: 0x7f0000000000, End: 0x7f0000001000, Prot: ProtR, Path: name[5]}}})
+		compared = true
 		if got, want := strings.Index(string(ours), name[5]), strings.Index(h, name[5]); got != want {
 			t.Errorf("maps puts a path at column %d, the host at %d (%q)", got, want, h)
 		}
 		break
+	}
+	if !compared {
+		t.Errorf("no host maps line to compare with:\n%s", strings.Join(host, "\n"))
 	}
 	for _, h := range host {
 		if f := strings.Fields(h); len(f) == 5 && !strings.HasSuffix(h, " ") {

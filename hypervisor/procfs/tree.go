@@ -11,7 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Source is what the tree is read from: the run's process table.
+// Source is what the tree is read from: the run's process table. Proc
+// gives a copy the table no longer changes: entries keep it and read it
+// later, from whichever goroutine reads the file.
 type Source interface {
 	System() System
 	Pids() []int32
@@ -27,8 +29,9 @@ const (
 	Symlink
 )
 
-// Entry is one file of the tree, a snapshot taken at Lookup: its contents
-// are made when read, from the Proc and System of that moment.
+// Entry is one file of the tree as it was at Lookup: it keeps the Proc and
+// System the Source gave then, and makes its contents from them when read,
+// as Linux makes a /proc file's text at read.
 type Entry struct {
 	Name     string
 	Kind     Kind
@@ -179,7 +182,7 @@ func root(src Source, caller int32) Entry {
 	static := func() []Entry {
 		es := []Entry{}
 		for _, f := range sysFiles {
-			es = append(es, file("", f.name, 0o444, 0, 0, text(f.gen(s))))
+			es = append(es, file("", f.name, 0o444, 0, 0, func() ([]byte, unix.Errno) { return f.gen(s), 0 }))
 		}
 		es = append(es,
 			symlink("", "mounts", 0o777, 0, 0, target("self/mounts")),
@@ -206,7 +209,7 @@ func root(src Source, caller int32) Entry {
 		}
 		var cp *Proc
 		if caller != 0 {
-			if cp, ok = src.Proc(caller); !ok {
+			if cp, ok = src.Proc(caller); !ok { // gone from the table: no one's ids
 				cp = &Proc{Pid: caller, UID: ^uint32(0), EUID: ^uint32(0), FSUID: ^uint32(0)}
 			}
 		}
