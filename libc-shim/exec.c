@@ -507,11 +507,14 @@ int64_t ukf_stack_build(uint64_t top, uint64_t bottom, const char *strs,
 		off += strlen(strs + off) + 1;
 	}
 	*w++ = 0; /* end of argv */
+	ukf_boot->arg_start = u_strs; /* for /proc/PID/cmdline and environ */
+	ukf_boot->arg_end = ukf_boot->env_start = u_strs + off;
 	for (uint64_t i = 0; i < envc; i++) {
 		*w++ = u_strs + off;
 		off += strlen(strs + off) + 1;
 	}
 	*w++ = 0; /* end of envp */
+	ukf_boot->env_end = u_strs + off;
 
 	/* The order Linux's create_elf_tables uses. */
 	const uint64_t auxv[2 * AUXV_PAIRS] = {
@@ -572,6 +575,7 @@ void ukf_exec_initial(void)
 	if (r < 0)
 		exec_fail(prog, why, r);
 	ukf_rewrite_reset();
+	ukf_set_comm(prog);
 
 	uint64_t args_len = ukf_boot->args_len;
 	if (args_len > UKF_ARGS_MAX)

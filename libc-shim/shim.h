@@ -190,6 +190,7 @@ int64_t ukf_clock_ns(int32_t clk, int64_t *ns);
 
 /* sys_proc.c */
 extern uint32_t ukf_umask;
+void ukf_set_comm(const char *path);
 
 /* exec.c: the loader, reusable by a later execve. */
 struct ukf_elf_info {

@@ -151,6 +151,7 @@ UKF_SYSCALL3(execve, uint64_t, upath, uint64_t, uargv, uint64_t, uenvp)
 	struct ukf_hc_execve note = { .path = (uint64_t)(uintptr_t)path, .pathlen = strlen(path) };
 	ukf_hcall(UKF_HC_EXECVE, &note);
 	ukf_rewrite_reset();
+	ukf_set_comm(path);
 	ukf_signal_exec();
 	ukf_clear_child_tid = 0;
 	uint64_t sp;

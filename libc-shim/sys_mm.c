@@ -15,7 +15,7 @@
 #include "shim.h"
 #include "ukfork/mm.h"
 
-#define VMA_MAX 8192
+#define VMA_MAX UKF_VMA_MAX
 #define EAGER_MAX (UKF_U64(1) << 20)    /* anonymous mappings up to this are populated at once */
 #define FAULT_AROUND (UKF_U64(16) << 12) /* pages populated by one demand fault */
 #define MADV_CLEAR_MAX (UKF_U64(1) << 20)
@@ -23,14 +23,10 @@
 #define STACK_EAGER (UKF_U64(128) << 10)
 
 /* What a mapping is, besides its protection. */
-#define VF_HEAP  1u
-#define VF_STACK 2u
-#define VF_SHARED 4u
-
-struct vma {
-	uint64_t start, end;
-	uint32_t prot, flags;
-};
+#define VF_HEAP   UKF_VMA_HEAP
+#define VF_STACK  UKF_VMA_STACK
+#define VF_SHARED UKF_VMA_SHARED
+#define vma ukf_vma
 
 static struct vma vmas[VMA_MAX]; /* sorted by start, never overlapping */
 static uint32_t nvmas;
@@ -300,6 +296,8 @@ uint64_t ukf_mm_stack_bottom(uint64_t stack_size)
 /* At boot: RAM is all free, the image mapped for the runtime. */
 void ukf_mm_boot(void)
 {
+	ukf_boot->vma_table = (uint64_t)(uintptr_t)vmas;
+	ukf_boot->vma_count_at = (uint64_t)(uintptr_t)&nvmas;
 	ukf_frames_init();
 	image_ok = ukf_pt_map_image();
 }

@@ -111,7 +111,7 @@ UKF_SYSCALL2(set_robust_list, uint64_t, head, uint64_t, len)
 #define UKF_PR_GET_CHILD_SUBREAPER 37
 #define UKF_PR_SET_NO_NEW_PRIVS 38
 #define UKF_PR_GET_NO_NEW_PRIVS 39
-static char comm[16];
+#define comm (ukf_boot->comm)
 static int dumpable = 1, no_new_privs, subreaper;
 
 UKF_SYSCALL5(prctl, int32_t, op, uint64_t, a2, uint64_t, a3, uint64_t, a4, uint64_t, a5)
@@ -471,4 +471,17 @@ UKF_SYSCALL3(sched_setaffinity, int32_t, pid, uint32_t, len, uint64_t, umask)
 	if (!(*UKF_UPTR(const uint8_t, umask) & 1))
 		return -EINVAL;
 	return 0;
+}
+
+/* A new program's name, as Linux's exec sets it: its file name's last
+ * component, at most 15 bytes. */
+void ukf_set_comm(const char *path)
+{
+	const char *b = path;
+	for (const char *q = path; *q; q++)
+		if (*q == '/')
+			b = q + 1;
+	size_t n = strnlen(b, 15);
+	memcpy(comm, b, n);
+	memset(comm + n, 0, 16 - n);
 }

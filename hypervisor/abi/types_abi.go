@@ -26,6 +26,10 @@ const (
 	UserTop      = C.UKF_USER_TOP
 	DmapBase     = C.UKF_DMAP_BASE
 	FramesMin    = C.UKF_FRAMES_MIN
+	VMAMax       = C.UKF_VMA_MAX
+	VMAHeap      = C.UKF_VMA_HEAP
+	VMAStack     = C.UKF_VMA_STACK
+	VMAShared    = C.UKF_VMA_SHARED
 	ImageGPA     = C.UKF_IMAGE_GPA
 	ImageMax     = C.UKF_IMAGE_MAX
 	BootinfoAddr = C.UKF_BOOTINFO_ADDR
@@ -156,6 +160,7 @@ const (
 type RuntimeHeader C.struct_ukf_runtime_header
 type Bootinfo C.struct_ukf_bootinfo
 type Xframe C.struct_ukf_xframe
+type Vma C.struct_ukf_vma
 type RingHeader C.struct_ukf_ring
 type HCExitArgs C.struct_ukf_hc_exit
 type HCForkArgs C.struct_ukf_hc_fork

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0xf
+	Version = 0x11
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -18,6 +18,10 @@ const (
 	UserTop      = 0x7f8000000000
 	DmapBase     = 0x7f8000000000
 	FramesMin    = 0x400000
+	VMAMax       = 0x2000
+	VMAHeap      = 0x1
+	VMAStack     = 0x2
+	VMAShared    = 0x4
 	ImageGPA     = 0x1000000000
 	ImageMax     = 0x1000000000
 	BootinfoAddr = 0x10000
@@ -154,43 +158,50 @@ type RuntimeHeader struct {
 	Async_entry   uint64
 }
 type Bootinfo struct {
-	Magic       uint32
-	Abi_version uint32
-	Mem_size    uint64
-	Flags       uint64
-	Tsc_khz     uint64
-	Hwcap       uint64
-	Stack_size  uint64
-	Argc        uint32
-	Envc        uint32
-	Args_len    uint64
-	Pid         int32
-	Ppid        int32
-	Uid         uint32
-	Gid         uint32
-	Random      [16]uint8
-	Hostname    [65]int8
-	Pad         [7]int8
-	Program     [256]int8
-	Sig_pending uint64
-	Sig_blocked uint64
-	Sig_ignored uint64
-	Sig_caught  uint64
-	Sig_waiting uint64
-	Sig_flags   uint64
-	Sig_info    [64]Siginfo
-	Fd_ring     [256]uint8
-	Nofile      uint64
-	Nice        int32
-	Ngroups     uint32
-	Groups      [32]uint32
-	Rlim_seq    uint64
-	Rlimits     [16]Rlimit
-	Cred_uid    [3]uint32
-	Cred_gid    [3]uint32
-	Image_size  uint64
-	Fsuid       uint32
-	Fsgid       uint32
+	Magic        uint32
+	Abi_version  uint32
+	Mem_size     uint64
+	Flags        uint64
+	Tsc_khz      uint64
+	Hwcap        uint64
+	Stack_size   uint64
+	Argc         uint32
+	Envc         uint32
+	Args_len     uint64
+	Pid          int32
+	Ppid         int32
+	Uid          uint32
+	Gid          uint32
+	Random       [16]uint8
+	Hostname     [65]int8
+	Pad          [7]int8
+	Program      [256]int8
+	Sig_pending  uint64
+	Sig_blocked  uint64
+	Sig_ignored  uint64
+	Sig_caught   uint64
+	Sig_waiting  uint64
+	Sig_flags    uint64
+	Sig_info     [64]Siginfo
+	Fd_ring      [256]uint8
+	Nofile       uint64
+	Nice         int32
+	Ngroups      uint32
+	Groups       [32]uint32
+	Rlim_seq     uint64
+	Rlimits      [16]Rlimit
+	Cred_uid     [3]uint32
+	Cred_gid     [3]uint32
+	Image_size   uint64
+	Arg_start    uint64
+	Arg_end      uint64
+	Env_start    uint64
+	Env_end      uint64
+	Vma_table    uint64
+	Vma_count_at uint64
+	Comm         [16]int8
+	Fsuid        uint32
+	Fsgid        uint32
 }
 type Xframe struct {
 	Cr2    uint64
@@ -202,6 +213,12 @@ type Xframe struct {
 	Rflags uint64
 	Rsp    uint64
 	Ss     uint64
+}
+type Vma struct {
+	Start uint64
+	End   uint64
+	Prot  uint32
+	Flags uint32
 }
 type RingHeader struct {
 	Lock  uint32

@@ -103,7 +103,7 @@ func guestPath(m machine.Memory, ptr, n uint64) (string, unix.Errno) {
 // dirOf returns the directory a *at call starts from.
 func dirOf(p *kernel.Task, dirfd int32) (vfs.Inode, unix.Errno) {
 	if dirfd == abi.AtFDCWD {
-		return p.Cwd, 0
+		return p.Cwd(), 0
 	}
 	f, e := p.FDs.Get(int(dirfd))
 	if e != 0 {
@@ -154,7 +154,7 @@ func lookupAt(p *kernel.Task, m machine.Memory, at abi.At, follow bool) (vfs.Ino
 func fileAt(p *kernel.Task, m machine.Memory, at abi.At, follow bool) (vfs.Inode, vfs.File, unix.Errno) {
 	if at.Pathlen == 0 && at.Flags&unix.AT_EMPTY_PATH != 0 {
 		if at.Dirfd == abi.AtFDCWD {
-			return p.Cwd, nil, 0
+			return p.Cwd(), nil, 0
 		}
 		f, e := p.FDs.Get(int(at.Dirfd))
 		if e != 0 {
@@ -187,9 +187,14 @@ func openat(p *kernel.Task, m machine.Memory, in abi.HCOpenatArgs, _ *abi.HCOpen
 	if e != 0 {
 		return errRet(e)
 	}
+	held := f.Held()
 	fd, e := p.FDs.Install(f, flags&unix.O_CLOEXEC != 0)
-	if e != 0 {
+	if held {
+		f.Release() // Open's reference: the descriptor holds it now
+	} else if e != 0 {
 		f.Close() // no descriptor took a reference
+	}
+	if e != 0 {
 		return errRet(e)
 	}
 	return int64(fd)
@@ -397,7 +402,7 @@ func readlinkat(p *kernel.Task, m machine.Memory, in abi.HCReadlinkatArgs, _ *ab
 	if e != 0 {
 		return errRet(e)
 	}
-	target, e := n.Readlink()
+	target, e := vfs.ReadlinkAs(p.Cred(), n)
 	if e != 0 {
 		return errRet(e)
 	}
@@ -421,7 +426,7 @@ func faccessat(p *kernel.Task, m machine.Memory, in abi.HCFaccessatArgs, _ *abi.
 }
 
 func getcwd(p *kernel.Task, m machine.Memory, in abi.HCGetcwdArgs, _ *abi.HCGetcwdArgs) int64 {
-	path := p.NS.Path(p.Cwd)
+	path := p.NS.Path(p.Cwd())
 	if in.Size < uint64(len(path))+1 {
 		return errRet(unix.ERANGE)
 	}
@@ -452,7 +457,7 @@ func chdir(p *kernel.Task, m machine.Memory, in abi.HCChdirArgs, _ *abi.HCChdirA
 	if e := p.NS.Access(p.Cred(), n, unix.X_OK); e != 0 {
 		return errRet(e)
 	}
-	p.Cwd = n
+	p.SetCwd(n)
 	return 0
 }
 

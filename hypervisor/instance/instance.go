@@ -18,6 +18,7 @@ import (
 	"github.com/ukfork/ukfork/hypervisor/hcall"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
 	"github.com/ukfork/ukfork/hypervisor/machine"
+	"github.com/ukfork/ukfork/hypervisor/procfs"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
 	"github.com/ukfork/ukfork/hypervisor/vm"
 	"github.com/ukfork/ukfork/toolchain/image"
@@ -220,6 +221,13 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	}
 	k := kernel.New(kc)
 	kp.Store(k)
+	if err := mountProc(tree.NS, k, o.Hostname); err != nil {
+		tree.Close()
+		if ctl != nil {
+			ctl.Close()
+		}
+		return nil, err
+	}
 	boot := machine.Boot{
 		Argv:      append([]string{name}, o.Args...),
 		Env:       mergeEnv(m.Env, o.Env),
@@ -313,4 +321,24 @@ func mergeEnv(base, extra []string) []string {
 		}
 	}
 	return out
+}
+
+// mountProc mounts the run's /proc and makes /dev's links into it, as a
+// Linux system has them: /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr.
+func mountProc(ns *vfs.Namespace, k *kernel.Kernel, hostname string) error {
+	if err := ns.Mount("/proc", procfs.NewFS(k.ProcSource(ns, hostname)), false); err != nil {
+		return fmt.Errorf("mounting /proc: %w", err)
+	}
+	dev, e := ns.MkdirAll("/dev")
+	if e != 0 {
+		return fmt.Errorf("making /dev: %w", e)
+	}
+	for name, target := range map[string]string{
+		"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1", "stderr": "/proc/self/fd/2",
+	} {
+		if e := ns.Symlink(vfs.Root, target, dev, name); e != 0 && e != unix.EEXIST {
+			return fmt.Errorf("making /dev/%s: %w", name, e)
+		}
+	}
+	return nil
 }

@@ -106,7 +106,7 @@ func (k *Kernel) Start(in Init) (*Task, error) {
 		k.table.unreserve(pid)
 		return nil, err
 	}
-	p := &Process{k: k, Pid: pid, M: m, NS: in.NS, FDs: vfs.NewFDTable(1024), Cwd: in.NS.Root(),
+	p := &Process{k: k, Pid: pid, M: m, NS: in.NS, FDs: vfs.NewFDTable(1024), cwd: in.NS.Root(), exe: in.Machine.Boot.Program,
 		Trace: in.Trace, Stderr: in.Stderr, Reported: map[uint64]bool{}}
 	t, err := newTask(p)
 	if err != nil {
@@ -231,7 +231,10 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 		fmt.Fprintf(k.errs, "ukfork: %s[%d]: fork: %v\n", t.Name(), t.Pid, err)
 		return 0, unix.ENOMEM
 	}
-	cp := &Process{k: k, Pid: pid, M: cm, NS: t.NS, FDs: t.FDs.Fork(), Cwd: t.Cwd, Trace: t.Trace, Stderr: t.Stderr,
+	t.cwdMu.Lock()
+	exe := t.exe
+	t.cwdMu.Unlock()
+	cp := &Process{k: k, Pid: pid, M: cm, NS: t.NS, FDs: t.FDs.Fork(), cwd: t.Cwd(), exe: exe, Trace: t.Trace, Stderr: t.Stderr,
 		Reported: map[uint64]bool{},
 		rings:    t.rings} // the child's memory maps the same rings at the same slots
 	c, err := newTask(cp)

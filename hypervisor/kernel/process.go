@@ -25,8 +25,11 @@ type Process struct {
 	Trace  io.Writer      // nil: no trace
 	Stderr io.Writer      // ukfork's own messages
 
+	cwdMu sync.Mutex // guards cwd and exe, which /proc reads from other tasks
+	cwd   vfs.Inode
+	exe   string // the program's path in the tree
+
 	// Used only from the process's vCPU thread.
-	Cwd      vfs.Inode
 	Reported map[uint64]bool // syscall numbers already named as unsupported
 	rings    ringSlots       // pipe rings mapped in the machine (rings.go)
 
@@ -93,6 +96,9 @@ func (t *Task) Interrupt() {
 // Exec records that the process now runs the program at path.
 func (t *Task) Exec(path string) {
 	t.FDs.CloseOnExec()
+	t.cwdMu.Lock()
+	t.exe = path
+	t.cwdMu.Unlock()
 	name := path
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		name = path[i+1:]
@@ -147,6 +153,20 @@ func (p *Process) Kill(pid int32, sig int) unix.Errno {
 	return 0
 }
 
+// Cwd is the working directory.
+func (p *Process) Cwd() vfs.Inode {
+	p.cwdMu.Lock()
+	defer p.cwdMu.Unlock()
+	return p.cwd
+}
+
+// SetCwd changes the working directory.
+func (p *Process) SetCwd(n vfs.Inode) {
+	p.cwdMu.Lock()
+	p.cwd = n
+	p.cwdMu.Unlock()
+}
+
 // Name is the program's name, for messages.
 func (p *Process) Name() string { return p.k.table.name(p.Pid) }
 
@@ -157,8 +177,8 @@ func (p *Process) Cred() *vfs.Cred {
 	bi := p.boot()
 	p.sigMu.Unlock()
 	if bi == nil {
-		return &vfs.Cred{UID: 65534, GID: 65534}
+		return &vfs.Cred{UID: 65534, GID: 65534, Pid: p.Pid}
 	}
 	n := min(bi.Ngroups, uint32(len(bi.Groups)))
-	return &vfs.Cred{UID: bi.Fsuid, GID: bi.Fsgid, Groups: append([]uint32(nil), bi.Groups[:n]...)}
+	return &vfs.Cred{UID: bi.Fsuid, GID: bi.Fsgid, Groups: append([]uint32(nil), bi.Groups[:n]...), Pid: p.Pid}
 }

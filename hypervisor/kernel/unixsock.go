@@ -24,7 +24,7 @@ func (p *Process) UnixBind(s unixname.Socket, addr []byte) unix.Errno {
 	// What the tree refuses is known before the socket is bound on the
 	// host (an existing name is unixname's EADDRINUSE, in its order).
 	if path && !strings.HasSuffix(name, "/") {
-		if e := p.NS.MayCreate(c, p.Cwd, name); e != 0 && e != unix.EEXIST {
+		if e := p.NS.MayCreate(c, p.Cwd(), name); e != 0 && e != unix.EEXIST {
 			return e
 		}
 	}
@@ -34,7 +34,7 @@ func (p *Process) UnixBind(s unixname.Socket, addr []byte) unix.Errno {
 	if !path {
 		return 0
 	}
-	e := p.NS.Mknod(c, p.Cwd, name, unix.S_IFSOCK|0o755, 0)
+	e := p.NS.Mknod(c, p.Cwd(), name, unix.S_IFSOCK|0o755, 0)
 	if e == 0 {
 		return 0
 	}
@@ -68,7 +68,7 @@ func (p *Process) UnlinkSocket(name string) bool {
 // resolveSocket resolves a socket's path name: its directories in the tree
 // (from the working directory if relative), and what the tree has there.
 func (p *Process) resolveSocket(name string) (unixname.Path, unix.Errno) {
-	dir := p.Cwd
+	dir := p.Cwd()
 	i := strings.LastIndexByte(name, '/')
 	c := p.Cred()
 	if i >= 0 {

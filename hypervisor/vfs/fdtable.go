@@ -139,6 +139,11 @@ func (t *FDTable) clear(fd int) *OpenFile {
 	return f
 }
 
+// Held reports whether f is referenced already: a description Open found
+// (a magic link) rather than made, which the opener releases after it
+// installs it.
+func (f *OpenFile) Held() bool { return f.refs.Load() > 0 }
+
 // Release drops a reference taken outside a table (a description being
 // opened); the last one closes it.
 func (f *OpenFile) Release() {

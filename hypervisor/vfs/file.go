@@ -117,3 +117,20 @@ func (f *devFile) Write(src [][]byte, _ int64) (int, unix.Errno) {
 	}
 	return total, 0
 }
+
+// PutDirent writes one linux_dirent64 record at the start of buf: its
+// length, or 0 if it does not fit.
+func PutDirent(buf []byte, ino uint64, next int64, typ byte, name string) int {
+	reclen := (19 + len(name) + 1 + 7) &^ 7
+	if reclen > len(buf) {
+		return 0
+	}
+	r := buf[:reclen]
+	clear(r)
+	le.PutUint64(r[0:], ino)
+	le.PutUint64(r[8:], uint64(next))
+	le.PutUint16(r[16:], uint16(reclen))
+	r[18] = typ
+	copy(r[19:], name)
+	return reclen
+}

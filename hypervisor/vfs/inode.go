@@ -44,6 +44,43 @@ type Inode interface {
 	Setattr(a *SetAttr) unix.Errno
 }
 
+// ByCaller is an Inode whose names and link targets depend on who looks
+// (/proc/self and all below /proc): the namespace asks it with the caller.
+type ByCaller interface {
+	LookupAs(c *Cred, name string) (Inode, unix.Errno)
+	ReadlinkAs(c *Cred) (string, unix.Errno)
+}
+
+// MagicLink is a link that names an open file rather than a path, when
+// Magic says so (/proc/PID/fd/N of a pipe or socket): following it ends at
+// the link itself, and opening that reopens the file: the same open file
+// description, as a dup gives.
+type MagicLink interface {
+	Magic(c *Cred) bool
+	Reopen(c *Cred) (*OpenFile, unix.Errno)
+}
+
+func isMagic(c *Cred, n Inode) bool {
+	m, ok := n.(MagicLink)
+	return ok && m.Magic(c)
+}
+
+// lookupAs looks name up in d as c.
+func lookupAs(c *Cred, d Inode, name string) (Inode, unix.Errno) {
+	if b, ok := d.(ByCaller); ok {
+		return b.LookupAs(c, name)
+	}
+	return d.Lookup(name)
+}
+
+// ReadlinkAs is n's target as c sees it.
+func ReadlinkAs(c *Cred, n Inode) (string, unix.Errno) {
+	if b, ok := n.(ByCaller); ok {
+		return b.ReadlinkAs(c)
+	}
+	return n.Readlink()
+}
+
 // NewInode describes a file to create.
 type NewInode struct {
 	Mode     uint32 // S_IF* | permissions

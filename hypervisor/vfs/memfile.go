@@ -227,21 +227,14 @@ func (f *memDir) Getdents(buf []byte) (int, unix.Errno) {
 		default:
 			return n, 0
 		}
-		reclen := (19 + len(name) + 1 + 7) &^ 7
-		if n+reclen > len(buf) {
+		w := PutDirent(buf[n:], ino, f.pos+1, typ, name)
+		if w == 0 {
 			if n == 0 {
 				return 0, unix.EINVAL
 			}
 			return n, 0
 		}
-		r := buf[n : n+reclen]
-		clear(r)
-		le.PutUint64(r[0:], ino)
-		le.PutUint64(r[8:], uint64(f.pos+1))
-		le.PutUint16(r[16:], uint16(reclen))
-		r[18] = typ
-		copy(r[19:], name)
-		n += reclen
+		n += w
 		f.pos++
 	}
 }

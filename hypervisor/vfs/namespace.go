@@ -5,6 +5,7 @@ package vfs
 import (
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 	"sync"
 
@@ -37,6 +38,20 @@ type Namespace struct {
 func NewNamespace(root Filesystem) *Namespace {
 	m := &Mount{FS: root, Path: "/"}
 	return &Namespace{root: m, byPoint: map[Inode]*Mount{}, byFS: map[Filesystem]*Mount{root: m}}
+}
+
+// Mounts lists the mounts, the root first, in the order they were made.
+func (ns *Namespace) Mounts() []Mount {
+	ns.mu.RLock()
+	defer ns.mu.RUnlock()
+	out := []Mount{*ns.root}
+	for _, m := range ns.byFS {
+		if m != ns.root {
+			out = append(out, *m)
+		}
+	}
+	sort.Slice(out[1:], func(i, j int) bool { return out[1+i].Path < out[1+j].Path })
+	return out
 }
 
 // Root is the root directory.
@@ -273,7 +288,7 @@ func (ns *Namespace) step(c *Cred, d Inode, name string, follow bool, budget *in
 	case "..":
 		return ns.parent(d), 0
 	}
-	n, e := d.Lookup(name)
+	n, e := lookupAs(c, d, name)
 	if e != 0 {
 		return nil, e
 	}
@@ -285,13 +300,13 @@ func (ns *Namespace) step(c *Cred, d Inode, name string, follow bool, budget *in
 	if e != 0 {
 		return nil, e
 	}
-	if !isLink(&nst) {
+	if !isLink(&nst) || isMagic(c, n) {
 		return n, 0
 	}
 	if *budget--; *budget < 0 {
 		return nil, unix.ELOOP
 	}
-	target, e := n.Readlink()
+	target, e := ReadlinkAs(c, n)
 	if e != 0 {
 		return nil, e
 	}

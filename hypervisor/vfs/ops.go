@@ -90,11 +90,14 @@ func (ns *Namespace) Open(c *Cred, dir Inode, p string, flags int, mode uint32) 
 			if !isLink(&st) || flags&unix.O_NOFOLLOW != 0 {
 				break
 			}
+			if isMagic(c, n) { // /dev/stdout, created over: the file it names
+				return reopen(c, n)
+			}
 			// A symlink: O_CREAT makes what it names if that is missing.
 			if budget--; budget < 0 {
 				return nil, unix.ELOOP
 			}
-			if p, e = n.Readlink(); e != 0 {
+			if p, e = ReadlinkAs(c, n); e != 0 {
 				return nil, e
 			}
 			dir = d
@@ -104,8 +107,21 @@ func (ns *Namespace) Open(c *Cred, dir Inode, p string, flags int, mode uint32) 
 		if n, e = ns.Lookup(c, dir, p, flags&unix.O_NOFOLLOW == 0); e != 0 {
 			return nil, e
 		}
+		if flags&unix.O_NOFOLLOW == 0 && isMagic(c, n) {
+			return reopen(c, n)
+		}
 	}
 	return ns.openInode(c, n, flags, created)
+}
+
+// reopen opens what the magic link n names.
+func reopen(c *Cred, n Inode) (*OpenFile, unix.Errno) {
+	f, e := n.(MagicLink).Reopen(c)
+	if e != 0 {
+		return nil, e
+	}
+	f.refs.Add(1) // the opener's, until a descriptor holds it (Held)
+	return f, 0
 }
 
 // openInode opens n after may_open's checks (none for a file just made).

@@ -14,6 +14,7 @@ import (
 type Cred struct {
 	UID, GID uint32
 	Groups   []uint32
+	Pid      int32 // who asks, for what depends on it (/proc/self); 0: ukfork itself
 }
 
 // Root is the credential of ukfork's own set-up work.

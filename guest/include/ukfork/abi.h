@@ -23,7 +23,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 15
+#define UKF_ABI_VERSION 17
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-virtual address */
@@ -255,12 +255,32 @@ struct ukf_bootinfo {
 	uint32_t cred_gid[3];
 	/* Bytes of the image mapped at UKF_IMAGE_GPA; 0: none. */
 	uint64_t image_size;
+	/* What /proc shows of the program, published by the runtime (guest
+	 * virtual addresses the host reads, checked, like any guest value): the
+	 * argument and environment strings, set at exec, and the runtime's
+	 * table of mappings (struct ukf_vma, sorted) and its count (uint32). */
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t vma_table;
+	uint64_t vma_count_at;
+	/* The task's name (comm): the program's file name at exec, then what
+	 * prctl(PR_SET_NAME) gives; kept by the guest, read by the host. */
+	char comm[16];
 	/* The file-system uid and gid (and ngroups, groups above) file access
 	 * is checked with: the host writes them at boot, the guest republishes
 	 * them whenever its credentials change (sys_cred.c). */
 	uint32_t fsuid;
 	uint32_t fsgid;
 };
+/* A mapping as the runtime keeps it (libc-shim/sys_mm.c). */
+struct ukf_vma {
+	uint64_t start, end;
+	uint32_t prot;  /* PROT_* */
+	uint32_t flags; /* UKF_VMA_* */
+};
+#define UKF_VMA_HEAP   1u
+#define UKF_VMA_STACK  2u
+#define UKF_VMA_SHARED 4u
+#define UKF_VMA_MAX    8192
 #define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
 #define UKF_SIGF_POLLING   2u /* the runtime is polling sig_pending: no need to kick it */
 #endif

@@ -17,4 +17,12 @@ kill -USR1 $$
 for i in 1 2 3; do echo "line $i"; done | while read -r l; do echo "got $l"; done
 echo "${BASH_VERSINFO[0]}" | grep -c '^5'
 false | true; echo "pipestatus ${PIPESTATUS[*]}"
+cat <(echo from a process substitution)
+wc -l < <(seq 1 4)
+while read -r l; do echo "read $l"; done < <(printf 'x\ny\n')
+cat > /tmp/heredoc.$$ <<END
+here-document line, pid-free
+END
+cat /tmp/heredoc.$$
+echo to stderr > /dev/stderr
 exit 5

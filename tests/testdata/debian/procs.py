@@ -1,6 +1,6 @@
 # Debian's python3: fork, pipes, exit statuses, signals, subprocess running
 # python again, and memory it maps.
-import mmap, os, signal, subprocess, sys
+import mmap, os, signal, subprocess, sys, tempfile
 
 r, w = os.pipe()
 pid = os.fork()
@@ -33,3 +33,12 @@ m.seek(1 << 19)
 m.write(b"middle")
 print(m[:5], m[1 << 19:(1 << 19) + 6], len(m))
 print(sum(range(10**6)))
+with tempfile.TemporaryFile() as f:
+    f.write(b"y" * 10000)
+    f.flush()
+    with mmap.mmap(f.fileno(), 10000, access=mmap.ACCESS_READ) as fm:
+        print("file mmap", fm[:3], fm[9999:], len(fm))
+with tempfile.NamedTemporaryFile("w+", dir="/tmp") as f:
+    f.write("named temp file\n")
+    f.flush()
+    print(open(f.name).read().strip(), os.path.getsize(f.name))
