@@ -439,7 +439,7 @@ int64_t ukf_elf_load(const char *path, uint64_t path_len, uint64_t stack_size,
 
 /* ---- Initial stack -------------------------------------------------------------- */
 
-#define AUXV_PAIRS 19 /* the entries below, AT_NULL included */
+#define AUXV_PAIRS 20 /* the entries below, AT_NULL included */
 
 /* Build the stack Linux gives a new program, below top:
  *
@@ -536,6 +536,7 @@ int64_t ukf_stack_build(uint64_t top, uint64_t bottom, const char *strs,
 		UKF_AT_HWCAP2, 0,
 		UKF_AT_EXECFN, u_execfn,
 		UKF_AT_PLATFORM, u_platform,
+		UKF_AT_MINSIGSTKSZ, ukf_sigframe_size(),
 		UKF_AT_NULL, 0,
 	};
 	memcpy(w, auxv, sizeof(auxv));

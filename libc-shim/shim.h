@@ -58,6 +58,7 @@ typedef int64_t (*ukf_sys_fn)(const uint64_t *a);
  * user registers (signal return, fork). Valid only inside ukf_syscall. */
 extern struct ukf_regs *ukf_cur_frame;
 void ukf_signal_check(struct ukf_regs *r);
+uint64_t ukf_sigframe_size(void);
 /* Deliver a fault's signal to the program's handler now (fault.c): 0 if it
  * has none, or blocks or ignores it, and the process must die of it. */
 int ukf_signal_fault(struct ukf_regs *r, int sig, int code, uint64_t addr,
@@ -470,6 +471,7 @@ _Static_assert(sizeof(struct ukf_stat) == 144, "stat");
 #define UKF_AT_RANDOM   25
 #define UKF_AT_HWCAP2   26
 #define UKF_AT_EXECFN   31
+#define UKF_AT_MINSIGSTKSZ 51
 
 /* Largest count one read/write moves, as Linux's MAX_RW_COUNT. */
 #define UKF_MAX_RW_COUNT 0x7ffff000ULL

@@ -264,6 +264,14 @@ static void fpu_restore(uint64_t at)
 		__asm__ volatile("fxrstor64 (%0)" : : "r"(at) : "memory");
 }
 
+/* AT_MINSIGSTKSZ: the most a signal frame takes, as Linux's
+ * init_sigframe_size counts it (frame, the XSAVE area and its magic,
+ * alignment). */
+uint64_t ukf_sigframe_size(void)
+{
+	return (sizeof(struct rt_sigframe) + xsave_size() + 4 + 63 + 15) & ~15ULL;
+}
+
 #define FLAGS_USER 0x00000000000254dd /* CF PF AF ZF SF TF DF OF NT AC RF... */
 
 /* What a fault adds to the frame's sigcontext. */

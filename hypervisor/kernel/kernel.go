@@ -300,6 +300,9 @@ func (k *Kernel) Procs() []ProcInfo {
 		if p, ok := v.(*Process); ok {
 			out[i].Resident = p.resident()
 			out[i].HostMem = p.hostMemory()
+			if c := p.comm(); c != "" {
+				out[i].Command = c
+			}
 		}
 	}
 	return out

@@ -143,12 +143,8 @@ func (s *ProcSource) fill(pr *procfs.Proc, p *Process) {
 	pr.GID, pr.EGID, pr.SGID, pr.FSGID = bi.Cred_gid[0], bi.Cred_gid[1], bi.Cred_gid[2], bi.Fsgid
 	pr.Groups = append([]uint32(nil), bi.Groups[:min(bi.Ngroups, uint32(len(bi.Groups)))]...)
 	pr.Nice = int(bi.Nice)
-	if c := unsafe.Slice((*byte)(unsafe.Pointer(&bi.Comm[0])), len(bi.Comm)); c[0] != 0 {
-		n := 0
-		for n < len(c)-1 && c[n] != 0 {
-			n++
-		}
-		pr.Comm = string(c[:n])
+	if c := bootComm(bi); c != "" {
+		pr.Comm = c
 	}
 	pr.SigPnd = atomic.LoadUint64(&bi.Sig_pending)
 	pr.SigBlk = atomic.LoadUint64(&bi.Sig_blocked)
@@ -246,4 +242,25 @@ func (s *ProcSource) fdTarget(f *vfs.OpenFile) string {
 		}
 	}
 	return fmt.Sprintf("anon_inode:[%T]", f.File)
+}
+
+// bootComm is the name the runtime publishes (comm), "" if none yet.
+func bootComm(bi *abi.Bootinfo) string {
+	c := unsafe.Slice((*byte)(unsafe.Pointer(&bi.Comm[0])), len(bi.Comm))
+	n := 0
+	for n < len(c)-1 && c[n] != 0 {
+		n++
+	}
+	return string(c[:n])
+}
+
+// comm is p's name as its runtime has it (prctl PR_SET_NAME included), ""
+// once it is gone.
+func (p *Process) comm() string {
+	p.sigMu.Lock()
+	defer p.sigMu.Unlock()
+	if bi := p.boot(); bi != nil {
+		return bootComm(bi)
+	}
+	return ""
 }

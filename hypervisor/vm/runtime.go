@@ -43,7 +43,7 @@ func ParseRuntime(b []byte) (*Runtime, error) {
 			return nil, fmt.Errorf("runtime: segment %#x+%#x outside [%#x, %#x)", p.Vaddr, p.Memsz, abi.RuntimeAddr, abi.UserMin)
 		}
 		data := make([]byte, p.Filesz)
-		if _, err := p.ReadAt(data, 0); err != nil {
+		if _, err := p.ReadAt(data, 0); err != nil && p.Filesz > 0 { // a bss alone reads nothing
 			return nil, fmt.Errorf("runtime: segment at %#x: %w", p.Vaddr, err)
 		}
 		rt.segments = append(rt.segments, segment{addr: p.Vaddr, data: data, memsz: p.Memsz})

@@ -22,6 +22,8 @@ int main(int argc, char **argv)
 	printf("AT_PHDR!=0 %d\n", getauxval(AT_PHDR) != 0);
 	printf("AT_ENTRY is _start: %d\n", getauxval(AT_ENTRY) == (unsigned long)_start);
 	printf("AT_BASE page-aligned: %d\n", getauxval(AT_BASE) % 4096 == 0);
+	unsigned long ms = getauxval(51); /* AT_MINSIGSTKSZ */
+	printf("AT_MINSIGSTKSZ plausible: %d\n", ms >= 1024 && ms <= 65536);
 	printf("AT_UID=%lu AT_GID=%lu AT_SECURE=%lu\n", getauxval(AT_UID), getauxval(AT_GID), getauxval(AT_SECURE));
 	printf("AT_HWCAP!=0 %d\n", getauxval(AT_HWCAP) != 0);
 	const unsigned char *r = (const void *)getauxval(AT_RANDOM);

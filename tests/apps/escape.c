@@ -29,7 +29,7 @@ int main(void)
 	try("rel symlink", "/escape/rel");
 	try("dir symlink", "/escape/dir/passwd");
 	try("proc root", "/proc/self/root/etc/passwd");
-	try("proc fd", "/proc/self/fd/0");
+	try("proc of pid 1", "/proc/1/root/etc/passwd");
 	chdir("/escape");
 	try("cwd dotdot", "../../etc/passwd");
 	struct stat st;
