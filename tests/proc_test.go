@@ -13,7 +13,7 @@ func TestProc(t *testing.T) {
 	if err != nil {
 		t.Fatalf("busybox-static is not installed (apt-get install busybox-static): %v", err)
 	}
-	script := testdata("proc.sh")
-	img := debianImage(t, bb, script)
-	same(t, ukfork(t, img, "sh", script), native(t, "", bb, "sh", script))
+	script, at := testdata("proc.sh")
+	img := debianImage(t, bb, script+":"+at)
+	same(t, ukfork(t, img, "sh", at), native(t, "", bb, "sh", script))
 }

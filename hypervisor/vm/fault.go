@@ -59,7 +59,7 @@ func (v *VM) fault(c *kvm.VCPU, vec uint64) *machine.Exit {
 	if vec == 14 {
 		msg += fmt.Sprintf(" addr=%#x", f.Cr2)
 	}
-	msg += fmt.Sprintf(" (vector %d, error %#x)", vec, f.Error)
+	msg += fmt.Sprintf(" (vector %d, error %#x, rsp=%#x)", vec, f.Error, f.Rsp)
 	return &machine.Exit{Signal: sig, Msg: msg}
 }
 

@@ -16,10 +16,10 @@ import (
 // A shell is a KVM VM with its vCPU, owned by one locked OS thread (KVM
 // wants vCPU ioctls from the thread that created the vCPU). Creating one
 // costs ~0.4 ms and destroying one about as much, so shells are made ahead
-// of time and reused when a guest exits: the hot standby of VM launch and
-// fork. A shell holds no guest memory while idle, but keeps its memory slot:
-// a reserved host range that the next guest of the same size maps its RAM
-// into (a new slot costs ~0.2 ms here).
+// of time, in the background: the hot standby of VM launch and fork. A
+// shell serves one guest (see Pool.retire). An idle one holds no guest
+// memory, but has its memory slot already: a reserved host range the
+// guest maps its RAM into (a new slot costs ~0.2 ms here).
 type shell struct {
 	vm   *kvm.VM
 	vcpu *kvm.VCPU
@@ -146,12 +146,7 @@ func (p *Pool) Warm() {
 func (p *Pool) get() (*shell, error) {
 	select {
 	case s := <-p.idle:
-		// Refill only when running low: guests that exit give their
-		// shells back, and a shell made and destroyed per fork costs
-		// ~0.8 ms of CPU for nothing.
-		if len(p.idle) < cap(p.idle)/4 {
-			p.refill()
-		}
+		p.refill()
 		return s, nil
 	default:
 		p.refill()
@@ -159,8 +154,19 @@ func (p *Pool) get() (*shell, error) {
 	}
 }
 
-// put gives a shell back (its slot emptied), or destroys it when the pool
-// is full or closed.
+// retire destroys a shell a guest has run in: PVM keeps shadow page
+// tables across guests of one VM, and a new guest's page tables (other
+// contents at the same frames, written by no one it could see) would be
+// read through a dead guest's shadows. Fresh shells are made ahead instead.
+func (p *Pool) retire(s *shell) {
+	s.destroy()
+	if p != nil {
+		p.refill()
+	}
+}
+
+// put gives a fresh shell to the pool, or destroys it when the pool is full
+// or closed.
 func (p *Pool) put(s *shell) {
 	if p == nil || p.closed.Load() {
 		s.destroy()

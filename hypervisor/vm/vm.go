@@ -77,19 +77,13 @@ func (v *VM) Mem() machine.Memory {
 
 // Close frees everything the VM holds. Safe to call twice.
 func (v *VM) Close() {
-	// The memory first: the shell goes back with its slot empty, and the
-	// next guest gets a fully rewritten vCPU.
-	var memErr error
+	// The memory first, then the shell, which serves no other guest.
 	if v.mem != nil {
-		memErr = v.mem.Close()
+		v.mem.Close()
 		v.mem = nil
 	}
 	if v.shell != nil {
-		if memErr == nil {
-			v.cfg.Pool.put(v.shell)
-		} else {
-			v.shell.destroy()
-		}
+		v.cfg.Pool.retire(v.shell)
 		v.shell, v.kvm, v.vcpu = nil, nil, nil
 	}
 }
