@@ -33,7 +33,7 @@ func TestApps(t *testing.T) {
 		{"smallcalls", nil},
 		{"vmem", nil}, // page tables: reservations, protection, faults to handlers
 		{"xattrs", nil},
-		{"futexes", nil}, // futex(2) in one thread
+		{"futexes", nil},  // futex(2) in one thread
 		{"prlimits", nil}, // prlimit64 across processes, sysinfo procs, CPU clocks
 	}
 	for _, libc := range libcs {

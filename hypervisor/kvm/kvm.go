@@ -18,10 +18,10 @@ var ErrNoKVM = errors.New("/dev/kvm is not available: ukfork runs each program a
 
 // System is an open /dev/kvm with what was learned from it once.
 type System struct {
-	fd        int
-	runSize   int
-	cpuid     []CPUIDEntry2
-	tscKHzCap bool
+	fd          int
+	runSize     int
+	cpuid       []CPUIDEntry2
+	tscKHzCap   bool
 	readonlyMem bool
 }
 

@@ -40,10 +40,10 @@ const (
 	vcpuTSCCtrl   = C.KVM_VCPU_TSC_CTRL
 	vcpuTSCOffset = C.KVM_VCPU_TSC_OFFSET
 
-	CapGetTSCKHz = C.KVM_CAP_GET_TSC_KHZ
-	CapXCRs      = C.KVM_CAP_XCRS
+	CapGetTSCKHz   = C.KVM_CAP_GET_TSC_KHZ
+	CapXCRs        = C.KVM_CAP_XCRS
 	CapReadonlyMem = C.KVM_CAP_READONLY_MEM
-	MemReadonly  = C.KVM_MEM_READONLY
+	MemReadonly    = C.KVM_MEM_READONLY
 
 	ExitUnknown       = C.KVM_EXIT_UNKNOWN
 	ExitException     = C.KVM_EXIT_EXCEPTION
