@@ -278,36 +278,23 @@ func (f *dirFile) Lseek(off int64, whence int) (int64, unix.Errno) {
 func (f *dirFile) Getdents(buf []byte) (int, unix.Errno) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	n := 0
-	for {
-		var name string
-		var ino uint64
-		var typ byte = unix.DT_DIR
-		switch i := f.pos; {
+	return vfs.FillDirents(buf, &f.pos, func(i int64) vfs.Dirent {
+		switch {
 		case i == 0:
-			name, ino = ".", f.n.entry().Ino
+			return vfs.Dirent{Name: ".", Ino: f.n.entry().Ino, Type: unix.DT_DIR}
 		case i == 1:
-			name, ino = "..", 1
+			return vfs.Dirent{Name: "..", Ino: 1, Type: unix.DT_DIR}
 		case i-2 < int64(len(f.list)):
 			e := f.list[i-2]
-			name, ino = e.Name, e.Ino
+			typ := byte(unix.DT_DIR)
 			switch e.Kind {
 			case File:
 				typ = unix.DT_REG
 			case Symlink:
 				typ = unix.DT_LNK
 			}
-		default:
-			return n, 0
+			return vfs.Dirent{Name: e.Name, Ino: e.Ino, Type: typ}
 		}
-		w := vfs.PutDirent(buf[n:], ino, f.pos+1, typ, name)
-		if w == 0 {
-			if n == 0 {
-				return 0, unix.EINVAL
-			}
-			return n, 0
-		}
-		n += w
-		f.pos++
-	}
+		return vfs.Dirent{}
+	})
 }

@@ -118,6 +118,40 @@ func (f *devFile) Write(src [][]byte, _ int64) (int, unix.Errno) {
 	return total, 0
 }
 
+// Dirent is one entry a directory cursor gives: Skip for one gone since the
+// listing was taken, Name "" at the end.
+type Dirent struct {
+	Name string
+	Ino  uint64
+	Type byte
+	Skip bool
+}
+
+// FillDirents writes getdents64 records into buf for the entries at(*pos),
+// at(*pos+1) ... as they fit, advancing *pos: ".", "..", then the
+// directory's own, as each open directory's cursor counts them. EINVAL when
+// not even the first fits, as Linux.
+func FillDirents(buf []byte, pos *int64, at func(i int64) Dirent) (int, unix.Errno) {
+	n := 0
+	for ; ; *pos++ {
+		d := at(*pos)
+		if d.Skip {
+			continue
+		}
+		if d.Name == "" {
+			return n, 0
+		}
+		w := PutDirent(buf[n:], d.Ino, *pos+1, d.Type, d.Name)
+		if w == 0 {
+			if n == 0 {
+				return 0, unix.EINVAL
+			}
+			return n, 0
+		}
+		n += w
+	}
+}
+
 // PutDirent writes one linux_dirent64 record at the start of buf: its
 // length, or 0 if it does not fit.
 func PutDirent(buf []byte, ino uint64, next int64, typ byte, name string) int {

@@ -203,38 +203,23 @@ func (f *memDir) Getdents(buf []byte) (int, unix.Errno) {
 	if !f.snap {
 		f.names, f.snap = f.n.names(), true
 	}
-	n := 0
-	for {
-		var name string
-		var ino uint64
-		var typ byte = unix.DT_DIR
-		switch i := f.pos; {
+	return FillDirents(buf, &f.pos, func(i int64) Dirent {
+		switch {
 		case i == 0:
-			name, ino = ".", f.n.ino
+			return Dirent{Name: ".", Ino: f.n.ino, Type: unix.DT_DIR}
 		case i == 1:
-			name, ino = "..", f.n.ino
+			ino := f.n.ino
 			if f.n.parent != nil {
 				ino = f.n.parent.ino
 			}
+			return Dirent{Name: "..", Ino: ino, Type: unix.DT_DIR}
 		case i-2 < int64(len(f.names)):
-			name = f.names[i-2]
-			c := f.n.child(name)
-			if c == nil { // removed since: skip it
-				f.pos++
-				continue
+			c := f.n.child(f.names[i-2])
+			if c == nil { // removed since
+				return Dirent{Skip: true}
 			}
-			ino, typ = c.ino, dtype(c.mode)
-		default:
-			return n, 0
+			return Dirent{Name: f.names[i-2], Ino: c.ino, Type: dtype(c.mode)}
 		}
-		w := PutDirent(buf[n:], ino, f.pos+1, typ, name)
-		if w == 0 {
-			if n == 0 {
-				return 0, unix.EINVAL
-			}
-			return n, 0
-		}
-		n += w
-		f.pos++
-	}
+		return Dirent{}
+	})
 }
