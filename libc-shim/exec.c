@@ -331,6 +331,8 @@ fail:
 static int64_t map_segments(const struct elf64_phdr *ph, uint32_t phnum, int32_t fd,
 			    uint64_t bias, const char **why)
 {
+	struct ukf_hc_fmap fm;
+	int shared = ukf_mm_file_in_image(fd, &fm);
 	for (uint32_t i = 0; i < phnum; i++) {
 		if (ph[i].type != PT_LOAD)
 			continue;
@@ -341,7 +343,7 @@ static int64_t map_segments(const struct elf64_phdr *ph, uint32_t phnum, int32_t
 				((ph[i].flags & PF_W) ? UKF_PROT_WRITE : 0) |
 				((ph[i].flags & PF_X) ? UKF_PROT_EXEC : 0);
 		int64_t r = ukf_mm_map_file(va - skip, UKF_PAGE_UP(va + ph[i].memsz) - (va - skip), prot,
-					    fd, (int64_t)(ph[i].offset - skip), 0,
+					    fd, shared ? &fm : 0, (int64_t)(ph[i].offset - skip),
 					    ph[i].filesz ? ph[i].filesz + skip : 0);
 		if (r < 0) {
 			*why = r == -ENOMEM ? "out of guest memory for the segments" :

@@ -157,8 +157,9 @@ void ukf_vlog(const char *fmt, va_list ap);
 void ukf_mm_boot(void);
 int64_t ukf_mm_init(uint64_t brk_start, uint64_t stack_size);
 uint64_t ukf_mm_stack_bottom(uint64_t stack_size);
+int ukf_mm_file_in_image(int32_t fd, struct ukf_hc_fmap *fm);
 int64_t ukf_mm_map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,
-			int64_t off, uint64_t skip, uint64_t filesz);
+			const struct ukf_hc_fmap *fm, int64_t off, uint64_t filesz);
 int64_t ukf_mm_poke(uint64_t va, const void *src, uint64_t n);
 int ukf_mm_readable(uint64_t va, uint64_t n);
 uint64_t ukf_mm_reserve(uint64_t len);

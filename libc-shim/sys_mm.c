@@ -381,7 +381,7 @@ static int64_t fill_from_file(int32_t fd, uint64_t va, uint64_t len, int64_t off
 
 /* Where fd's bytes are in the image the host maps into every VM, if they
  * are (an image file, unchanged): 1 with *fm filled in. */
-static int file_in_image(int32_t fd, struct ukf_hc_fmap *fm)
+int ukf_mm_file_in_image(int32_t fd, struct ukf_hc_fmap *fm)
 {
 	if (!image_ok)
 		return 0;
@@ -438,35 +438,32 @@ static int64_t fill(int32_t fd, const struct ukf_hc_fmap *fm, uint64_t va, uint6
 
 /* A file mapping of [va, va+len) with prot, whose first filesz bytes come
  * from fd at off (the rest reads zero): shared with the image when it may
- * be (not writable), else a private copy. */
+ * be (fm, not writable), else a private copy. */
 static int64_t map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,
-			int64_t off, uint64_t filesz)
+			const struct ukf_hc_fmap *fm, int64_t off, uint64_t filesz)
 {
-	struct ukf_hc_fmap fm;
-	int shared = file_in_image(fd, &fm);
-	if (shared && !(prot & UKF_PROT_WRITE))
-		return share_pages(&fm, va, len, (uint64_t)off, (uint64_t)off + filesz, prot);
+	if (fm && !(prot & UKF_PROT_WRITE))
+		return share_pages(fm, va, len, (uint64_t)off, (uint64_t)off + filesz, prot);
 	int64_t r = populate(va, va + len, prot, 1);
 	if (r == 0 && filesz)
-		r = fill(fd, shared ? &fm : 0, va, filesz, off);
+		r = fill(fd, fm, va, filesz, off);
 	return r;
 }
 
 /* Map [va, va+len) (page-aligned) over whatever was there, with prot, and
- * fill it from fd: filesz bytes at off go at va + skip, the rest reads zero.
- * For the ELF loader. */
+ * fill it from fd: filesz bytes at off go at va, the rest reads zero. fm
+ * is where the file is in the image (ukf_mm_file_in_image), or NULL: the
+ * ELF loader asks once per file, not once per segment. */
 int64_t ukf_mm_map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,
-			int64_t off, uint64_t skip, uint64_t filesz)
+			const struct ukf_hc_fmap *fm, int64_t off, uint64_t filesz)
 {
 	if (va < UKF_USER_MIN || va + len < va || va + len > UKF_USER_TOP)
 		return -ENOMEM;
-	if (skip) /* only page-aligned starts are shared */
-		return -EINVAL;
 	int64_t r = unmap_range(va, va + len);
 	if (r == 0)
 		r = vma_insert(va, va + len, prot, 0);
 	if (r == 0)
-		r = map_file(va, len, prot, fd, off, filesz);
+		r = map_file(va, len, prot, fd, fm, off, filesz);
 	return r;
 }
 
@@ -674,7 +671,9 @@ UKF_SYSCALL6(mmap, uint64_t, addr, uint64_t, length, uint32_t, prot,
 	if (r < 0)
 		return r;
 	if (!anon) {
-		r = map_file(start, len, prot, fd, off, len);
+		struct ukf_hc_fmap fm;
+		int shared = ukf_mm_file_in_image(fd, &fm);
+		r = map_file(start, len, prot, fd, shared ? &fm : 0, off, len);
 		if (r < 0) {
 			unmap_range(start, start + len);
 			return r == -EISDIR ? -ENODEV : r;
