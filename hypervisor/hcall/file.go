@@ -490,18 +490,72 @@ func ioctl(p *kernel.Task, m machine.Memory, in abi.HCIoctlArgs, _ *abi.HCIoctlA
 		f.SetFlags(flags)
 		return 0
 	}
-	size := vfs.IoctlSize(req)
-	if size == 0 {
+	a, ok := vfs.Ioctls[req]
+	if !ok {
 		return errRet(unix.ENOTTY)
 	}
-	// The file answers first, into a buffer of ours: a file that does not
-	// serve the request gives ENOTTY whatever the pointer, and the copy
-	// out faults only after, as Linux's drivers copy last.
-	out := make([]byte, size)
-	if e := f.Ioctl(req, out); e != 0 {
+	// The file answers into a buffer of ours: a file that does not serve
+	// the request gives ENOTTY whatever the pointer, and the copy out
+	// faults only after, as Linux's drivers copy last.
+	buf := make([]byte, a.BufSize())
+	if a.Size == 0 {
+		binary.LittleEndian.PutUint64(buf, in.Arg)
+	} else if a.In {
+		b, e := copyIn(m, in.Arg, uint64(a.Size))
+		if e != 0 {
+			return errRet(e)
+		}
+		copy(buf, b)
+	}
+	ret, e, handled := ttyIoctl(p, f, req, buf)
+	if !handled {
+		e = f.Ioctl(req, buf)
+	}
+	if e != 0 {
 		return errRet(e)
 	}
-	return errRet(copyOut(m, in.Arg, out))
+	if a.Out {
+		if e := copyOut(m, in.Arg, buf); e != 0 {
+			return errRet(e)
+		}
+	}
+	return ret
+}
+
+// ttyIoctl serves what a terminal request needs the process for: job
+// control, and TIOCGPTPEER's new descriptor.
+func ttyIoctl(p *kernel.Task, f *vfs.OpenFile, req uint64, buf []byte) (ret int64, e unix.Errno, handled bool) {
+	var t *vfs.Tty
+	master := false
+	switch tf := f.File.(type) {
+	case *vfs.TtyFile:
+		t = tf.Tty
+	case *vfs.PtyMaster:
+		t, master = tf.Tty, true
+	default:
+		return 0, 0, false
+	}
+	if req != unix.TIOCGPTPEER {
+		handled, e = p.JobControl(t, master, req, buf)
+		return 0, e, handled
+	}
+	if !master {
+		return 0, unix.ENOTTY, true
+	}
+	flags := int(binary.LittleEndian.Uint64(buf))
+	if flags&^(unix.O_ACCMODE|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC) != 0 {
+		return 0, unix.EINVAL, true
+	}
+	peer, e := t.Open(flags)
+	if e != 0 {
+		return 0, e, true
+	}
+	fd, e := p.FDs.Install(vfs.NewOpenFile(peer, flags&^(unix.O_NOCTTY|unix.O_CLOEXEC)), flags&unix.O_CLOEXEC != 0)
+	if e != 0 {
+		peer.Close()
+		return 0, e, true
+	}
+	return int64(fd), 0, true
 }
 
 // unlinkat removes a name; a bound AF_UNIX socket's name goes with it.

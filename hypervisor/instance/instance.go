@@ -228,6 +228,7 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 		}
 		return nil, err
 	}
+	tree.NS.Ctty = k.Ctty
 	boot := machine.Boot{
 		Argv:      append([]string{name}, o.Args...),
 		Env:       mergeEnv(m.Env, o.Env),
@@ -249,7 +250,7 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	if o.NoRewrite {
 		boot.Flags |= abi.BootNoRewrite
 	}
-	t, err := k.Start(kernel.Init{Name: name, NS: tree.NS, Stdio: o.Stdio, Trace: o.Trace, Stderr: o.Stderr,
+	t, err := k.Start(kernel.Init{Name: name, NS: tree.NS, Stdio: o.Stdio, Pts: tree.Pts, Trace: o.Trace, Stderr: o.Stderr,
 		Machine: machine.Config{MemSize: mem, Boot: boot}})
 	if err != nil {
 		tree.Close()

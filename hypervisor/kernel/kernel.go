@@ -35,6 +35,7 @@ type Kernel struct {
 	errs    io.Writer
 	unix    *unixname.Space
 	budget  *vfs.Budget    // host resources of the run's objects
+	ctty    cttys          // controlling terminals by session (tty.go)
 	wg      sync.WaitGroup // running machines
 	forked  sync.Once
 }
@@ -86,7 +87,8 @@ func (k *Kernel) Table() *Table { return k.table }
 type Init struct {
 	Name   string
 	NS     *vfs.Namespace
-	Stdio  [3]int // host fds, borrowed
+	Stdio  [3]int      // host fds, borrowed
+	Pts    *vfs.Devpts // the run's terminals; nil: stdio are plain files
 	Trace  io.Writer
 	Stderr io.Writer
 	// Machine makes its machine once its pid is known (the boot page
@@ -119,7 +121,17 @@ func (k *Kernel) Start(in Init) (*Task, error) {
 		if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err == nil {
 			flags = fl
 		}
-		p.FDs.Install(vfs.NewOpenFile(&vfs.HostFile{FD: fd}, flags), false)
+		var f vfs.File = &vfs.HostFile{FD: fd}
+		if in.Pts != nil {
+			// The run's terminal is its first process's controlling
+			// terminal, in a session of its own.
+			if tf := in.Pts.Terminal(fd, p.Cred()); tf != nil {
+				f = tf
+				tf.Tty.SetSession(pid, pid)
+				k.ctty.set(pid, tf.Tty)
+			}
+		}
+		p.FDs.Install(vfs.NewOpenFile(f, flags), false)
 	}
 	p.FDs.Watch, p.FDs.Limit = p.fdChanged, p.nofile
 	if e := k.table.start(pid, 0, in.Name, p); e != 0 {

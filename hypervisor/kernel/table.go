@@ -466,3 +466,16 @@ func (tb *Table) lookup(pid int32) View {
 	}
 	return nil
 }
+
+// groupSession is the session of process group pgid, if it has a live
+// process.
+func (tb *Table) groupSession(pgid int32) (int32, bool) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	for _, o := range tb.procs {
+		if o.state != reserved && o.pgid == pgid {
+			return o.sid, true
+		}
+	}
+	return 0, false
+}

@@ -218,50 +218,13 @@ func (f *HostFile) Sync(data bool) unix.Errno {
 	return 0
 }
 
-// IoctlSize is the size of the argument a known ioctl request writes.
-func IoctlSize(req uint64) int {
+// Ioctl answers what a program asks of a host descriptor that is not one
+// of the run's terminals (a pipe or file as stdin, or a second terminal):
+// queries only, answered by the host.
+func (f *HostFile) Ioctl(req uint64, arg []byte) unix.Errno {
 	switch req {
-	case unix.TCGETS:
-		return 36 // struct termios of the kernel ABI
-	case unix.TIOCGWINSZ:
-		return 8
-	case fionread:
-		return 4
-	}
-	return 0
-}
-
-func (f *HostFile) Ioctl(req uint64, out []byte) unix.Errno {
-	switch req {
-	case unix.TCGETS:
-		t, err := unix.IoctlGetTermios(f.FD, unix.TCGETS)
-		if err != nil {
-			return Errno(err)
-		}
-		le.PutUint32(out[0:], t.Iflag)
-		le.PutUint32(out[4:], t.Oflag)
-		le.PutUint32(out[8:], t.Cflag)
-		le.PutUint32(out[12:], t.Lflag)
-		out[16] = t.Line
-		copy(out[17:36], t.Cc[:19])
-		return 0
-	case unix.TIOCGWINSZ:
-		w, err := unix.IoctlGetWinsize(f.FD, unix.TIOCGWINSZ)
-		if err != nil {
-			return Errno(err)
-		}
-		le.PutUint16(out[0:], w.Row)
-		le.PutUint16(out[2:], w.Col)
-		le.PutUint16(out[4:], w.Xpixel)
-		le.PutUint16(out[6:], w.Ypixel)
-		return 0
-	case fionread:
-		n, err := unix.IoctlGetInt(f.FD, fionread)
-		if err != nil {
-			return Errno(err)
-		}
-		le.PutUint32(out, uint32(n))
-		return 0
+	case unix.TCGETS, unix.TIOCGWINSZ, fionread, unix.TIOCOUTQ:
+		return hostTtyIoctl(f.FD, req, arg)
 	}
 	return unix.ENOTTY
 }

@@ -51,6 +51,12 @@ type ByCaller interface {
 	ReadlinkAs(c *Cred) (string, unix.Errno)
 }
 
+// OpenerAs is an Inode whose open depends on who opens it (a pty master
+// belongs to its opener): the namespace opens it with the caller.
+type OpenerAs interface {
+	OpenAs(c *Cred, flags int) (File, unix.Errno)
+}
+
 // MagicLink is a link that names an open file rather than a path, when
 // Magic says so (/proc/PID/fd/N of a pipe or socket): following it ends at
 // the link itself, and opening that reopens the file: the same open file
@@ -97,6 +103,25 @@ type SetAttr struct {
 	UID, GID     uint32
 	Size         int64
 	Atime, Mtime unix.Timespec
+}
+
+// apply sets what a changes (not the size) in an inode's fields.
+func (a *SetAttr) apply(mode, uid, gid *uint32, atime, mtime *unix.Timespec) {
+	if a.SetMode {
+		*mode = *mode&unix.S_IFMT | a.Mode&0o7777
+	}
+	if a.SetUID {
+		*uid = a.UID
+	}
+	if a.SetGID {
+		*gid = a.GID
+	}
+	if a.SetAtime {
+		*atime = a.Atime
+	}
+	if a.SetMtime {
+		*mtime = a.Mtime
+	}
 }
 
 // readOnly gives the answers of a filesystem that cannot be changed; a

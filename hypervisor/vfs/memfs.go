@@ -456,21 +456,7 @@ func (n *memInode) setattr(a *SetAttr) unix.Errno {
 		}
 		n.mtime = now
 	}
-	if a.SetMode {
-		n.mode = n.mode&unix.S_IFMT | a.Mode&0o7777
-	}
-	if a.SetUID {
-		n.uid = a.UID
-	}
-	if a.SetGID {
-		n.gid = a.GID
-	}
-	if a.SetAtime {
-		n.atime = a.Atime
-	}
-	if a.SetMtime {
-		n.mtime = a.Mtime
-	}
+	a.apply(&n.mode, &n.uid, &n.gid, &n.atime, &n.mtime)
 	n.ctime = now
 	return 0
 }

@@ -32,6 +32,10 @@ type Namespace struct {
 	root    *Mount
 	byPoint map[Inode]*Mount
 	byFS    map[Filesystem]*Mount
+
+	// Ctty is the controlling terminal of process pid (/dev/tty), nil
+	// if none; set before the run starts.
+	Ctty func(pid int32) *Tty
 }
 
 // NewNamespace makes a namespace with root as its root filesystem.

@@ -163,7 +163,15 @@ func (ns *Namespace) openInode(c *Cred, n Inode, flags int, created bool) (*Open
 			}
 		}
 	}
-	f, e := n.Open(flags)
+	var f File
+	switch o, ok := n.(OpenerAs); {
+	case typ == unix.S_IFCHR && st.Rdev == devTTY:
+		f, e = ns.openCtty(c, n, flags)
+	case ok:
+		f, e = o.OpenAs(c, flags)
+	default:
+		f, e = n.Open(flags)
+	}
 	if e != 0 {
 		return nil, e
 	}

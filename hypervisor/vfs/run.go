@@ -7,6 +7,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // VolumeSpec is a host directory to mount (ukfork run --volume).
@@ -56,6 +58,7 @@ type RunConfig struct {
 type Run struct {
 	NS      *Namespace
 	Space   *Space
+	Pts     *Devpts
 	volumes []*Volume
 }
 
@@ -63,6 +66,7 @@ type Run struct {
 const (
 	devLayer = 0x75
 	devTmpfs = 0x76 // and up, one per memory mount
+	devPts   = 0x16
 )
 
 // memMounts are the memory-backed directories every run has.
@@ -87,6 +91,9 @@ func NewRun(c RunConfig) (*Run, error) {
 			return nil, err
 		}
 	}
+	if err := r.mountDevpts(c.Budget); err != nil {
+		return nil, err
+	}
 	// Shallower first, so a volume may sit inside /tmp or another volume's
 	// parent.
 	vols := append([]VolumeSpec(nil), c.Volumes...)
@@ -108,8 +115,37 @@ func NewRun(c RunConfig) (*Run, error) {
 
 // Close frees what the run's tree holds on the host.
 func (r *Run) Close() {
+	if r.Pts != nil {
+		r.Pts.Close()
+	}
 	for _, v := range r.volumes {
 		v.Close()
 	}
 	r.volumes = nil
+}
+
+// mountDevpts gives the run its terminals as a Linux system with devpts
+// has them: /dev/pts, /dev/ptmx (a link to pts/ptmx, as containers make
+// it) and /dev/tty.
+func (r *Run) mountDevpts(b *Budget) error {
+	r.Pts = NewDevpts(b, devPts)
+	if err := r.NS.Mount("/dev/pts", r.Pts, false); err != nil {
+		return err
+	}
+	dev, e := r.NS.MkdirAll("/dev")
+	if e != 0 {
+		return fmt.Errorf("making /dev: %w", e)
+	}
+	for _, name := range []string{"ptmx", "tty"} {
+		if e := r.NS.Unlink(Root, dev, name, false); e != 0 && e != unix.ENOENT {
+			return fmt.Errorf("making /dev/%s: %w", name, e)
+		}
+	}
+	if e := r.NS.Symlink(Root, "pts/ptmx", dev, "ptmx"); e != 0 {
+		return fmt.Errorf("making /dev/ptmx: %w", e)
+	}
+	if e := r.NS.Mknod(Root, dev, "tty", unix.S_IFCHR|0o666, devTTY); e != 0 {
+		return fmt.Errorf("making /dev/tty: %w", e)
+	}
+	return nil
 }
