@@ -206,6 +206,12 @@ UKF_SYSCALL1(close, int32_t, fd)
 	return ukf_hcall(UKF_HC_CLOSE, &c);
 }
 
+UKF_SYSCALL3(close_range, uint32_t, first, uint32_t, last, uint32_t, flags)
+{
+	struct ukf_hc_close c = { .fd = (int32_t)first, .last = last, .flags = UKF_CLOSE_RANGE | flags };
+	return ukf_hcall(UKF_HC_CLOSE, &c);
+}
+
 UKF_SYSCALL3(getdents64, int32_t, fd, uint64_t, buf, uint32_t, count)
 {
 	/* The host checks the fd first; the buffer is cut at the end of RAM. */

@@ -192,6 +192,7 @@ int64_t sys_preadv2(const uint64_t *a);
 int64_t sys_pwritev2(const uint64_t *a);
 int64_t sys_statx(const uint64_t *a);
 int64_t sys_rseq(const uint64_t *a);
+int64_t sys_close_range(const uint64_t *a);
 int64_t sys_faccessat2(const uint64_t *a);
 
 static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
@@ -381,6 +382,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[328] = sys_pwritev2, /* pwritev2: partial, host (UKF_HC_WRITEV) */
 	[332] = sys_statx, /* statx: partial, host (UKF_HC_FSTATAT) */
 	[334] = sys_rseq, /* rseq: partial */
+	[436] = sys_close_range, /* close_range: host (UKF_HC_CLOSE) */
 	[439] = sys_faccessat2, /* faccessat2: host (UKF_HC_FACCESSAT) */
 };
 

@@ -154,6 +154,7 @@ const (
 	HCFcntl         = C.UKF_HC_FCNTL
 	HCPoll          = C.UKF_HC_POLL
 	DupTo           = C.UKF_DUP_TO
+	CloseRange      = C.UKF_CLOSE_RANGE
 	DupCloexec      = C.UKF_DUP_CLOEXEC
 )
 

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x11
+	Version = 0x12
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -146,6 +146,7 @@ const (
 	HCFcntl         = 0x1e
 	HCPoll          = 0x1f
 	DupTo           = 0x1
+	CloseRange      = 0x80000000
 	DupCloexec      = 0x2
 )
 
@@ -292,9 +293,11 @@ type HCGetcwdArgs struct {
 	Size uint64
 }
 type HCCloseArgs struct {
-	Ret int64
-	Fd  int32
-	Pad uint32
+	Ret   int64
+	Fd    int32
+	Last  uint32
+	Flags uint32
+	Pad   uint32
 }
 type HCLseekArgs struct {
 	Ret    int64

@@ -200,8 +200,24 @@ func openat(p *kernel.Task, m machine.Memory, in abi.HCOpenatArgs, _ *abi.HCOpen
 	return int64(fd)
 }
 
+// Linux's close_range flags.
+const (
+	closeRangeUnshare = 1 << 1
+	closeRangeCloexec = 1 << 2
+)
+
 func closeFD(p *kernel.Task, _ machine.Memory, in abi.HCCloseArgs, _ *abi.HCCloseArgs) int64 {
-	return errRet(p.FDs.Close(int(in.Fd)))
+	if in.Flags&abi.CloseRange == 0 {
+		return errRet(p.FDs.Close(int(in.Fd)))
+	}
+	first, last, flags := uint32(in.Fd), in.Last, in.Flags&^abi.CloseRange
+	if flags&^(closeRangeUnshare|closeRangeCloexec) != 0 || first > last {
+		return errRet(unix.EINVAL)
+	}
+	// A process's table is its own already (no CLONE_FILES): UNSHARE
+	// has nothing to do.
+	p.FDs.CloseRange(int(min(first, 1<<30)), int(min(last, 1<<30)), flags&closeRangeCloexec != 0)
+	return 0
 }
 
 // iovecs turns a guest iovec array into host slices of guest memory,

@@ -155,6 +155,9 @@ func TestHostileArguments(t *testing.T) {
 		{"ioctl unknown", abi.HCIoctl, abi.HCIoctlArgs{Fd: 1, Request: 0x1234, Arg: bufAt}, -int64(unix.ENOTTY)},
 		{"ioctl not a tty, buf out of memory", abi.HCIoctl, abi.HCIoctlArgs{Fd: 1, Request: unix.TCGETS, Arg: size - 4}, -int64(unix.ENOTTY)}, // the file answers before the copy
 		{"close bad fd", abi.HCClose, abi.HCCloseArgs{Fd: 1 << 30}, -int64(unix.EBADF)},
+		{"close_range first past last", abi.HCClose, abi.HCCloseArgs{Fd: 5, Last: 4, Flags: abi.CloseRange}, -int64(unix.EINVAL)},
+		{"close_range unknown flag", abi.HCClose, abi.HCCloseArgs{Fd: 1 << 30, Last: 1<<32 - 1, Flags: abi.CloseRange | 1}, -int64(unix.EINVAL)},
+		{"close_range past the table", abi.HCClose, abi.HCCloseArgs{Fd: 1 << 30, Last: 1<<32 - 1, Flags: abi.CloseRange}, 0},
 		{"sleep negative", abi.HCNanosleep, abi.HCNanosleepArgs{Duration: -1}, -int64(unix.EINVAL)},
 		{"readlink zero len", abi.HCReadlinkat, abi.HCReadlinkatArgs{At: abi.At{Dirfd: abi.AtFDCWD, Path: bufAt, Pathlen: 1}, Buf: bufAt, Bufsiz: 0}, -int64(unix.EINVAL)},
 		{"raw socket", abi.HCSocket, abi.HCSockArgs{Op: abi.SockSocket, A: [3]int64{unix.AF_INET, unix.SOCK_RAW, 0}}, -int64(unix.ESOCKTNOSUPPORT)},

@@ -65,7 +65,7 @@ func (t *FDTable) SetCloexec(fd int, on bool) unix.Errno {
 }
 
 // CloseOnExec closes every descriptor marked FD_CLOEXEC (execve).
-func (t *FDTable) CloseOnExec() { t.closeIf(func(e fdEntry) bool { return e.cloexec }) }
+func (t *FDTable) CloseOnExec() { t.closeIf(func(_ int, e fdEntry) bool { return e.cloexec }) }
 
 // Max is the table's limit now (RLIMIT_NOFILE).
 func (t *FDTable) Max() int {

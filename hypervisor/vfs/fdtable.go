@@ -178,11 +178,11 @@ func (t *FDTable) Each(fn func(fd int, f *OpenFile)) {
 }
 
 // closeIf closes every descriptor for which pick holds.
-func (t *FDTable) closeIf(pick func(e fdEntry) bool) {
+func (t *FDTable) closeIf(pick func(fd int, e fdEntry) bool) {
 	t.mu.Lock()
 	var gone []*OpenFile
 	for fd, e := range t.fds {
-		if e.f != nil && pick(e) {
+		if e.f != nil && pick(fd, e) {
 			gone = append(gone, t.clear(fd))
 		}
 	}
@@ -193,4 +193,20 @@ func (t *FDTable) closeIf(pick func(e fdEntry) bool) {
 }
 
 // CloseAll closes every descriptor.
-func (t *FDTable) CloseAll() { t.closeIf(func(fdEntry) bool { return true }) }
+func (t *FDTable) CloseAll() { t.closeIf(func(int, fdEntry) bool { return true }) }
+
+// CloseRange closes the descriptors first..last (close_range(2)), or
+// marks them close-on-exec.
+func (t *FDTable) CloseRange(first, last int, cloexec bool) {
+	if !cloexec {
+		t.closeIf(func(fd int, _ fdEntry) bool { return fd >= first && fd <= last })
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for fd := first; fd < len(t.fds) && fd <= last; fd++ {
+		if t.fds[fd].f != nil {
+			t.fds[fd].cloexec = true
+		}
+	}
+}

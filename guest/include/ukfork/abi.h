@@ -23,7 +23,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 17
+#define UKF_ABI_VERSION 18
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-virtual address */
@@ -305,7 +305,7 @@ struct ukf_vma {
 #define UKF_HC_EXECVE          13  /* struct ukf_hc_execve: the program is being replaced */
 #define UKF_HC_KILL            14  /* struct ukf_hc_kill */
 #define UKF_HC_OPENAT          16  /* struct ukf_hc_openat */
-#define UKF_HC_CLOSE           17  /* struct ukf_hc_close */
+#define UKF_HC_CLOSE           17  /* struct ukf_hc_close: close, close_range */
 #define UKF_HC_READV           18  /* struct ukf_hc_rw */
 #define UKF_HC_WRITEV          19  /* struct ukf_hc_rw */
 #define UKF_HC_LSEEK           20  /* struct ukf_hc_lseek */
@@ -518,9 +518,12 @@ struct ukf_hc_getcwd {
 /* Calls on one descriptor. */
 struct ukf_hc_close {
 	int64_t ret;            /* OUT: 0, -errno */
-	int32_t fd;             /* IN */
+	int32_t fd;             /* IN: close's fd, close_range's first */
+	uint32_t last;          /* IN: close_range's last */
+	uint32_t flags;         /* IN: UKF_CLOSE_RANGE, then close_range's own */
 	uint32_t pad;
 };
+#define UKF_CLOSE_RANGE (1u << 31) /* fd..last, not the one fd */
 
 struct ukf_hc_lseek {
 	int64_t ret;            /* OUT: the new offset, -errno */
