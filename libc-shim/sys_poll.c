@@ -170,3 +170,75 @@ UKF_SYSCALL6(pselect6, int32_t, n, uint64_t, rp, uint64_t, wp, uint64_t, ep, uin
 		ukf_sigmask_wait_end(r);
 	return r;
 }
+
+/* ---- epoll: the interest list is the host's; waiting as ppoll waits ------ */
+
+#define UKF_EPOLL_CTL_DEL 2
+#define UKF_EPOLL_EVENT_SIZE 12 /* struct epoll_event, packed on x86-64 */
+
+UKF_SYSCALL1(epoll_create1, int32_t, flags)
+{
+	struct ukf_hc_epoll_create c = { .flags = (uint32_t)flags };
+	return ukf_hcall(UKF_HC_EPOLL_CREATE, &c);
+}
+
+UKF_SYSCALL1(epoll_create, int32_t, size)
+{
+	if (size <= 0)
+		return -EINVAL;
+	struct ukf_hc_epoll_create c = { 0 };
+	return ukf_hcall(UKF_HC_EPOLL_CREATE, &c);
+}
+
+UKF_SYSCALL4(epoll_ctl, int32_t, epfd, int32_t, op, int32_t, fd, uint64_t, event)
+{
+	struct ukf_hc_epoll_ctl c = {
+		.epfd = epfd, .op = op, .fd = fd,
+		.event = op == UKF_EPOLL_CTL_DEL ? 0 : ukf_user_arg(event, UKF_EPOLL_EVENT_SIZE),
+	};
+	return ukf_hcall(UKF_HC_EPOLL_CTL, &c);
+}
+
+static int64_t epoll_wait_ns(int32_t epfd, uint64_t events, int32_t max, int64_t ns,
+			     uint64_t sigmask, uint64_t sigsetsize)
+{
+	int64_t r = sigmask_ok(sigmask, sigsetsize);
+	if (r < 0)
+		return r;
+	/* The host checks maxevents first, then the buffer (the span is
+	 * made present here) and the fd. */
+	uint64_t len = max > 0 ? (uint64_t)max * UKF_EPOLL_EVENT_SIZE : 0;
+	struct ukf_hc_epoll_wait w = {
+		.epfd = epfd, .maxevents = max, .timeout = ns,
+		.events = len && ukf_user_ok(events, len) ? events : UKF_USER_BAD,
+	};
+	if (sigmask)
+		ukf_sigmask_wait_begin(*UKF_UPTR(const uint64_t, sigmask));
+	r = ukf_hcall(UKF_HC_EPOLL_WAIT, &w);
+	if (sigmask)
+		ukf_sigmask_wait_end(r);
+	return r;
+}
+
+static int64_t ms_ns(int32_t ms) { return ms < 0 ? -1 : (int64_t)ms * 1000000; }
+
+UKF_SYSCALL4(epoll_wait, int32_t, epfd, uint64_t, events, int32_t, max, int32_t, timeout_ms)
+{
+	return epoll_wait_ns(epfd, events, max, ms_ns(timeout_ms), 0, 0);
+}
+
+UKF_SYSCALL6(epoll_pwait, int32_t, epfd, uint64_t, events, int32_t, max, int32_t, timeout_ms,
+	     uint64_t, sigmask, uint64_t, sigsetsize)
+{
+	return epoll_wait_ns(epfd, events, max, ms_ns(timeout_ms), sigmask, sigsetsize);
+}
+
+UKF_SYSCALL6(epoll_pwait2, int32_t, epfd, uint64_t, events, int32_t, max, uint64_t, tsp,
+	     uint64_t, sigmask, uint64_t, sigsetsize)
+{
+	int64_t ns;
+	int64_t r = ts_ns(tsp, &ns);
+	if (r < 0)
+		return r;
+	return epoll_wait_ns(epfd, events, max, ns, sigmask, sigsetsize);
+}

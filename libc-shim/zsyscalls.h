@@ -151,6 +151,7 @@ int64_t sys_time(const uint64_t *a);
 int64_t sys_futex(const uint64_t *a);
 int64_t sys_sched_setaffinity(const uint64_t *a);
 int64_t sys_sched_getaffinity(const uint64_t *a);
+int64_t sys_epoll_create(const uint64_t *a);
 int64_t sys_getdents64(const uint64_t *a);
 int64_t sys_set_tid_address(const uint64_t *a);
 int64_t sys_fadvise64(const uint64_t *a);
@@ -158,6 +159,8 @@ int64_t sys_clock_gettime(const uint64_t *a);
 int64_t sys_clock_getres(const uint64_t *a);
 int64_t sys_clock_nanosleep(const uint64_t *a);
 int64_t sys_exit_group(const uint64_t *a);
+int64_t sys_epoll_wait(const uint64_t *a);
+int64_t sys_epoll_ctl(const uint64_t *a);
 int64_t sys_tgkill(const uint64_t *a);
 int64_t sys_utimes(const uint64_t *a);
 int64_t sys_waitid(const uint64_t *a);
@@ -178,8 +181,15 @@ int64_t sys_pselect6(const uint64_t *a);
 int64_t sys_ppoll(const uint64_t *a);
 int64_t sys_set_robust_list(const uint64_t *a);
 int64_t sys_utimensat(const uint64_t *a);
+int64_t sys_epoll_pwait(const uint64_t *a);
+int64_t sys_timerfd_create(const uint64_t *a);
+int64_t sys_eventfd(const uint64_t *a);
 int64_t sys_fallocate(const uint64_t *a);
+int64_t sys_timerfd_settime(const uint64_t *a);
+int64_t sys_timerfd_gettime(const uint64_t *a);
 int64_t sys_accept4(const uint64_t *a);
+int64_t sys_eventfd2(const uint64_t *a);
+int64_t sys_epoll_create1(const uint64_t *a);
 int64_t sys_dup3(const uint64_t *a);
 int64_t sys_pipe2(const uint64_t *a);
 int64_t sys_preadv(const uint64_t *a);
@@ -194,6 +204,7 @@ int64_t sys_statx(const uint64_t *a);
 int64_t sys_rseq(const uint64_t *a);
 int64_t sys_close_range(const uint64_t *a);
 int64_t sys_faccessat2(const uint64_t *a);
+int64_t sys_epoll_pwait2(const uint64_t *a);
 
 static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[0] = sys_read, /* read: host (UKF_HC_READV) */
@@ -341,6 +352,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[202] = sys_futex, /* futex: partial, host (UKF_HC_NANOSLEEP) */
 	[203] = sys_sched_setaffinity, /* sched_setaffinity: partial */
 	[204] = sys_sched_getaffinity, /* sched_getaffinity: supported */
+	[213] = sys_epoll_create, /* epoll_create: host (UKF_HC_EPOLL_CREATE) */
 	[217] = sys_getdents64, /* getdents64: host (UKF_HC_GETDENTS64) */
 	[218] = sys_set_tid_address, /* set_tid_address: partial */
 	[221] = sys_fadvise64, /* fadvise64: host (UKF_HC_FSTATAT) */
@@ -348,6 +360,8 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[229] = sys_clock_getres, /* clock_getres: supported */
 	[230] = sys_clock_nanosleep, /* clock_nanosleep: partial, host (UKF_HC_NANOSLEEP) */
 	[231] = sys_exit_group, /* exit_group: supported */
+	[232] = sys_epoll_wait, /* epoll_wait: host (UKF_HC_EPOLL_WAIT) */
+	[233] = sys_epoll_ctl, /* epoll_ctl: partial, host (UKF_HC_EPOLL_CTL) */
 	[234] = sys_tgkill, /* tgkill: host (UKF_HC_KILL) */
 	[235] = sys_utimes, /* utimes: host (UKF_HC_UTIMENSAT) */
 	[247] = sys_waitid, /* waitid: partial, host (UKF_HC_WAIT4) */
@@ -368,8 +382,15 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[271] = sys_ppoll, /* ppoll: partial, host (UKF_HC_POLL) */
 	[273] = sys_set_robust_list, /* set_robust_list: partial */
 	[280] = sys_utimensat, /* utimensat: host (UKF_HC_UTIMENSAT) */
+	[281] = sys_epoll_pwait, /* epoll_pwait: host (UKF_HC_EPOLL_WAIT) */
+	[283] = sys_timerfd_create, /* timerfd_create: partial, host (UKF_HC_TIMERFD) */
+	[284] = sys_eventfd, /* eventfd: host (UKF_HC_EVENTFD) */
 	[285] = sys_fallocate, /* fallocate: partial, host (UKF_HC_FALLOCATE) */
+	[286] = sys_timerfd_settime, /* timerfd_settime: host (UKF_HC_TIMERFD) */
+	[287] = sys_timerfd_gettime, /* timerfd_gettime: host (UKF_HC_TIMERFD) */
 	[288] = sys_accept4, /* accept4: host (UKF_HC_SOCKET) */
+	[290] = sys_eventfd2, /* eventfd2: host (UKF_HC_EVENTFD) */
+	[291] = sys_epoll_create1, /* epoll_create1: host (UKF_HC_EPOLL_CREATE) */
 	[292] = sys_dup3, /* dup3: host (UKF_HC_DUP) */
 	[293] = sys_pipe2, /* pipe2: partial, host (UKF_HC_PIPE) */
 	[295] = sys_preadv, /* preadv: host (UKF_HC_READV) */
@@ -384,6 +405,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[334] = sys_rseq, /* rseq: partial */
 	[436] = sys_close_range, /* close_range: host (UKF_HC_CLOSE) */
 	[439] = sys_faccessat2, /* faccessat2: host (UKF_HC_FACCESSAT) */
+	[441] = sys_epoll_pwait2, /* epoll_pwait2: host (UKF_HC_EPOLL_WAIT) */
 };
 
 #endif /* UKFORK_ZSYSCALLS_H */

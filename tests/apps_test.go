@@ -35,6 +35,7 @@ func TestApps(t *testing.T) {
 		{"xattrs", nil},
 		{"futexes", nil},  // futex(2) in one thread
 		{"prlimits", nil}, // prlimit64 across processes, sysinfo procs, CPU clocks
+		{"events", nil},   // epoll, eventfd, timerfd
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {

@@ -147,3 +147,11 @@ func onTerminal(t *testing.T, cmd *exec.Cmd) (string, bool) {
 	must(t, err)
 	return string(out), tio.Lflag&unix.ICANON != 0
 }
+
+// TestDebianAsyncio runs python3's event loops, which wait in epoll:
+// asyncio servers and clients, timers, signals through the loop, a
+// selectors.EpollSelector, a server in a forked child.
+func TestDebianAsyncio(t *testing.T) {
+	py, img, script, at := pythonImage(t, "aio.py")
+	same(t, ukfork(t, img, at), native(t, "", py, script))
+}

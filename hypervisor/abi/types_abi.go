@@ -120,6 +120,14 @@ const (
 	HCFchmodat    = C.UKF_HC_FCHMODAT
 	HCFchownat    = C.UKF_HC_FCHOWNAT
 	HCStatfs      = C.UKF_HC_STATFS
+	HCEpollCreate = C.UKF_HC_EPOLL_CREATE
+	HCEpollCtl    = C.UKF_HC_EPOLL_CTL
+	HCEpollWait   = C.UKF_HC_EPOLL_WAIT
+	HCEventfd     = C.UKF_HC_EVENTFD
+	HCTimerfd     = C.UKF_HC_TIMERFD
+	TimerfdCreate = C.UKF_TIMERFD_CREATE
+	TimerfdSet    = C.UKF_TIMERFD_SET
+	TimerfdGet    = C.UKF_TIMERFD_GET
 	Fsync         = C.UKF_FSYNC
 	Fdatasync     = C.UKF_FDATASYNC
 	Syncfs        = C.UKF_SYNCFS
@@ -206,6 +214,11 @@ type HCFchmodatArgs C.struct_ukf_hc_fchmodat
 type HCFchownatArgs C.struct_ukf_hc_fchownat
 type Statfs C.struct_ukf_statfs
 type HCStatfsArgs C.struct_ukf_hc_statfs
+type HCEpollCreateArgs C.struct_ukf_hc_epoll_create
+type HCEpollCtlArgs C.struct_ukf_hc_epoll_ctl
+type HCEpollWaitArgs C.struct_ukf_hc_epoll_wait
+type HCEventfdArgs C.struct_ukf_hc_eventfd
+type HCTimerfdArgs C.struct_ukf_hc_timerfd
 type Iovec C.struct_ukf_iovec
 type HCRWArgs C.struct_ukf_hc_rw
 type Stat C.struct_ukf_stat

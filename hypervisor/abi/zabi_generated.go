@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x12
+	Version = 0x13
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -112,6 +112,14 @@ const (
 	HCFchmodat    = 0x34
 	HCFchownat    = 0x35
 	HCStatfs      = 0x36
+	HCEpollCreate = 0x37
+	HCEpollCtl    = 0x38
+	HCEpollWait   = 0x39
+	HCEventfd     = 0x3a
+	HCTimerfd     = 0x3b
+	TimerfdCreate = 0x1
+	TimerfdSet    = 0x2
+	TimerfdGet    = 0x3
 	Fsync         = 0x0
 	Fdatasync     = 0x1
 	Syncfs        = 0x2
@@ -482,6 +490,40 @@ type HCStatfsArgs struct {
 	Ret int64
 	At  At
 	Buf uint64
+}
+type HCEpollCreateArgs struct {
+	Ret   int64
+	Flags uint32
+	Pad   uint32
+}
+type HCEpollCtlArgs struct {
+	Ret   int64
+	Epfd  int32
+	Op    int32
+	Fd    int32
+	Pad   uint32
+	Event uint64
+}
+type HCEpollWaitArgs struct {
+	Ret       int64
+	Epfd      int32
+	Maxevents int32
+	Events    uint64
+	Timeout   int64
+}
+type HCEventfdArgs struct {
+	Ret     int64
+	Initval uint32
+	Flags   uint32
+}
+type HCTimerfdArgs struct {
+	Ret       int64
+	Op        uint32
+	Fd        int32
+	Flags     uint32
+	Pad       uint32
+	New_value uint64
+	Old_value uint64
 }
 type Iovec struct {
 	Base uint64

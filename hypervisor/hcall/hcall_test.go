@@ -155,6 +155,20 @@ func TestHostileArguments(t *testing.T) {
 		{"ioctl unknown", abi.HCIoctl, abi.HCIoctlArgs{Fd: 1, Request: 0x1234, Arg: bufAt}, -int64(unix.ENOTTY)},
 		{"ioctl not a tty, buf out of memory", abi.HCIoctl, abi.HCIoctlArgs{Fd: 1, Request: unix.TCGETS, Arg: size - 4}, -int64(unix.ENOTTY)}, // the file answers before the copy
 		{"close bad fd", abi.HCClose, abi.HCCloseArgs{Fd: 1 << 30}, -int64(unix.EBADF)},
+		{"epoll_create1 bad flag", abi.HCEpollCreate, abi.HCEpollCreateArgs{Flags: 1}, -int64(unix.EINVAL)},
+		{"epoll_ctl event out of memory", abi.HCEpollCtl, abi.HCEpollCtlArgs{Epfd: 0, Op: unix.EPOLL_CTL_ADD, Fd: 1, Event: size - 4}, -int64(unix.EFAULT)},
+		{"epoll_ctl not an epoll", abi.HCEpollCtl, abi.HCEpollCtlArgs{Epfd: 0, Op: unix.EPOLL_CTL_ADD, Fd: 1, Event: bufAt}, -int64(unix.EINVAL)},
+		{"epoll_ctl bad fd", abi.HCEpollCtl, abi.HCEpollCtlArgs{Epfd: 0, Op: unix.EPOLL_CTL_DEL, Fd: 1 << 30}, -int64(unix.EBADF)},
+		{"epoll_wait no room", abi.HCEpollWait, abi.HCEpollWaitArgs{Epfd: 0, Maxevents: 0, Events: bufAt}, -int64(unix.EINVAL)},
+		{"epoll_wait too many", abi.HCEpollWait, abi.HCEpollWaitArgs{Epfd: 0, Maxevents: 1 << 30, Events: bufAt}, -int64(unix.EINVAL)},
+		{"epoll_wait events out of memory", abi.HCEpollWait, abi.HCEpollWaitArgs{Epfd: 0, Maxevents: 2, Events: size - 12}, -int64(unix.EFAULT)},
+		{"epoll_wait not an epoll", abi.HCEpollWait, abi.HCEpollWaitArgs{Epfd: 0, Maxevents: 1, Events: bufAt}, -int64(unix.EINVAL)},
+		{"eventfd bad flag", abi.HCEventfd, abi.HCEventfdArgs{Flags: 2}, -int64(unix.EINVAL)},
+		{"timerfd bad clock", abi.HCTimerfd, abi.HCTimerfdArgs{Op: abi.TimerfdCreate, Fd: 99}, -int64(unix.EINVAL)},
+		{"timerfd alarm clock", abi.HCTimerfd, abi.HCTimerfdArgs{Op: abi.TimerfdCreate, Fd: unix.CLOCK_BOOTTIME_ALARM}, -int64(unix.EPERM)},
+		{"timerfd_settime value out of memory", abi.HCTimerfd, abi.HCTimerfdArgs{Op: abi.TimerfdSet, Fd: 0, New_value: size - 8}, -int64(unix.EFAULT)},
+		{"timerfd_settime not a timer", abi.HCTimerfd, abi.HCTimerfdArgs{Op: abi.TimerfdSet, Fd: 0, New_value: bufAt}, -int64(unix.EINVAL)},
+		{"timerfd bad op", abi.HCTimerfd, abi.HCTimerfdArgs{Op: 9, Fd: 0}, -int64(unix.EINVAL)},
 		{"close_range first past last", abi.HCClose, abi.HCCloseArgs{Fd: 5, Last: 4, Flags: abi.CloseRange}, -int64(unix.EINVAL)},
 		{"close_range unknown flag", abi.HCClose, abi.HCCloseArgs{Fd: 1 << 30, Last: 1<<32 - 1, Flags: abi.CloseRange | 1}, -int64(unix.EINVAL)},
 		{"close_range past the table", abi.HCClose, abi.HCCloseArgs{Fd: 1 << 30, Last: 1<<32 - 1, Flags: abi.CloseRange}, 0},
@@ -248,6 +262,11 @@ func FuzzDispatch(f *testing.F) {
 		{abi.HCFchmodat, argAt, abi.HCFchmodatArgs{At: abi.At{Dirfd: 0, Flags: unix.AT_EMPTY_PATH}, Mode: 0o7777}},
 		{abi.HCFchownat, argAt, abi.HCFchownatArgs{At: cwd, Uid: 0xffffffff, Gid: 7}},
 		{abi.HCStatfs, argAt, abi.HCStatfsArgs{At: cwd, Buf: bufAt}},
+		{abi.HCEpollCreate, argAt, abi.HCEpollCreateArgs{}},
+		{abi.HCEpollCtl, argAt, abi.HCEpollCtlArgs{Epfd: 3, Op: 1, Fd: 0, Event: bufAt}},
+		{abi.HCEpollWait, argAt, abi.HCEpollWaitArgs{Epfd: 3, Maxevents: 300, Events: bufAt, Timeout: -1}},
+		{abi.HCEventfd, argAt, abi.HCEventfdArgs{Initval: 1, Flags: unix.EFD_SEMAPHORE}},
+		{abi.HCTimerfd, argAt, abi.HCTimerfdArgs{Op: abi.TimerfdSet, Fd: 3, New_value: bufAt, Old_value: bufAt}},
 	} {
 		f.Add(c.nr, c.gpa, encode(c.arg))
 	}

@@ -40,7 +40,9 @@ func (t *Task) Block(ws []waiter.Entry, deadline time.Time) unix.Errno {
 	for _, e := range ws {
 		if p, ok := e.W.(waiter.Poller); ok && p.PollFD() >= 0 {
 			pfd = append(pfd, unix.PollFd{Fd: int32(p.PollFD()), Events: e.Events})
-			continue
+			if _, mixed := e.W.(waiter.Mixed); !mixed {
+				continue
+			}
 		}
 		e.W.Arm(t)
 		defer e.W.Disarm(t)

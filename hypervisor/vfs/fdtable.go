@@ -17,6 +17,27 @@ type OpenFile struct {
 	mu    sync.Mutex
 	flags int // O_ACCMODE | O_APPEND | O_NONBLOCK ...
 	refs  atomic.Int32
+	epoll map[*Epoll]struct{} // instances watching it, told at its last close
+}
+
+// watch records that ep watches f: false if f is closed already.
+func (f *OpenFile) watch(ep *Epoll) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refs.Load() <= 0 {
+		return false
+	}
+	if f.epoll == nil {
+		f.epoll = map[*Epoll]struct{}{}
+	}
+	f.epoll[ep] = struct{}{}
+	return true
+}
+
+func (f *OpenFile) unwatch(ep *Epoll) {
+	f.mu.Lock()
+	delete(f.epoll, ep)
+	f.mu.Unlock()
 }
 
 // NewOpenFile makes a description of f with open(2) flags.
@@ -148,6 +169,13 @@ func (f *OpenFile) Held() bool { return f.refs.Load() > 0 }
 // opened); the last one closes it.
 func (f *OpenFile) Release() {
 	if f.refs.Add(-1) == 0 {
+		f.mu.Lock()
+		eps := f.epoll
+		f.epoll = nil
+		f.mu.Unlock()
+		for ep := range eps {
+			ep.forget(f)
+		}
 		f.File.Close()
 	}
 }

@@ -363,6 +363,24 @@ func (e *RingEnd) Readiness(events int16) int16 {
 	return rev
 }
 
+// Edge counts what came for this end: bytes written into the ring for the
+// read end, bytes taken out for the write end, and the other end's close.
+func (e *RingEnd) Edge(int16) uint64 {
+	r := e.ring
+	if e.write {
+		n := atomic.LoadUint64(&r.hdr.Tail) << 1
+		if r.flag(abi.RingNoReaders) {
+			n |= 1
+		}
+		return n
+	}
+	n := atomic.LoadUint64(&r.hdr.Head) << 1
+	if r.flag(abi.RingNoWriters) {
+		n |= 1
+	}
+	return n
+}
+
 // Arm has n notified when the ring changes for this end; Disarm undoes it.
 // The wait flag makes a guest that changes the ring wake the host.
 func (e *RingEnd) Arm(n waiter.Notifier) {

@@ -29,6 +29,21 @@ type Poller interface {
 	PollFD() int
 }
 
+// Mixed is a Poller with readiness of its own besides its descriptor's (an
+// epoll instance: the host files it watches, and the run's own objects):
+// its readiness is both, and a blocked task arms it as well as polling it.
+type Mixed interface {
+	Poller
+	Unpolled(events int16) int16
+}
+
+// Edger is a Waitable that counts what arrives, for edge-triggered waits:
+// Edge(events) changes whenever something comes that events report (a
+// write to a pipe, for POLLIN), whether or not it was ready before.
+type Edger interface {
+	Edge(events int16) uint64
+}
+
 // Entry is one thing to wait for and the events that end the wait.
 type Entry struct {
 	W      Waitable
@@ -81,6 +96,11 @@ func Readiness(ws []Entry, out []int16) []int16 {
 		if err == nil && n > 0 {
 			for j, i := range at {
 				out[i] = pfd[j].Revents
+			}
+		}
+		for _, i := range at {
+			if m, ok := ws[i].W.(Mixed); ok {
+				out[i] |= m.Unpolled(ws[i].Events)
 			}
 		}
 		return out

@@ -23,7 +23,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 18
+#define UKF_ABI_VERSION 19
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-virtual address */
@@ -343,6 +343,11 @@ struct ukf_vma {
 #define UKF_HC_FCHMODAT        52  /* struct ukf_hc_fchmodat */
 #define UKF_HC_FCHOWNAT        53  /* struct ukf_hc_fchownat */
 #define UKF_HC_STATFS          54  /* struct ukf_hc_statfs: statfs, fstatfs */
+#define UKF_HC_EPOLL_CREATE    55  /* struct ukf_hc_epoll_create: epoll_create, epoll_create1 */
+#define UKF_HC_EPOLL_CTL       56  /* struct ukf_hc_epoll_ctl */
+#define UKF_HC_EPOLL_WAIT      57  /* struct ukf_hc_epoll_wait: epoll_wait, epoll_pwait, epoll_pwait2 */
+#define UKF_HC_EVENTFD         58  /* struct ukf_hc_eventfd: eventfd, eventfd2 */
+#define UKF_HC_TIMERFD         59  /* struct ukf_hc_timerfd: timerfd_create, _settime, _gettime */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
 #define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */
@@ -723,6 +728,48 @@ struct ukf_hc_statfs {
 	int64_t ret;            /* OUT: 0, -errno */
 	struct ukf_at at;       /* IN: at.flags AT_EMPTY_PATH */
 	UKF_GUEST_PTR(struct ukf_statfs *) buf; /* IN: OUT there */
+};
+
+struct ukf_hc_epoll_create {
+	int64_t ret;            /* OUT: the new fd, -errno */
+	uint32_t flags;         /* IN: epoll_create1's */
+	uint32_t pad;
+};
+
+struct ukf_hc_epoll_ctl {
+	int64_t ret;            /* OUT: 0, -errno */
+	int32_t epfd;           /* IN */
+	int32_t op;             /* IN: EPOLL_CTL_* */
+	int32_t fd;             /* IN */
+	uint32_t pad;
+	UKF_GUEST_PTR(void *) event; /* IN: struct epoll_event (12 bytes, packed); unread for DEL */
+};
+
+struct ukf_hc_epoll_wait {
+	int64_t ret;            /* OUT: events written, -errno */
+	int32_t epfd;           /* IN */
+	int32_t maxevents;      /* IN */
+	UKF_GUEST_PTR(void *) events; /* IN: OUT there, maxevents struct epoll_event */
+	int64_t timeout;        /* IN: ns; < 0 forever */
+};
+
+struct ukf_hc_eventfd {
+	int64_t ret;            /* OUT: the new fd, -errno */
+	uint32_t initval;       /* IN */
+	uint32_t flags;         /* IN: eventfd2's */
+};
+
+#define UKF_TIMERFD_CREATE 1 /* fd: the clock id; flags: timerfd_create's */
+#define UKF_TIMERFD_SET    2 /* new, old (0: none), flags: TFD_TIMER_* */
+#define UKF_TIMERFD_GET    3 /* old */
+struct ukf_hc_timerfd {
+	int64_t ret;            /* OUT: the new fd or 0, -errno */
+	uint32_t op;            /* IN: UKF_TIMERFD_* */
+	int32_t fd;             /* IN */
+	uint32_t flags;         /* IN */
+	uint32_t pad;
+	UKF_GUEST_PTR(const void *) new_value; /* IN: struct itimerspec */
+	UKF_GUEST_PTR(void *) old_value;       /* IN: OUT there, struct itimerspec */
 };
 
 struct ukf_hc_execve {
