@@ -26,12 +26,21 @@
 #define VF_HEAP   UKF_VMA_HEAP
 #define VF_STACK  UKF_VMA_STACK
 #define VF_SHARED UKF_VMA_SHARED
+#define VF_SHM    UKF_VMA_SHM
 #define vma ukf_vma
 
 static struct vma vmas[VMA_MAX]; /* sorted by start, never overlapping */
 static uint32_t nvmas;
 static uint64_t brk_start, brk_cur, mmap_top;
 static int image_ok; /* the image is mapped at UKF_IMAGE_VA */
+
+/* Shared objects (MAP_SHARED|MAP_ANONYMOUS) in the VM's window: how many
+ * of each one's pages some entry still maps. The last one unmapped gives
+ * the object back (after the entries are synced), so the window never
+ * holds what nothing maps, and a fork's child has the same table. */
+#define SHM_MAX 64
+static struct { uint64_t gpa, size, pages; int gone; } shm[SHM_MAX];
+static uint32_t nshm;
 
 /* ---- Page entries ----------------------------------------------------------- */
 
@@ -85,16 +94,22 @@ static int64_t populate(uint64_t start, uint64_t end, uint32_t prot, int force)
 
 struct pass { uint64_t bits; int sync; };
 
+static void shm_drop_page(uint64_t gpa);
+
 static void drop_page(uint64_t *pte, uint64_t va, void *ctx)
 {
 	struct pass *p = ctx;
 	(void)va;
 	if (*pte & UKF_PTE_P)
 		p->sync = 1;
-	if ((*pte & UKF_PTE_FRAME) && !(*pte & UKF_PTE_IMAGE))
+	if (*pte & UKF_PTE_SHM)
+		shm_drop_page(*pte & UKF_PTE_ADDR);
+	else if ((*pte & UKF_PTE_FRAME) && !(*pte & UKF_PTE_IMAGE))
 		ukf_frame_free(*pte & UKF_PTE_ADDR);
 	*pte = 0;
 }
+
+static void shm_flush(void);
 
 /* Free the pages of [start, end): no access is left to any of them. */
 static void drop_pages(uint64_t start, uint64_t end)
@@ -104,6 +119,7 @@ static void drop_pages(uint64_t start, uint64_t end)
 	if (p.sync)
 		ukf_pt_sync(start, end);
 	ukf_frames_flush();
+	shm_flush(); /* after the sync: no entry reaches what goes */
 }
 
 /* Give a page of the image a frame of its own, a copy, keeping its other
@@ -135,7 +151,7 @@ static void protect_page(uint64_t *pte, uint64_t va, void *ctx)
 	uint64_t old = *pte;
 	if ((old & UKF_PTE_IMAGE) && (p->bits & UKF_PTE_W) && unshare(pte) < 0)
 		out_of_memory();
-	uint64_t n = (*pte & (UKF_PTE_ADDR | UKF_PTE_IMAGE)) | p->bits;
+	uint64_t n = (*pte & (UKF_PTE_ADDR | UKF_PTE_IMAGE | UKF_PTE_SHM)) | p->bits;
 	if (downgrade(old, n))
 		p->sync = 1;
 	*pte = n;
@@ -306,6 +322,7 @@ void ukf_mm_boot(void)
 void ukf_mm_reset(void)
 {
 	nvmas = 0;
+	nshm = 0; /* the host drops the objects' windows at execve */
 	ukf_pt_reset();
 	ukf_frames_reset();
 	image_ok = ukf_pt_map_image(); /* its tables were frames too */
@@ -474,8 +491,8 @@ int64_t ukf_mm_poke(uint64_t va, const void *src, uint64_t n)
 	const uint8_t *s = src;
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t *pte = ukf_pte(va + i, 0);
-		if (!pte || !(*pte & UKF_PTE_FRAME))
-			return -EFAULT;
+		if (!pte || !(*pte & UKF_PTE_FRAME) || (*pte & UKF_PTE_SHM))
+			return -EFAULT; /* not the runtime's to reach: shared memory */
 		if (*pte & UKF_PTE_IMAGE) { /* shared text: patch a copy */
 			if (unshare(pte) < 0)
 				return -ENOMEM;
@@ -566,6 +583,8 @@ int ukf_mm_fault(uint64_t addr, uint64_t err)
 	uint64_t *pte = ukf_pte(addr, 0);
 	if (pte && (*pte & UKF_PTE_P))
 		return UKF_SEGV_ACCERR; /* present and still faulting */
+	if (v->flags & VF_SHM)
+		return UKF_SEGV_ACCERR; /* a shared object's pages are all mapped */
 	uint64_t lo = addr & ~(FAULT_AROUND - 1), hi = lo + FAULT_AROUND;
 	if (lo < v->start)
 		lo = v->start;
@@ -599,6 +618,60 @@ UKF_SYSCALL1(brk, uint64_t, addr)
 	}
 	brk_cur = addr;
 	return (int64_t)brk_cur;
+}
+
+/* ---- Shared objects --------------------------------------------------------- */
+
+static void shm_drop_page(uint64_t gpa)
+{
+	for (uint32_t i = 0; i < nshm; i++)
+		if (gpa - shm[i].gpa < shm[i].size) {
+			if (shm[i].pages && --shm[i].pages == 0)
+				shm[i].gone = 1;
+			return;
+		}
+}
+
+static void shm_flush(void)
+{
+	for (uint32_t i = 0; i < nshm;) {
+		if (!shm[i].gone) {
+			i++;
+			continue;
+		}
+		struct ukf_hc_shm h = { .op = UKF_SHM_UNMAP, .gpa = shm[i].gpa };
+		ukf_hcall(UKF_HC_SHM, &h);
+		shm[i] = shm[--nshm];
+	}
+}
+
+/* Map a new shared object of len bytes at [va, va+len) (its mapping made). */
+static int64_t shm_map(uint64_t va, uint64_t len, uint32_t prot)
+{
+	if (nshm == SHM_MAX)
+		return -ENOMEM;
+	struct ukf_hc_shm h = { .op = UKF_SHM_ANON, .size = len };
+	int64_t r = ukf_hcall(UKF_HC_SHM, &h);
+	if (r < 0)
+		return r;
+	uint32_t k = nshm++;
+	shm[k].gpa = h.gpa;
+	shm[k].size = len;
+	shm[k].pages = 0;
+	shm[k].gone = 0;
+	uint64_t bits = pte_bits(prot) | UKF_PTE_SHM;
+	for (uint64_t off = 0; off < len; off += UKF_PAGE_SIZE) {
+		uint64_t *pte = ukf_pte(va + off, 1);
+		if (!pte) {
+			if (!shm[k].pages)
+				shm[k].gone = 1;
+			shm_flush();
+			return -ENOMEM; /* the caller unmaps what was mapped */
+		}
+		*pte = (h.gpa + off) | bits;
+		shm[k].pages++;
+	}
+	return 0;
 }
 
 /* ---- mmap --------------------------------------------------------------- */
@@ -667,10 +740,18 @@ UKF_SYSCALL6(mmap, uint64_t, addr, uint64_t, length, uint32_t, prot,
 			return -ENOMEM;
 	}
 
-	int64_t r = vma_insert(start, start + len, prot, type == UKF_MAP_SHARED ? VF_SHARED : 0);
+	uint32_t vf = type == UKF_MAP_SHARED ? VF_SHARED : 0;
+	if (anon && type == UKF_MAP_SHARED)
+		vf |= VF_SHM;
+	int64_t r = vma_insert(start, start + len, prot, vf);
 	if (r < 0)
 		return r;
-	if (!anon) {
+	if (vf & VF_SHM) {
+		if ((r = shm_map(start, len, prot)) < 0) {
+			unmap_range(start, start + len);
+			return r;
+		}
+	} else if (!anon) {
 		struct ukf_hc_fmap fm;
 		int shared = ukf_mm_file_in_image(fd, &fm);
 		r = map_file(start, len, prot, fd, shared ? &fm : 0, off, len);
@@ -772,6 +853,9 @@ UKF_SYSCALL5(mremap, uint64_t, old, uint64_t, old_size, uint64_t, new_size,
 	struct vma *v = vma_at(old);
 	if (v->end < old + old_len)
 		return -EFAULT;
+	/* A shared object does not grow (Linux grows its shmem file). */
+	if ((v->flags & VF_SHM) && new_len > old_len)
+		return -ENOMEM;
 	if (nvmas + 4 > VMA_MAX)
 		return -ENOMEM;
 
@@ -873,7 +957,7 @@ static void zero_page(uint64_t *pte, uint64_t va, void *ctx)
 	(void)ctx;
 	/* A page of the image already reads as the file does, which is what
 	 * a private file mapping reads after MADV_DONTNEED. */
-	if ((*pte & UKF_PTE_FRAME) && !(*pte & UKF_PTE_IMAGE))
+	if ((*pte & UKF_PTE_FRAME) && !(*pte & (UKF_PTE_IMAGE | UKF_PTE_SHM)))
 		memset(ukf_phys(*pte & UKF_PTE_ADDR), 0, UKF_PAGE_SIZE);
 }
 
@@ -898,11 +982,19 @@ UKF_SYSCALL3(madvise, uint64_t, addr, uint64_t, length, int32_t, advice)
 		if (!vma_covered(addr, end))
 			return -ENOMEM;
 		/* Private anonymous memory reads zero after these. Small
-		 * ranges are cleared in place: cheaper than refaulting. */
-		if (end - addr <= MADV_CLEAR_MAX)
-			ukf_pt_each(addr, end, zero_page, 0);
-		else
-			drop_pages(addr, end);
+		 * ranges are cleared in place: cheaper than refaulting. A
+		 * shared object keeps its contents (what its other
+		 * mappings see, and this one again). */
+		for (uint32_t i = vma_first_after(addr); i < nvmas && vmas[i].start < end; i++) {
+			if (vmas[i].flags & VF_SHM)
+				continue;
+			uint64_t lo = vmas[i].start > addr ? vmas[i].start : addr;
+			uint64_t hi = vmas[i].end < end ? vmas[i].end : end;
+			if (hi - lo <= MADV_CLEAR_MAX)
+				ukf_pt_each(lo, hi, zero_page, 0);
+			else
+				drop_pages(lo, hi);
+		}
 		return 0;
 	case UKF_MADV_HWPOISON:
 	case UKF_MADV_SOFT_OFFLINE:

@@ -36,6 +36,7 @@ func TestApps(t *testing.T) {
 		{"futexes", nil},  // futex(2) in one thread
 		{"prlimits", nil}, // prlimit64 across processes, sysinfo procs, CPU clocks
 		{"events", nil},   // epoll, eventfd, timerfd
+		{"shmem", nil},    // MAP_SHARED|MAP_ANONYMOUS across fork
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {

@@ -32,6 +32,8 @@ const (
 	VMAShared    = C.UKF_VMA_SHARED
 	ImageGPA     = C.UKF_IMAGE_GPA
 	ImageMax     = C.UKF_IMAGE_MAX
+	ShmGPA       = C.UKF_SHM_GPA
+	ShmMax       = C.UKF_SHM_MAX
 	BootinfoAddr = C.UKF_BOOTINFO_ADDR
 	NgroupsBoot  = C.UKF_NGROUPS_BOOT
 	ArgsAddr     = C.UKF_ARGS_ADDR
@@ -125,6 +127,9 @@ const (
 	HCEpollWait   = C.UKF_HC_EPOLL_WAIT
 	HCEventfd     = C.UKF_HC_EVENTFD
 	HCTimerfd     = C.UKF_HC_TIMERFD
+	HCShm         = C.UKF_HC_SHM
+	ShmAnon       = C.UKF_SHM_ANON
+	ShmUnmap      = C.UKF_SHM_UNMAP
 	TimerfdCreate = C.UKF_TIMERFD_CREATE
 	TimerfdSet    = C.UKF_TIMERFD_SET
 	TimerfdGet    = C.UKF_TIMERFD_GET
@@ -219,6 +224,7 @@ type HCEpollCtlArgs C.struct_ukf_hc_epoll_ctl
 type HCEpollWaitArgs C.struct_ukf_hc_epoll_wait
 type HCEventfdArgs C.struct_ukf_hc_eventfd
 type HCTimerfdArgs C.struct_ukf_hc_timerfd
+type HCShmArgs C.struct_ukf_hc_shm
 type Iovec C.struct_ukf_iovec
 type HCRWArgs C.struct_ukf_hc_rw
 type Stat C.struct_ukf_stat

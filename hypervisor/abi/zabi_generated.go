@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x13
+	Version = 0x14
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -24,6 +24,8 @@ const (
 	VMAShared    = 0x4
 	ImageGPA     = 0x1000000000
 	ImageMax     = 0x1000000000
+	ShmGPA       = 0x2000000000
+	ShmMax       = 0x1000000000
 	BootinfoAddr = 0x10000
 	NgroupsBoot  = 0x20
 	ArgsAddr     = 0x11000
@@ -117,6 +119,9 @@ const (
 	HCEpollWait   = 0x39
 	HCEventfd     = 0x3a
 	HCTimerfd     = 0x3b
+	HCShm         = 0x3c
+	ShmAnon       = 0x1
+	ShmUnmap      = 0x2
 	TimerfdCreate = 0x1
 	TimerfdSet    = 0x2
 	TimerfdGet    = 0x3
@@ -524,6 +529,13 @@ type HCTimerfdArgs struct {
 	Pad       uint32
 	New_value uint64
 	Old_value uint64
+}
+type HCShmArgs struct {
+	Ret  int64
+	Op   uint32
+	Pad  uint32
+	Size uint64
+	Gpa  uint64
 }
 type Iovec struct {
 	Base uint64

@@ -169,6 +169,11 @@ func TestHostileArguments(t *testing.T) {
 		{"timerfd_settime value out of memory", abi.HCTimerfd, abi.HCTimerfdArgs{Op: abi.TimerfdSet, Fd: 0, New_value: size - 8}, -int64(unix.EFAULT)},
 		{"timerfd_settime not a timer", abi.HCTimerfd, abi.HCTimerfdArgs{Op: abi.TimerfdSet, Fd: 0, New_value: bufAt}, -int64(unix.EINVAL)},
 		{"timerfd bad op", abi.HCTimerfd, abi.HCTimerfdArgs{Op: 9, Fd: 0}, -int64(unix.EINVAL)},
+		{"shm empty", abi.HCShm, abi.HCShmArgs{Op: abi.ShmAnon}, -int64(unix.EINVAL)},
+		{"shm not pages", abi.HCShm, abi.HCShmArgs{Op: abi.ShmAnon, Size: 4097}, -int64(unix.EINVAL)},
+		{"shm past the window", abi.HCShm, abi.HCShmArgs{Op: abi.ShmAnon, Size: abi.ShmMax + 4096}, -int64(unix.EINVAL)},
+		{"shm unmap of nothing", abi.HCShm, abi.HCShmArgs{Op: abi.ShmUnmap, Gpa: abi.ShmGPA}, -int64(unix.EINVAL)},
+		{"shm bad op", abi.HCShm, abi.HCShmArgs{Op: 7}, -int64(unix.EINVAL)},
 		{"close_range first past last", abi.HCClose, abi.HCCloseArgs{Fd: 5, Last: 4, Flags: abi.CloseRange}, -int64(unix.EINVAL)},
 		{"close_range unknown flag", abi.HCClose, abi.HCCloseArgs{Fd: 1 << 30, Last: 1<<32 - 1, Flags: abi.CloseRange | 1}, -int64(unix.EINVAL)},
 		{"close_range past the table", abi.HCClose, abi.HCCloseArgs{Fd: 1 << 30, Last: 1<<32 - 1, Flags: abi.CloseRange}, 0},
@@ -267,6 +272,7 @@ func FuzzDispatch(f *testing.F) {
 		{abi.HCEpollWait, argAt, abi.HCEpollWaitArgs{Epfd: 3, Maxevents: 300, Events: bufAt, Timeout: -1}},
 		{abi.HCEventfd, argAt, abi.HCEventfdArgs{Initval: 1, Flags: unix.EFD_SEMAPHORE}},
 		{abi.HCTimerfd, argAt, abi.HCTimerfdArgs{Op: abi.TimerfdSet, Fd: 3, New_value: bufAt, Old_value: bufAt}},
+		{abi.HCShm, argAt, abi.HCShmArgs{Op: abi.ShmAnon, Size: 1 << 20}},
 	} {
 		f.Add(c.nr, c.gpa, encode(c.arg))
 	}

@@ -194,6 +194,7 @@ func (t *Task) quiesce() {
 func (k *Kernel) release(t *Task) {
 	t.quiesce()
 	t.M.Close()
+	t.dropWindows(false)
 	t.free()
 }
 
@@ -213,6 +214,7 @@ func (k *Kernel) exited(t *Task, exit machine.Exit) {
 		parent.Signal(sigCHLD, childInfo(t.Pid, exit))
 	}
 	t.M.Close()
+	t.dropWindows(false)
 	t.free()
 	if exit.Msg != "" && t.Pid != k.initPid() {
 		fmt.Fprintf(k.errs, "ukfork: %s[%d]: %s\n", name, t.Pid, exit.Msg)
@@ -243,16 +245,25 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 		fmt.Fprintf(k.errs, "ukfork: %s[%d]: fork: %v\n", t.Name(), t.Pid, err)
 		return 0, unix.ENOMEM
 	}
+	windows, err := t.forkWindows(cm)
+	if err != nil {
+		cm.Close()
+		k.table.unreserve(pid)
+		fmt.Fprintf(k.errs, "ukfork: %s[%d]: fork: shared memory: %v\n", t.Name(), t.Pid, err)
+		return 0, unix.ENOMEM
+	}
 	t.cwdMu.Lock()
 	exe := t.exe
 	t.cwdMu.Unlock()
 	cp := &Process{k: k, Pid: pid, M: cm, NS: t.NS, FDs: t.FDs.Fork(), cwd: t.Cwd(), exe: exe, Trace: t.Trace, Stderr: t.Stderr,
 		Reported: map[uint64]bool{},
-		rings:    t.rings} // the child's memory maps the same rings at the same slots
+		rings:    t.rings, // the child's memory maps the same rings at the same slots
+		windows:  windows} // and the same shared objects at the same addresses
 	c, err := newTask(cp)
 	if err != nil {
 		cp.FDs.CloseAll()
 		cm.Close()
+		cp.dropWindows(false)
 		k.table.unreserve(pid)
 		return 0, unix.EAGAIN
 	}

@@ -32,6 +32,7 @@ type Process struct {
 	// Used only from the process's vCPU thread.
 	Reported map[uint64]bool // syscall numbers already named as unsupported
 	rings    ringSlots       // pipe rings mapped in the machine (rings.go)
+	windows  []shmWindow     // shared objects mapped in the machine (shm.go), by address
 
 	// StartedAt is when the program's first instruction was reached
 	// (reported only when booted with abi.BootStarted).
@@ -96,6 +97,7 @@ func (t *Task) Interrupt() {
 // Exec records that the process now runs the program at path.
 func (t *Task) Exec(path string) {
 	t.FDs.CloseOnExec()
+	t.dropWindows(true) // the new program's space has none of the old mappings
 	t.cwdMu.Lock()
 	t.exe = path
 	t.cwdMu.Unlock()

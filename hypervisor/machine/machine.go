@@ -42,6 +42,11 @@ type Machine interface {
 	// Fork clones the guest at the hypercall its vCPU is stopped at: the
 	// child resumes after it. Only from the Handler.
 	Fork() (Machine, error)
+	// MapWindow maps host memory h (a shared object's, page-aligned) at
+	// guest-physical gpa, above RAM; UnmapWindow takes the one at gpa
+	// away. From the Handler, or before the machine runs.
+	MapWindow(gpa uint64, h []byte) error
+	UnmapWindow(gpa uint64) error
 	// Mem is the guest's RAM; nil once the machine is closed.
 	Mem() Memory
 	// Close frees what the machine holds. Safe to call twice.

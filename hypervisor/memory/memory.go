@@ -9,6 +9,7 @@ package memory
 
 import (
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -27,6 +28,65 @@ type Memory struct {
 	chunks   []chunkRef // per chunkSize of guest RAM: where its pages come from
 	image    []byte     // read-only guest-physical memory at imageAt (the image file)
 	imageAt  uint64
+	windows  atomic.Pointer[[]Window] // shared objects above RAM, sorted; read from other tasks (/proc)
+}
+
+// Window is host memory of a shared object mapped at guest-physical GPA.
+type Window struct {
+	GPA  uint64
+	Host []byte
+}
+
+// AddWindow makes w reachable by Slice and Translate (read and write);
+// RemoveWindow takes the one at gpa away. The VMM maps the guest side.
+func (m *Memory) AddWindow(w Window) {
+	old := m.Windows()
+	n := make([]Window, 0, len(old)+1)
+	for _, o := range old {
+		if o.GPA < w.GPA {
+			n = append(n, o)
+		}
+	}
+	n = append(n, w)
+	for _, o := range old {
+		if o.GPA > w.GPA {
+			n = append(n, o)
+		}
+	}
+	m.windows.Store(&n)
+}
+
+func (m *Memory) RemoveWindow(gpa uint64) {
+	old := m.Windows()
+	n := make([]Window, 0, len(old))
+	for _, o := range old {
+		if o.GPA != gpa {
+			n = append(n, o)
+		}
+	}
+	m.windows.Store(&n)
+}
+
+// Windows are the shared objects mapped now, by address.
+func (m *Memory) Windows() []Window {
+	if w := m.windows.Load(); w != nil {
+		return *w
+	}
+	return nil
+}
+
+// window is the window holding [gpa, gpa+n), if one does.
+func (m *Memory) window(gpa, n uint64) ([]byte, bool) {
+	for _, w := range m.Windows() {
+		if gpa >= w.GPA && gpa-w.GPA < uint64(len(w.Host)) {
+			off := gpa - w.GPA
+			if n > uint64(len(w.Host))-off {
+				return nil, false
+			}
+			return w.Host[off : off+n : off+n], true
+		}
+	}
+	return nil, false
 }
 
 // SetImage says the guest also has image, read-only, at guest-physical at
@@ -130,6 +190,11 @@ func (m *Memory) Slice(gpa, n uint64) ([]byte, error) {
 	if n == 0 {
 		return nil, nil
 	}
+	if gpa >= m.Size() {
+		if b, ok := m.window(gpa, n); ok {
+			return b, nil
+		}
+	}
 	if m.image != nil && gpa >= m.imageAt {
 		off := gpa - m.imageAt
 		if off >= uint64(len(m.image)) || n > uint64(len(m.image))-off {
@@ -148,7 +213,9 @@ func (m *Memory) Slice(gpa, n uint64) ([]byte, error) {
 func (m *Memory) Translate(va uint64, write bool) (uint64, error) {
 	pa, err := machine.Walk(m.mem, va, write)
 	if err == nil && write && pa >= m.Size() {
-		return 0, unix.EFAULT
+		if _, ok := m.window(pa, 1); !ok {
+			return 0, unix.EFAULT // the image: read-only whatever the entries say
+		}
 	}
 	return pa, err
 }

@@ -12,15 +12,37 @@ import (
 // in one host process: without a bound, one guest could take the
 // descriptors and memory every other VM of the run needs.
 type Budget struct {
-	fds, pipeMem       atomic.Int64
-	maxFDs, maxPipeMem int64
+	fds, pipeMem, shm          atomic.Int64
+	maxFDs, maxPipeMem, maxShm int64
 }
 
 // NewBudget allows maxFDs host descriptors and maxPipeMem bytes of pipe
 // buffers.
 func NewBudget(maxFDs, maxPipeMem int64) *Budget {
-	return &Budget{maxFDs: maxFDs, maxPipeMem: maxPipeMem}
+	return &Budget{maxFDs: maxFDs, maxPipeMem: maxPipeMem, maxShm: defaultShm()}
 }
+
+// defaultShm is what shared memory objects may hold in all: half of the
+// host's RAM (Linux's own shmem limit for tmpfs), at least 64 MiB.
+func defaultShm() int64 {
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) != nil {
+		return 1 << 30
+	}
+	return max(int64(uint64(si.Totalram)*uint64(si.Unit)/2), 64<<20)
+}
+
+// TakeShm reserves n bytes of shared memory objects, or ENOMEM.
+func (b *Budget) TakeShm(n int64) unix.Errno {
+	if b.shm.Add(n) > b.maxShm {
+		b.shm.Add(-n)
+		return unix.ENOMEM
+	}
+	return 0
+}
+
+// GiveShm gives n bytes of shared memory back.
+func (b *Budget) GiveShm(n int64) { b.shm.Add(-n) }
 
 // DefaultBudget leaves half of this process's descriptors to the VMs
 // themselves (KVM, memory, eventfds) and allows 64 MiB of pipe buffers.

@@ -35,6 +35,8 @@ type VM struct {
 
 	resume *kvm.State // a forked VM starts from its parent's vCPU state
 
+	windows map[uint64]uint32 // shared objects' windows: gpa -> memory slot
+
 	kick    atomic.Bool  // a signal is waiting: inject it at the next exit
 	inRun   atomic.Bool  // the vCPU thread is in KVM_RUN
 	tid     atomic.Int32 // vCPU thread, for kicks
@@ -312,4 +314,58 @@ func (v *VM) handleExit(c *kvm.VCPU, h machine.Handler) *machine.Exit {
 	default:
 		return v.crash(c, fmt.Sprintf("unexpected KVM exit %d", r))
 	}
+}
+
+// Memory slots: 0 is RAM, 1 the image, the others shared objects' windows.
+const (
+	firstWindowSlot = 2
+	maxWindows      = 128
+)
+
+// MapWindow maps h at gpa as a memory slot of its own (machine.Machine).
+func (v *VM) MapWindow(gpa uint64, h []byte) error {
+	if v.mem == nil || v.kvm == nil {
+		return fmt.Errorf("map window: the VM is closed")
+	}
+	if gpa < abi.ShmGPA || gpa%memory.PageSize != 0 || len(h) == 0 || len(h)%memory.PageSize != 0 ||
+		gpa-abi.ShmGPA > abi.ShmMax-uint64(len(h)) {
+		return fmt.Errorf("map window: %#x+%#x is not in the window", gpa, len(h))
+	}
+	if v.windows == nil {
+		v.windows = map[uint64]uint32{}
+	}
+	if _, ok := v.windows[gpa]; ok {
+		return fmt.Errorf("map window: %#x is mapped already", gpa)
+	}
+	used := map[uint32]bool{}
+	for _, s := range v.windows {
+		used[s] = true
+	}
+	slot := uint32(firstWindowSlot)
+	for used[slot] {
+		slot++
+	}
+	if slot >= firstWindowSlot+maxWindows {
+		return fmt.Errorf("map window: %d windows are mapped already", maxWindows)
+	}
+	if err := v.kvm.SetMemory(slot, gpa, h); err != nil {
+		return err
+	}
+	v.windows[gpa] = slot
+	v.mem.AddWindow(memory.Window{GPA: gpa, Host: h})
+	return nil
+}
+
+// UnmapWindow deletes the slot of the window at gpa.
+func (v *VM) UnmapWindow(gpa uint64) error {
+	slot, ok := v.windows[gpa]
+	if !ok || v.kvm == nil {
+		return fmt.Errorf("unmap window: nothing at %#x", gpa)
+	}
+	if err := v.kvm.ClearMemory(slot); err != nil {
+		return err
+	}
+	delete(v.windows, gpa)
+	v.mem.RemoveWindow(gpa)
+	return nil
 }

@@ -23,7 +23,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 19
+#define UKF_ABI_VERSION 20
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-virtual address */
@@ -66,6 +66,12 @@ typedef uint64_t ukf_gptr_t; /* guest-virtual address */
 #define UKF_IMAGE_GPA     (UKF_U64(64) << 30)
 #define UKF_IMAGE_MAX     (UKF_U64(64) << 30)
 #define UKF_IMAGE_VA      (UKF_DMAP_BASE + (UKF_U64(256) << 30))
+/* Memory shared between VMs (MAP_SHARED|MAP_ANONYMOUS kept across fork):
+ * host objects the host maps into a VM's window of guest-physical space
+ * above RAM and the image (UKF_HC_SHM says where); the program's entries
+ * point there, the runtime never reads it through the direct map. */
+#define UKF_SHM_GPA       (UKF_U64(128) << 30)
+#define UKF_SHM_MAX       (UKF_U64(64) << 30)
 #define UKF_MEM_MIN       (UKF_U64(16) << 20)
 #define UKF_MEM_MAX       (UKF_U64(4) << 30) /* 4 PDs of 2 MiB pages in the direct map */
 #define UKF_PIE_BASE      UKF_U64(0x400000)  /* load base for static-PIE programs */
@@ -280,6 +286,7 @@ struct ukf_vma {
 #define UKF_VMA_HEAP   1u
 #define UKF_VMA_STACK  2u
 #define UKF_VMA_SHARED 4u
+#define UKF_VMA_SHM    8u /* its pages are a shared object's (UKF_HC_SHM) */
 #define UKF_VMA_MAX    8192
 #define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
 #define UKF_SIGF_POLLING   2u /* the runtime is polling sig_pending: no need to kick it */
@@ -348,6 +355,7 @@ struct ukf_vma {
 #define UKF_HC_EPOLL_WAIT      57  /* struct ukf_hc_epoll_wait: epoll_wait, epoll_pwait, epoll_pwait2 */
 #define UKF_HC_EVENTFD         58  /* struct ukf_hc_eventfd: eventfd, eventfd2 */
 #define UKF_HC_TIMERFD         59  /* struct ukf_hc_timerfd: timerfd_create, _settime, _gettime */
+#define UKF_HC_SHM             60  /* struct ukf_hc_shm: shared memory objects in the VM's window */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
 #define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */
@@ -770,6 +778,16 @@ struct ukf_hc_timerfd {
 	uint32_t pad;
 	UKF_GUEST_PTR(const void *) new_value; /* IN: struct itimerspec */
 	UKF_GUEST_PTR(void *) old_value;       /* IN: OUT there, struct itimerspec */
+};
+
+#define UKF_SHM_ANON  1 /* a new object of size bytes (page multiple); gpa: OUT, where */
+#define UKF_SHM_UNMAP 2 /* gpa: IN, an object's start in the window; it goes from this VM */
+struct ukf_hc_shm {
+	int64_t ret;            /* OUT: 0, -errno */
+	uint32_t op;            /* IN: UKF_SHM_* */
+	uint32_t pad;
+	uint64_t size;          /* IN */
+	uint64_t gpa;           /* IN or OUT */
 };
 
 struct ukf_hc_execve {

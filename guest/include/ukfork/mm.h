@@ -21,6 +21,7 @@
 #define UKF_PTE_PS    (UKF_U64(1) << 7)
 #define UKF_PTE_FRAME (UKF_U64(1) << 9)  /* software: the entry holds a frame, present or not */
 #define UKF_PTE_IMAGE (UKF_U64(1) << 10) /* software: ... of the image, shared and read-only */
+#define UKF_PTE_SHM   (UKF_U64(1) << 11) /* software: ... of a shared object, in the window (UKF_SHM_GPA) */
 #define UKF_PTE_NX    (UKF_U64(1) << 63)
 #define UKF_PTE_ADDR  UKF_U64(0x000ffffffffff000)
 

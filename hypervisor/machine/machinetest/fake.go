@@ -181,9 +181,57 @@ func (m *Machine) Closed() bool { return m.closed.Load() }
 // Memory is plain bytes with the contract's bounds, and chunks mapped over
 // them by address.
 type Memory struct {
-	mu     sync.Mutex
-	b      []byte
-	chunks map[uint64]machine.Chunk
+	mu      sync.Mutex
+	b       []byte
+	chunks  map[uint64]machine.Chunk
+	windows map[uint64][]byte // shared objects above RAM
+}
+
+// window is [gpa, gpa+n) in a window, if one holds it.
+func (m *Memory) window(gpa, n uint64) ([]byte, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for at, h := range m.windows {
+		if gpa >= at && gpa-at < uint64(len(h)) && n <= uint64(len(h))-(gpa-at) {
+			return h[gpa-at : gpa-at+n], true
+		}
+	}
+	return nil, false
+}
+
+// Windows lists the windows mapped now, by address.
+func (m *Memory) Windows() map[uint64][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[uint64][]byte{}
+	for at, h := range m.windows {
+		out[at] = h
+	}
+	return out
+}
+
+// MapWindow and UnmapWindow keep the windows the kernel maps.
+func (m *Machine) MapWindow(gpa uint64, h []byte) error {
+	m.mem.mu.Lock()
+	defer m.mem.mu.Unlock()
+	if m.mem.windows == nil {
+		m.mem.windows = map[uint64][]byte{}
+	}
+	if _, ok := m.mem.windows[gpa]; ok || gpa < m.mem.Size() {
+		return unix.EINVAL
+	}
+	m.mem.windows[gpa] = h
+	return nil
+}
+
+func (m *Machine) UnmapWindow(gpa uint64) error {
+	m.mem.mu.Lock()
+	defer m.mem.mu.Unlock()
+	if _, ok := m.mem.windows[gpa]; !ok {
+		return unix.EINVAL
+	}
+	delete(m.mem.windows, gpa)
+	return nil
 }
 
 func (m *Memory) Size() uint64 { return uint64(len(m.b)) }
@@ -192,6 +240,9 @@ func (m *Memory) Size() uint64 { return uint64(len(m.b)) }
 func (m *Memory) Slice(gpa, n uint64) ([]byte, error) {
 	if n == 0 {
 		return nil, nil
+	}
+	if b, ok := m.window(gpa, n); ok {
+		return b, nil
 	}
 	if !machine.InRange(gpa, n, m.Size()) {
 		return nil, unix.EFAULT
@@ -213,6 +264,9 @@ func (m *Memory) Slice(gpa, n uint64) ([]byte, error) {
 // Translate is the identity: fake guests have no page tables, so tests
 // name guest-physical addresses directly.
 func (m *Memory) Translate(va uint64, _ bool) (uint64, error) {
+	if _, ok := m.window(va, 1); ok {
+		return va, nil
+	}
 	if !machine.InRange(va, 1, m.Size()) {
 		return 0, unix.EFAULT
 	}
