@@ -37,8 +37,13 @@ UKF_SYSCALL3(dup3, int32_t, fd, int32_t, newfd, int32_t, flags)
 	return hc_dup(fd, newfd, UKF_DUP_TO | ((flags & UKF_O_CLOEXEC) ? UKF_DUP_CLOEXEC : 0));
 }
 
+#define UKF_F_SETOWN_EX 15
+#define UKF_F_GETOWN_EX 16
 UKF_SYSCALL3(fcntl, int32_t, fd, int32_t, cmd, uint64_t, arg)
 {
+	/* struct f_owner_ex: the host checks the fd first, then it. */
+	if (cmd == UKF_F_SETOWN_EX || cmd == UKF_F_GETOWN_EX)
+		arg = ukf_user_arg(arg, 8);
 	struct ukf_hc_fcntl f = { .fd = fd, .cmd = cmd, .arg = arg };
 	return ukf_hcall(UKF_HC_FCNTL, &f);
 }

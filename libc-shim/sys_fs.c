@@ -237,6 +237,7 @@ static const struct { uint32_t req, size; } ioctl_sizes[] = {
 	{ 0x541b, 4 },  /* FIONREAD */
 	{ 0x5411, 4 },  /* TIOCOUTQ */
 	{ 0x5421, 4 },  /* FIONBIO */
+	{ 0x5452, 4 },  /* FIOASYNC */
 	{ 0x80045440, 4 }, /* TIOCGEXCL */
 	{ 0x80045430, 4 }, /* TIOCGPTN */
 	{ 0x40045431, 4 }, /* TIOCSPTLCK */

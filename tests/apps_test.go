@@ -37,6 +37,7 @@ func TestApps(t *testing.T) {
 		{"prlimits", nil}, // prlimit64 across processes, sysinfo procs, CPU clocks
 		{"events", nil},   // epoll, eventfd, timerfd
 		{"shmem", nil},    // MAP_SHARED|MAP_ANONYMOUS across fork
+		{"passfd", nil},   // SCM_RIGHTS
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {

@@ -119,11 +119,37 @@ const (
 	fSetfd        = 2
 	fGetfl        = 3
 	fSetfl        = 4
+	fSetown       = 8
+	fGetown       = 9
+	fSetsig       = 10
+	fGetsig       = 11
+	fSetownEx     = 15
+	fGetownEx     = 16
 	fDupfdCloexec = 1030
 	fdCloexec     = 1
+
+	fOwnerTid  = 0
+	fOwnerPid  = 1
+	fOwnerPgrp = 2
 )
 
-func fcntl(p *kernel.Task, _ machine.Memory, in abi.HCFcntlArgs, _ *abi.HCFcntlArgs) int64 {
+// ownerExists checks an F_SETOWN target: ESRCH for a process or group
+// the run does not have (0 is nobody).
+func ownerExists(p *kernel.Task, o vfs.Owner) unix.Errno {
+	if o.ID == 0 {
+		return 0
+	}
+	if o.Type == fOwnerPgrp {
+		if !p.GroupExists(o.ID) {
+			return unix.ESRCH
+		}
+		return 0
+	}
+	_, _, e := p.Ids(o.ID)
+	return e
+}
+
+func fcntl(p *kernel.Task, m machine.Memory, in abi.HCFcntlArgs, _ *abi.HCFcntlArgs) int64 {
 	fd := int(in.Fd)
 	f, e := p.FDs.Get(fd)
 	if e != 0 {
@@ -152,6 +178,58 @@ func fcntl(p *kernel.Task, _ machine.Memory, in abi.HCFcntlArgs, _ *abi.HCFcntlA
 		return int64(f.Flags())
 	case fSetfl:
 		f.SetFlags(int(arg))
+		return 0
+	case fGetown:
+		o := f.Owner()
+		if o.Type == fOwnerPgrp {
+			return -int64(o.ID)
+		}
+		return int64(o.ID)
+	case fSetown:
+		who := int32(arg)
+		o := f.Owner()
+		o.Type, o.ID = fOwnerPid, who
+		if who < 0 {
+			o.Type, o.ID = fOwnerPgrp, -who
+		}
+		if e := ownerExists(p, o); e != 0 {
+			return errRet(e)
+		}
+		f.SetOwner(o)
+		return 0
+	case fGetownEx:
+		o := f.Owner()
+		b := make([]byte, 8)
+		binary.LittleEndian.PutUint32(b, uint32(o.Type))
+		binary.LittleEndian.PutUint32(b[4:], uint32(o.ID))
+		return errRet(copyOut(m, arg, b))
+	case fSetownEx:
+		b, e := copyIn(m, arg, 8)
+		if e != 0 {
+			return errRet(e)
+		}
+		o := f.Owner()
+		o.Type, o.ID = int32(binary.LittleEndian.Uint32(b)), int32(binary.LittleEndian.Uint32(b[4:]))
+		if o.Type < fOwnerTid || o.Type > fOwnerPgrp || o.ID < 0 {
+			return errRet(unix.EINVAL)
+		}
+		if o.Type == fOwnerTid {
+			o.Type = fOwnerPid // one thread a process: the thread is the process
+		}
+		if e := ownerExists(p, o); e != 0 {
+			return errRet(e)
+		}
+		f.SetOwner(o)
+		return 0
+	case fGetsig:
+		return int64(f.Owner().Sig)
+	case fSetsig:
+		if arg > 64 {
+			return errRet(unix.EINVAL)
+		}
+		o := f.Owner()
+		o.Sig = int32(arg)
+		f.SetOwner(o)
 		return 0
 	default:
 		return errRet(unix.EINVAL)

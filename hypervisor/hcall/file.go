@@ -480,6 +480,7 @@ func chdir(p *kernel.Task, m machine.Memory, in abi.HCChdirArgs, _ *abi.HCChdirA
 // Linux's generic ioctl requests (asm-generic/ioctls.h).
 const (
 	fionbio  = 0x5421
+	fioasync = 0x5452
 	fionclex = 0x5450
 	fioclex  = 0x5451
 )
@@ -494,14 +495,18 @@ func ioctl(p *kernel.Task, m machine.Memory, in abi.HCIoctlArgs, _ *abi.HCIoctlA
 	switch req {
 	case fioclex, fionclex:
 		return errRet(p.FDs.SetCloexec(int(in.Fd), req == fioclex))
-	case fionbio:
+	case fionbio, fioasync:
 		b, e := copyIn(m, in.Arg, 4)
 		if e != 0 {
 			return errRet(e)
 		}
-		flags := f.Flags() &^ unix.O_NONBLOCK
+		bit := unix.O_NONBLOCK
+		if req == fioasync {
+			bit = unix.O_ASYNC
+		}
+		flags := f.Flags() &^ bit
 		if binary.LittleEndian.Uint32(b) != 0 {
-			flags |= unix.O_NONBLOCK
+			flags |= bit
 		}
 		f.SetFlags(flags)
 		return 0

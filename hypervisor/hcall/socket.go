@@ -264,18 +264,21 @@ func sockmsg(p *kernel.Task, m machine.Memory, f *vfs.OpenFile, s *vfs.Socket, i
 		return errRet(e)
 	}
 	nb := f.Nonblock() || flags&unix.MSG_DONTWAIT != 0
+	cloexec := flags&unix.MSG_CMSG_CLOEXEC != 0
 	flags &^= unix.MSG_DONTWAIT | unix.MSG_CMSG_CLOEXEC
 	if in.Op == abi.SockSendmsg {
-		if h.Controllen != 0 {
-			return errRet(unix.EOPNOTSUPP) // no descriptor passing between VMs yet
-		}
 		var name []byte
 		if h.Name != 0 && h.Namelen != 0 {
 			if name, e = hostAddr(p, m, s, h.Name, uint64(h.Namelen), false); e != 0 {
 				return errRet(e)
 			}
 		}
-		n, e := s.Sendmsg(name, bufs, flags&^unix.MSG_NOSIGNAL, nb, p)
+		control, tokens, e := sendControl(p, m, h.Control, h.Controllen)
+		if e != 0 {
+			return errRet(e)
+		}
+		n, e := s.Sendmsg(name, bufs, control, flags&^unix.MSG_NOSIGNAL, nb, p)
+		doneTokens(p, tokens, e == 0)
 		if e == unix.EPIPE && flags&unix.MSG_NOSIGNAL == 0 {
 			p.SendSelf(int(unix.SIGPIPE))
 		}
@@ -285,9 +288,20 @@ func sockmsg(p *kernel.Task, m machine.Memory, f *vfs.OpenFile, s *vfs.Socket, i
 		return int64(n)
 	}
 	name := make([]byte, maxSockaddr)
-	n, alen, mflags, e := s.Recvmsg(name, bufs, flags, nb, p)
+	var control []byte
+	if room := rightsRoom(h.Controllen); room > 0 {
+		control = make([]byte, unix.CmsgSpace(room*4))
+	}
+	n, alen, clen, mflags, e := s.Recvmsg(name, bufs, control, flags, nb, p)
 	if e != 0 {
 		return errRet(e)
+	}
+	gclen, ctrunc, e := recvControl(p, m, control[:clen], h.Control, h.Controllen, cloexec)
+	if e != 0 {
+		return errRet(e)
+	}
+	if ctrunc {
+		mflags |= unix.MSG_CTRUNC
 	}
 	if h.Name != 0 {
 		if alen > 0 {
@@ -300,7 +314,7 @@ func sockmsg(p *kernel.Task, m machine.Memory, f *vfs.OpenFile, s *vfs.Socket, i
 			hp.Namelen = 0
 		}
 	}
-	hp.Controllen = 0
+	hp.Controllen = gclen
 	hp.Flags = int32(mflags)
 	return int64(n)
 }

@@ -36,6 +36,7 @@ type Kernel struct {
 	unix    *unixname.Space
 	budget  *vfs.Budget    // host resources of the run's objects
 	ctty    cttys          // controlling terminals by session (tty.go)
+	flight  vfs.InFlight   // descriptors being passed (SCM_RIGHTS)
 	wg      sync.WaitGroup // running machines
 	forked  sync.Once
 }
@@ -166,6 +167,7 @@ func (k *Kernel) Wait() machine.Exit {
 	k.StopAll(unix.SIGKILL)
 	k.wg.Wait()
 	k.unix.Close()
+	k.flight.Close()
 	return k.table.InitExit()
 }
 
@@ -389,3 +391,6 @@ func (p *Process) NewChunk() (machine.Chunk, error) { return p.k.backend.NewChun
 
 // Budget bounds the host resources of the run's objects.
 func (p *Process) Budget() *vfs.Budget { return p.k.budget }
+
+// InFlight is the run's table of descriptors being passed.
+func (p *Process) InFlight() *vfs.InFlight { return &p.k.flight }

@@ -130,6 +130,12 @@ func (p *Process) Ids(pid int32) (pgid, sid int32, e unix.Errno) {
 	return pgid, sid, 0
 }
 
+// GroupExists reports a live process in group pgid.
+func (p *Process) GroupExists(pgid int32) bool {
+	_, ok := p.k.table.groupSession(pgid)
+	return ok
+}
+
 // Setpgid is setpgid(2).
 func (p *Process) Setpgid(pid, pgid int32) unix.Errno { return p.k.table.setpgid(p.Pid, pid, pgid) }
 

@@ -18,6 +18,29 @@ type OpenFile struct {
 	flags int // O_ACCMODE | O_APPEND | O_NONBLOCK ...
 	refs  atomic.Int32
 	epoll map[*Epoll]struct{} // instances watching it, told at its last close
+	owner Owner               // F_SETOWN: who O_ASYNC signals
+}
+
+// Owner is who an open file's O_ASYNC signals go to (F_SETOWN,
+// F_SETOWN_EX), and with which signal (F_SETSIG; 0: SIGIO).
+type Owner struct {
+	Type int32 // F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP
+	ID   int32 // 0: nobody
+	Sig  int32
+}
+
+// Owner is f's async owner.
+func (f *OpenFile) Owner() Owner {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.owner
+}
+
+// SetOwner changes it.
+func (f *OpenFile) SetOwner(o Owner) {
+	f.mu.Lock()
+	f.owner = o
+	f.mu.Unlock()
 }
 
 // watch records that ep watches f: false if f is closed already.

@@ -29,7 +29,7 @@ func (a IoctlArg) BufSize() int {
 const termiosSize = 36 // struct termios of the kernel ABI (asm-generic/termbits.h)
 
 // Ioctls are the requests served, by number; everything else is ENOTTY.
-// FIOCLEX, FIONCLEX and FIONBIO are served for any fd by the caller.
+// FIOCLEX, FIONCLEX, FIONBIO and FIOASYNC are served for any fd by the caller.
 var Ioctls = map[uint64]IoctlArg{
 	unix.TCGETS:      {Size: termiosSize, Out: true},
 	unix.TCSETS:      {Size: termiosSize, In: true},

@@ -20,7 +20,7 @@ func TestShimIoctlSizes(t *testing.T) {
 		size, _ := strconv.Atoi(string(m[2]))
 		shim[req] = size
 	}
-	want := map[uint64]int{0x5421: 4} // FIONBIO, // served by the host before the table
+	want := map[uint64]int{0x5421: 4, 0x5452: 4} // FIONBIO, FIOASYNC: // served by the host before the table
 	for req, a := range Ioctls {
 		if a.Size > 0 {
 			want[req] = a.Size

@@ -148,10 +148,10 @@ func (s *Socket) Shutdown(how int) unix.Errno {
 	return e
 }
 
-// Sendmsg sends iov to name (nil: the connected peer), waiting for room
-// unless nonblock.
-func (s *Socket) Sendmsg(name []byte, iov [][]byte, flags int, nonblock bool, intr waiter.Blocker) (int, unix.Errno) {
-	msg, keep := msghdr(name, iov)
+// Sendmsg sends iov to name (nil: the connected peer) with host control
+// messages control, waiting for room unless nonblock.
+func (s *Socket) Sendmsg(name []byte, iov [][]byte, control []byte, flags int, nonblock bool, intr waiter.Blocker) (int, unix.Errno) {
+	msg, keep := msghdr(name, iov, control)
 	for {
 		n, e := raw(unix.SYS_SENDMSG, uintptr(s.FD), uintptr(unsafe.Pointer(msg)), uintptr(flags|unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT))
 		if e != unix.EAGAIN || nonblock {
@@ -164,24 +164,26 @@ func (s *Socket) Sendmsg(name []byte, iov [][]byte, flags int, nonblock bool, in
 	}
 }
 
-// Recvmsg receives into iov; name receives the sender's host address.
-// It returns the bytes, the address length and msg_flags.
-func (s *Socket) Recvmsg(name []byte, iov [][]byte, flags int, nonblock bool, intr waiter.Blocker) (int, int, int, unix.Errno) {
-	msg, keep := msghdr(name, iov)
+// Recvmsg receives into iov, and host control messages into control; name
+// receives the sender's host address. It returns the bytes, the address
+// and control lengths and msg_flags. Descriptors received come with
+// MSG_CMSG_CLOEXEC: they are ours until the caller installs them.
+func (s *Socket) Recvmsg(name []byte, iov [][]byte, control []byte, flags int, nonblock bool, intr waiter.Blocker) (n, alen, clen, mflags int, e unix.Errno) {
+	msg, keep := msghdr(name, iov, control)
 	for {
-		n, e := raw(unix.SYS_RECVMSG, uintptr(s.FD), uintptr(unsafe.Pointer(msg)), uintptr(flags|unix.MSG_DONTWAIT))
+		r, e := raw(unix.SYS_RECVMSG, uintptr(s.FD), uintptr(unsafe.Pointer(msg)), uintptr(flags|unix.MSG_DONTWAIT|unix.MSG_CMSG_CLOEXEC))
 		if e != unix.EAGAIN || nonblock {
 			_ = keep
-			return int(n), int(msg.Namelen), int(msg.Flags), e
+			return int(r), int(msg.Namelen), int(msg.Controllen), int(msg.Flags), e
 		}
 		if e := wait(s.FD, unix.POLLIN, false, intr); e != 0 {
-			return 0, 0, 0, e
+			return 0, 0, 0, 0, e
 		}
 	}
 }
 
 // msghdr builds a host msghdr; keep holds what it points to.
-func msghdr(name []byte, iov [][]byte) (*unix.Msghdr, []unix.Iovec) {
+func msghdr(name []byte, iov [][]byte, control []byte) (*unix.Msghdr, []unix.Iovec) {
 	vec := make([]unix.Iovec, 0, len(iov))
 	for _, b := range iov {
 		if len(b) > 0 {
@@ -198,6 +200,10 @@ func msghdr(name []byte, iov [][]byte) (*unix.Msghdr, []unix.Iovec) {
 	if len(vec) > 0 {
 		msg.Iov = &vec[0]
 		msg.SetIovlen(len(vec))
+	}
+	if len(control) > 0 {
+		msg.Control = &control[0]
+		msg.SetControllen(len(control))
 	}
 	return msg, vec
 }

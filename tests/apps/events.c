@@ -2,6 +2,7 @@
  * (level, edge, one-shot, hang-up, errors, an instance shared through
  * fork, a wait woken from another process, a signal mask while waiting);
  * eventfd counters and semaphores; timerfd expirations. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -309,6 +311,38 @@ static void timerfds(void)
 	close(ep);
 }
 
+static void owners(void)
+{
+	int p[2], on = 1;
+	pipe(p);
+	struct f_owner_ex ex = { 0 };
+	const char *r;
+	printf("owner at first: %d\n", fcntl(p[0], F_GETOWN));
+	r = err(fcntl(p[0], F_SETOWN, getpid()));
+	printf("setown self: %s, getown is self: %d\n", r, fcntl(p[0], F_GETOWN) == getpid());
+	r = err(fcntl(p[0], F_SETOWN, -getpgrp()));
+	printf("setown group: %s, getown is -group: %d\n", r, fcntl(p[0], F_GETOWN) == -getpgrp());
+	fcntl(p[0], F_GETOWN_EX, &ex);
+	printf("getown_ex: type %d, is group %d\n", ex.type, ex.pid == getpgrp());
+	printf("setown nobody there: %s\n", err(fcntl(p[0], F_SETOWN, 999999)));
+	ex.type = 7;
+	printf("setown_ex bad type: %s\n", err(fcntl(p[0], F_SETOWN_EX, &ex)));
+	ex.type = F_OWNER_PID;
+	ex.pid = getpid();
+	r = err(fcntl(p[0], F_SETOWN_EX, &ex));
+	printf("setown_ex pid: %s, getown is self: %d\n", r, fcntl(p[0], F_GETOWN) == getpid());
+	printf("setsig 65: %s\n", err(fcntl(p[0], F_SETSIG, 65)));
+	r = err(fcntl(p[0], F_SETSIG, SIGUSR2));
+	printf("setsig USR2: %s, getsig %d\n", r, fcntl(p[0], F_GETSIG));
+	r = err(ioctl(p[0], FIOASYNC, &on));
+	printf("FIOASYNC on: %s, O_ASYNC %d\n", r, (fcntl(p[0], F_GETFL) & O_ASYNC) != 0);
+	on = 0;
+	r = err(ioctl(p[0], FIOASYNC, &on));
+	printf("FIOASYNC off: %s, O_ASYNC %d\n", r, (fcntl(p[0], F_GETFL) & O_ASYNC) != 0);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -326,5 +360,7 @@ int main(void)
 	eventfds();
 	printf("-- timerfd\n");
 	timerfds();
+	printf("-- owners\n");
+	owners();
 	return 0;
 }
