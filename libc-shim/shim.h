@@ -162,6 +162,8 @@ int64_t ukf_mm_map_file(uint64_t va, uint64_t len, uint32_t prot, int32_t fd,
 			const struct ukf_hc_fmap *fm, int64_t off, uint64_t filesz);
 int64_t ukf_mm_poke(uint64_t va, const void *src, uint64_t n);
 int ukf_mm_readable(uint64_t va, uint64_t n);
+/* Whether va is in memory shared with other processes (a shared object). */
+int ukf_mm_is_shm(uint64_t va);
 uint64_t ukf_mm_reserve(uint64_t len);
 uint64_t ukf_mm_stub_area(uint64_t near, uint64_t len);
 int ukf_mm_fault(uint64_t addr, uint64_t err);

@@ -1,9 +1,13 @@
-/* futex for a process of one thread, whose memory no other process shares
- * (MAP_SHARED is a private copy in each VM): no one else can wait on a word
- * or wake it. So a wake wakes nobody, and a wait whose word still holds the
- * value sleeps until its timeout or a signal, as it would on Linux with no
- * one left to wake it. WAKE_OP still does its operation. glibc's locks and
- * condition variables, Python's and Go's runtime, call these. */
+/* futex for a process of one thread. A word of memory shared with other
+ * processes (MAP_SHARED|MAP_ANONYMOUS), in a shared futex (no
+ * FUTEX_PRIVATE_FLAG), has the run's waiters: the host keeps them
+ * (UKF_HC_FUTEX), so process-shared mutexes, condition variables and
+ * semaphores work between VMs. Any other word only this process can reach:
+ * no one else can wait on it or wake it, so a wake wakes nobody, and a
+ * wait whose word still holds the value sleeps until its timeout or a
+ * signal, as it would on Linux with no one left to wake it. WAKE_OP still
+ * does its operation. glibc's locks and condition variables, Python's and
+ * Go's runtime, call these. */
 #include "shim.h"
 
 #define FUTEX_WAIT 0
@@ -26,28 +30,20 @@ static int64_t word(uint64_t uaddr, int write)
 	return 0;
 }
 
+static int64_t timeout_ns(uint64_t uts, int absolute, int32_t clk, int64_t *ns);
+
 /* Sleep until the timeout at uts (relative, or absolute on clk), or a
  * signal: -ETIMEDOUT or -EINTR. No timeout: until a signal. */
 static int64_t wait(uint64_t uts, int absolute, int32_t clk)
 {
-	int64_t ns = INT64_MAX;
-	if (uts) {
-		if (!ukf_user_ok(uts, sizeof(struct ukf_timespec)))
-			return -EFAULT;
-		struct ukf_timespec ts = *UKF_UPTR(struct ukf_timespec, uts);
-		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NSEC)
-			return -EINVAL;
-		ns = ts.tv_sec >= INT64_MAX / NSEC ? INT64_MAX : ts.tv_sec * NSEC + ts.tv_nsec;
-		if (absolute && ns != INT64_MAX) {
-			int64_t now;
-			ukf_clock_ns(clk, &now);
-			ns -= now;
-		}
-		if (ns <= 0)
-			return -ETIMEDOUT;
-	}
-	struct ukf_hc_nanosleep s = { .duration = ns };
-	int64_t r = ukf_hcall(UKF_HC_NANOSLEEP, &s);
+	int64_t ns;
+	int64_t r = timeout_ns(uts, absolute, clk, &ns);
+	if (r < 0)
+		return r;
+	if (ns == 0)
+		return -ETIMEDOUT;
+	struct ukf_hc_nanosleep s = { .duration = ns < 0 ? INT64_MAX : ns };
+	r = ukf_hcall(UKF_HC_NANOSLEEP, &s);
 	return r == 0 ? -ETIMEDOUT : r;
 }
 
@@ -76,6 +72,66 @@ static int64_t wake_op(uint64_t uaddr2, uint32_t op)
 	return 0;
 }
 
+/* The timeout of a wait as ns from now (-1: none), or -errno. */
+static int64_t timeout_ns(uint64_t uts, int absolute, int32_t clk, int64_t *ns)
+{
+	*ns = -1;
+	if (!uts)
+		return 0;
+	if (!ukf_user_ok(uts, sizeof(struct ukf_timespec)))
+		return -EFAULT;
+	struct ukf_timespec ts = *UKF_UPTR(struct ukf_timespec, uts);
+	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= NSEC)
+		return -EINVAL;
+	*ns = ts.tv_sec >= INT64_MAX / NSEC ? INT64_MAX : ts.tv_sec * NSEC + ts.tv_nsec;
+	if (absolute && *ns != INT64_MAX) {
+		int64_t now;
+		ukf_clock_ns(clk, &now);
+		*ns = *ns > now ? *ns - now : 0;
+	}
+	return 0;
+}
+
+/* The operations the host serves on shared memory (not the PI ones). */
+static int host_op(int32_t cmd)
+{
+	switch (cmd) {
+	case FUTEX_WAIT: case FUTEX_WAKE: case FUTEX_REQUEUE: case FUTEX_CMP_REQUEUE:
+	case FUTEX_WAKE_OP: case FUTEX_WAIT_BITSET: case FUTEX_WAKE_BITSET:
+		return 1;
+	}
+	return 0;
+}
+
+/* A shared futex on shared memory: the host's. */
+static int64_t shared_futex(int32_t cmd, uint64_t uaddr, uint32_t val, uint64_t utime,
+			    uint64_t uaddr2, uint32_t val3, int32_t clk)
+{
+	struct ukf_hc_futex f = { .op = (uint32_t)cmd, .val = val, .uaddr = uaddr, .uaddr2 = uaddr2,
+				  .timeout = -1, .val3 = val3 };
+	int64_t r;
+	switch (cmd) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+		if ((r = timeout_ns(utime, cmd == FUTEX_WAIT_BITSET, clk, &f.timeout)) < 0)
+			return r;
+		if (cmd == FUTEX_WAIT)
+			f.val3 = ~0u;
+		break;
+	case FUTEX_REQUEUE:
+	case FUTEX_CMP_REQUEUE:
+	case FUTEX_WAKE_OP:
+		f.val2 = (uint32_t)utime; /* the second count travels in the timeout's place */
+		if ((r = word(uaddr2, cmd == FUTEX_WAKE_OP)) < 0)
+			return r;
+		break;
+	case FUTEX_WAKE:
+		f.val3 = ~0u;
+		break;
+	}
+	return ukf_hcall(UKF_HC_FUTEX, &f);
+}
+
 UKF_SYSCALL6(futex, uint64_t, uaddr, int32_t, op, uint32_t, val, uint64_t, utime,
 	     uint64_t, uaddr2, uint32_t, val3)
 {
@@ -85,6 +141,12 @@ UKF_SYSCALL6(futex, uint64_t, uaddr, int32_t, op, uint32_t, val, uint64_t, utime
 
 	if ((op & FUTEX_CLOCK_REALTIME) && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET)
 		return -ENOSYS;
+	if (!(op & FUTEX_PRIVATE_FLAG) && host_op(cmd) && !(uaddr & 3) &&
+	    ukf_user_access(uaddr, 4, 0) == 4 && ukf_mm_is_shm(uaddr)) {
+		if ((cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_WAKE_BITSET) && val3 == 0)
+			return -EINVAL;
+		return shared_futex(cmd, uaddr, val, utime, uaddr2, val3, clk);
+	}
 	switch (cmd) {
 	case FUTEX_WAIT:
 	case FUTEX_WAIT_BITSET:

@@ -528,6 +528,13 @@ uint64_t ukf_mm_stub_area(uint64_t near, uint64_t len)
 	return at;
 }
 
+/* Whether va is in memory shared with other processes (a shared object). */
+int ukf_mm_is_shm(uint64_t va)
+{
+	uint64_t *pte = ukf_pte(va, 0);
+	return pte && (*pte & UKF_PTE_SHM);
+}
+
 /* Whether [va, va+n) is mapped and readable now, without populating. */
 int ukf_mm_readable(uint64_t va, uint64_t n)
 {

@@ -67,6 +67,7 @@ int64_t sys_wait4(const uint64_t *a);
 int64_t sys_kill(const uint64_t *a);
 int64_t sys_uname(const uint64_t *a);
 int64_t sys_fcntl(const uint64_t *a);
+int64_t sys_flock(const uint64_t *a);
 int64_t sys_fsync(const uint64_t *a);
 int64_t sys_fdatasync(const uint64_t *a);
 int64_t sys_truncate(const uint64_t *a);
@@ -268,6 +269,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[62] = sys_kill, /* kill: host (UKF_HC_KILL) */
 	[63] = sys_uname, /* uname: supported */
 	[72] = sys_fcntl, /* fcntl: partial, host (UKF_HC_FCNTL) */
+	[73] = sys_flock, /* flock: host (UKF_HC_FCNTL) */
 	[74] = sys_fsync, /* fsync: host (UKF_HC_FSYNC) */
 	[75] = sys_fdatasync, /* fdatasync: host (UKF_HC_FSYNC) */
 	[76] = sys_truncate, /* truncate: host (UKF_HC_TRUNCATE) */
@@ -349,7 +351,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[199] = sys_fremovexattr, /* fremovexattr: partial, host (UKF_HC_FSTATAT) */
 	[200] = sys_tkill, /* tkill: host (UKF_HC_KILL) */
 	[201] = sys_time, /* time: supported */
-	[202] = sys_futex, /* futex: partial, host (UKF_HC_NANOSLEEP) */
+	[202] = sys_futex, /* futex: partial, host (UKF_HC_FUTEX) */
 	[203] = sys_sched_setaffinity, /* sched_setaffinity: partial */
 	[204] = sys_sched_getaffinity, /* sched_getaffinity: supported */
 	[213] = sys_epoll_create, /* epoll_create: host (UKF_HC_EPOLL_CREATE) */

@@ -38,6 +38,8 @@ func TestApps(t *testing.T) {
 		{"events", nil},   // epoll, eventfd, timerfd
 		{"shmem", nil},    // MAP_SHARED|MAP_ANONYMOUS across fork
 		{"passfd", nil},   // SCM_RIGHTS
+		{"locks", nil},    // fcntl record locks, OFD locks, flock
+		{"psync", nil},    // process-shared mutexes, condvars, semaphores, futexes
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {

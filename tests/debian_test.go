@@ -155,3 +155,16 @@ func TestDebianAsyncio(t *testing.T) {
 	py, img, script, at := pythonImage(t, "aio.py")
 	same(t, ukfork(t, img, at), native(t, "", py, script))
 }
+
+// TestDebianSqlite runs sqlite (python3's sqlite3 module, Debian's
+// libsqlite3) on a database in a volume: four processes writing at once
+// through sqlite's fcntl locks, and a reader.
+func TestDebianSqlite(t *testing.T) {
+	py, img, script, at := pythonImage(t, "sqlite.py")
+	vol := t.TempDir()
+	got := runCmd(t, exec.Command(ukforkBin, "run", "--volume", vol+":/data", img, at, "/data"))
+	same(t, got, native(t, "", py, script, t.TempDir()))
+	if _, err := os.Stat(filepath.Join(vol, "test.db")); err != nil {
+		t.Errorf("the database is not in the volume: %v", err)
+	}
+}

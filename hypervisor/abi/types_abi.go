@@ -128,6 +128,8 @@ const (
 	HCEventfd     = C.UKF_HC_EVENTFD
 	HCTimerfd     = C.UKF_HC_TIMERFD
 	HCShm         = C.UKF_HC_SHM
+	FFlock        = C.UKF_F_FLOCK
+	HCFutex       = C.UKF_HC_FUTEX
 	ShmAnon       = C.UKF_SHM_ANON
 	ShmUnmap      = C.UKF_SHM_UNMAP
 	TimerfdCreate = C.UKF_TIMERFD_CREATE
@@ -225,6 +227,7 @@ type HCEpollWaitArgs C.struct_ukf_hc_epoll_wait
 type HCEventfdArgs C.struct_ukf_hc_eventfd
 type HCTimerfdArgs C.struct_ukf_hc_timerfd
 type HCShmArgs C.struct_ukf_hc_shm
+type HCFutexArgs C.struct_ukf_hc_futex
 type Iovec C.struct_ukf_iovec
 type HCRWArgs C.struct_ukf_hc_rw
 type Stat C.struct_ukf_stat

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x14
+	Version = 0x16
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -63,7 +63,7 @@ const (
 	PathMax       = 0x1000
 	HostnameMax   = 0x41
 	HCPortBase    = 0x500
-	HCMax         = 0x40
+	HCMax         = 0x80
 	AtFDCWD       = -0x64
 	RWOffset      = 0x1
 
@@ -120,6 +120,8 @@ const (
 	HCEventfd     = 0x3a
 	HCTimerfd     = 0x3b
 	HCShm         = 0x3c
+	FFlock        = 0x7f000001
+	HCFutex       = 0x3d
 	ShmAnon       = 0x1
 	ShmUnmap      = 0x2
 	TimerfdCreate = 0x1
@@ -536,6 +538,16 @@ type HCShmArgs struct {
 	Pad  uint32
 	Size uint64
 	Gpa  uint64
+}
+type HCFutexArgs struct {
+	Ret     int64
+	Op      uint32
+	Val     uint32
+	Uaddr   uint64
+	Uaddr2  uint64
+	Timeout int64
+	Val2    uint32
+	Val3    uint32
 }
 type Iovec struct {
 	Base uint64

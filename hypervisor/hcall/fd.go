@@ -156,6 +156,9 @@ func fcntl(p *kernel.Task, m machine.Memory, in abi.HCFcntlArgs, _ *abi.HCFcntlA
 		return errRet(e)
 	}
 	arg := in.Arg
+	if isLockCmd(in.Cmd) {
+		return lockCmd(p, m, f, in.Cmd, arg)
+	}
 	switch in.Cmd {
 	case fDupfd, fDupfdCloexec:
 		if arg >= uint64(p.FDs.Max()) { // a negative int64 too, as Linux's unsigned long

@@ -36,6 +36,11 @@ var table [abi.HCMax]handler
 
 // register puts h in the table; a number registered twice is a bug.
 func register(nr int, h handler) {
+	// A hypercall is a 32-bit out: the CPU checks the I/O bitmap for
+	// its port and the three after it, which the bitmap must hold.
+	if nr > abi.HCMax-4 {
+		panic(fmt.Sprintf("hcall: hypercall %d past what the I/O bitmap opens (UKF_HC_MAX %d)", nr, abi.HCMax))
+	}
 	if table[nr] != nil {
 		panic(fmt.Sprintf("hcall: hypercall %d registered twice", nr))
 	}

@@ -174,6 +174,10 @@ func TestHostileArguments(t *testing.T) {
 		{"shm past the window", abi.HCShm, abi.HCShmArgs{Op: abi.ShmAnon, Size: abi.ShmMax + 4096}, -int64(unix.EINVAL)},
 		{"shm unmap of nothing", abi.HCShm, abi.HCShmArgs{Op: abi.ShmUnmap, Gpa: abi.ShmGPA}, -int64(unix.EINVAL)},
 		{"shm bad op", abi.HCShm, abi.HCShmArgs{Op: 7}, -int64(unix.EINVAL)},
+		{"futex unaligned", abi.HCFutex, abi.HCFutexArgs{Op: 0, Uaddr: bufAt + 1, Val3: 1}, -int64(unix.EINVAL)},
+		{"futex on private memory", abi.HCFutex, abi.HCFutexArgs{Op: 1, Uaddr: bufAt, Val: 1, Val3: 1}, -int64(unix.EFAULT)},
+		{"futex out of memory", abi.HCFutex, abi.HCFutexArgs{Op: 0, Uaddr: size, Val3: 1}, -int64(unix.EFAULT)},
+		{"futex PI", abi.HCFutex, abi.HCFutexArgs{Op: 6, Uaddr: bufAt}, -int64(unix.ENOSYS)},
 		{"close_range first past last", abi.HCClose, abi.HCCloseArgs{Fd: 5, Last: 4, Flags: abi.CloseRange}, -int64(unix.EINVAL)},
 		{"close_range unknown flag", abi.HCClose, abi.HCCloseArgs{Fd: 1 << 30, Last: 1<<32 - 1, Flags: abi.CloseRange | 1}, -int64(unix.EINVAL)},
 		{"close_range past the table", abi.HCClose, abi.HCCloseArgs{Fd: 1 << 30, Last: 1<<32 - 1, Flags: abi.CloseRange}, 0},
@@ -273,6 +277,7 @@ func FuzzDispatch(f *testing.F) {
 		{abi.HCEventfd, argAt, abi.HCEventfdArgs{Initval: 1, Flags: unix.EFD_SEMAPHORE}},
 		{abi.HCTimerfd, argAt, abi.HCTimerfdArgs{Op: abi.TimerfdSet, Fd: 3, New_value: bufAt, Old_value: bufAt}},
 		{abi.HCShm, argAt, abi.HCShmArgs{Op: abi.ShmAnon, Size: 1 << 20}},
+		{abi.HCFutex, argAt, abi.HCFutexArgs{Op: 4, Uaddr: bufAt, Uaddr2: bufAt + 4, Val: 1, Val2: 1}},
 	} {
 		f.Add(c.nr, c.gpa, encode(c.arg))
 	}

@@ -37,6 +37,8 @@ type Kernel struct {
 	budget  *vfs.Budget    // host resources of the run's objects
 	ctty    cttys          // controlling terminals by session (tty.go)
 	flight  vfs.InFlight   // descriptors being passed (SCM_RIGHTS)
+	locks   vfs.Locks      // file locks
+	futex   futexes        // waiters on shared memory (futex.go)
 	wg      sync.WaitGroup // running machines
 	forked  sync.Once
 }
@@ -134,7 +136,7 @@ func (k *Kernel) Start(in Init) (*Task, error) {
 		}
 		p.FDs.Install(vfs.NewOpenFile(f, flags), false)
 	}
-	p.FDs.Watch, p.FDs.Limit = p.fdChanged, p.nofile
+	p.FDs.Watch, p.FDs.Limit, p.FDs.Closed = p.fdChanged, p.nofile, p.fdClosed
 	if e := k.table.start(pid, 0, in.Name, p); e != 0 {
 		k.release(t)
 		return nil, fmt.Errorf("the run is stopping")
@@ -211,6 +213,7 @@ func (k *Kernel) exited(t *Task, exit machine.Exit) {
 		}
 	}
 	t.quiesce()
+	k.locks.ReleasePid(t.Pid)
 	name := t.Name()
 	if parent := k.table.exited(t.Pid, exit); parent != nil {
 		parent.Signal(sigCHLD, childInfo(t.Pid, exit))
@@ -269,7 +272,7 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 		k.table.unreserve(pid)
 		return 0, unix.EAGAIN
 	}
-	cp.FDs.Watch, cp.FDs.Limit = cp.fdChanged, cp.nofile
+	cp.FDs.Watch, cp.FDs.Limit, cp.FDs.Closed = cp.fdChanged, cp.nofile, cp.fdClosed
 	// The child sees 0 from fork and its own ids.
 	mem := cm.Mem()
 	if a, err := machine.Ptr[abi.HCForkArgs](mem, argGPA); err == nil {
@@ -391,6 +394,12 @@ func (p *Process) NewChunk() (machine.Chunk, error) { return p.k.backend.NewChun
 
 // Budget bounds the host resources of the run's objects.
 func (p *Process) Budget() *vfs.Budget { return p.k.budget }
+
+// Locks is the run's table of file locks.
+func (p *Process) Locks() *vfs.Locks { return &p.k.locks }
+
+// fdClosed drops p's POSIX locks on a file one of its descriptors named.
+func (p *Process) fdClosed(f *vfs.OpenFile) { p.k.locks.ReleasePosix(f, p.Pid) }
 
 // InFlight is the run's table of descriptors being passed.
 func (p *Process) InFlight() *vfs.InFlight { return &p.k.flight }

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -64,6 +65,41 @@ func TestSharedObjects(t *testing.T) {
 		}
 		if _, e := r.init.ShmAnon(abi.ShmMax); e != unix.ENOMEM {
 			t.Errorf("an object past the window's room: %v, want ENOMEM", e)
+		}
+	})
+}
+
+// A futex on a shared word: a child waits, its parent's wake counts it;
+// a word that changed is EAGAIN; memory that is not shared is EFAULT.
+func TestSharedFutex(t *testing.T) {
+	r := newRun(t, 8)
+	var gpa uint64
+	fake(r.init).Do(func(machine.Handler) { gpa, _ = r.init.ShmAnon(4096) })
+	child := r.fork(r.init)
+	waited := make(chan unix.Errno, 1)
+	go fake(child).Do(func(machine.Handler) { waited <- child.FutexWait(gpa+8, 0, ^uint32(0), time.Time{}) })
+	var n int
+	for i := 0; i < 200 && n == 0; i++ {
+		time.Sleep(5 * time.Millisecond)
+		fake(r.init).Do(func(machine.Handler) { n, _ = r.init.FutexWake(gpa+8, 5, ^uint32(0)) })
+	}
+	if n != 1 {
+		t.Fatalf("the wake woke %d, want the one waiter", n)
+	}
+	if e := <-waited; e != 0 {
+		t.Errorf("the waiter got %v", e)
+	}
+	b, _ := r.init.M.Mem().Slice(gpa+8, 4)
+	b[0] = 1
+	fake(child).Do(func(machine.Handler) {
+		if e := child.FutexWait(gpa+8, 0, ^uint32(0), time.Time{}); e != unix.EAGAIN {
+			t.Errorf("wait on a changed word: %v, want EAGAIN", e)
+		}
+		if e := child.FutexWait(0x1000, 0, ^uint32(0), time.Time{}); e != unix.EFAULT {
+			t.Errorf("wait on private memory: %v, want EFAULT", e)
+		}
+		if e := child.FutexWait(gpa+16, 0, ^uint32(0), time.Now().Add(10*time.Millisecond)); e != unix.ETIMEDOUT {
+			t.Errorf("wait with a deadline: %v, want ETIMEDOUT", e)
 		}
 	})
 }

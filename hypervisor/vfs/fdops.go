@@ -39,7 +39,7 @@ func (t *FDTable) Dup2(fd, newfd int, cloexec bool) (int, unix.Errno) {
 	t.set(newfd, f, cloexec)
 	t.mu.Unlock()
 	if old != nil {
-		old.Release()
+		t.drop(old)
 	}
 	return newfd, 0
 }

@@ -19,6 +19,14 @@ type OpenFile struct {
 	refs  atomic.Int32
 	epoll map[*Epoll]struct{} // instances watching it, told at its last close
 	owner Owner               // F_SETOWN: who O_ASYNC signals
+	locks *Locks              // where it holds OFD locks or a flock, dropped at its last close
+}
+
+// lockedIn records that f holds locks of t.
+func (f *OpenFile) lockedIn(t *Locks) {
+	f.mu.Lock()
+	f.locks = t
+	f.mu.Unlock()
 }
 
 // Owner is who an open file's O_ASYNC signals go to (F_SETOWN,
@@ -111,6 +119,18 @@ type FDTable struct {
 	// Limit, if set, is RLIMIT_NOFILE as the process has set it now (0:
 	// the table's default).
 	Limit func() int
+	// Closed, if set, learns that a descriptor of the table no longer
+	// names f (a process's record locks on the file go then), outside
+	// the table's lock.
+	Closed func(f *OpenFile)
+}
+
+// drop gives up a descriptor's reference to f.
+func (t *FDTable) drop(f *OpenFile) {
+	if t.Closed != nil {
+		t.Closed(f)
+	}
+	f.Release()
 }
 
 // limit is how many descriptors the table allows now; t.mu held.
@@ -193,11 +213,14 @@ func (f *OpenFile) Held() bool { return f.refs.Load() > 0 }
 func (f *OpenFile) Release() {
 	if f.refs.Add(-1) == 0 {
 		f.mu.Lock()
-		eps := f.epoll
-		f.epoll = nil
+		eps, locks := f.epoll, f.locks
+		f.epoll, f.locks = nil, nil
 		f.mu.Unlock()
 		for ep := range eps {
 			ep.forget(f)
+		}
+		if locks != nil {
+			locks.ReleaseOFD(f)
 		}
 		f.File.Close()
 	}
@@ -212,7 +235,7 @@ func (t *FDTable) Close(fd int) unix.Errno {
 	}
 	f := t.clear(fd)
 	t.mu.Unlock()
-	f.Release()
+	t.drop(f)
 	return 0
 }
 
@@ -239,7 +262,7 @@ func (t *FDTable) closeIf(pick func(fd int, e fdEntry) bool) {
 	}
 	t.mu.Unlock()
 	for _, f := range gone {
-		f.Release()
+		t.drop(f)
 	}
 }
 

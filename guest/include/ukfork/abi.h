@@ -23,7 +23,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 20
+#define UKF_ABI_VERSION 22
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-virtual address */
@@ -294,7 +294,7 @@ struct ukf_vma {
 
 /* ---- Hypercalls ---------------------------------------------------------- */
 #define UKF_HC_PORT_BASE 0x500
-#define UKF_HC_MAX 64
+#define UKF_HC_MAX 128 /* numbers up to UKF_HC_MAX - 4: an `out` of 4 bytes needs 4 ports open */
 
 #define UKF_HC_RESERVED        0
 #define UKF_HC_EXIT            1   /* struct ukf_hc_exit */
@@ -325,7 +325,7 @@ struct ukf_vma {
 #define UKF_HC_IOCTL           27  /* struct ukf_hc_ioctl */
 #define UKF_HC_PIPE            28  /* struct ukf_hc_pipe */
 #define UKF_HC_DUP             29  /* struct ukf_hc_dup */
-#define UKF_HC_FCNTL           30  /* struct ukf_hc_fcntl */
+#define UKF_HC_FCNTL           30  /* struct ukf_hc_fcntl: fcntl, and flock (UKF_F_FLOCK) */
 #define UKF_HC_POLL            31  /* struct ukf_hc_poll */
 #define UKF_HC_SIGWAIT         32  /* struct ukf_hc_sigwait: wait for a signal */
 #define UKF_HC_ITIMER          33  /* struct ukf_hc_itimer */
@@ -356,6 +356,7 @@ struct ukf_vma {
 #define UKF_HC_EVENTFD         58  /* struct ukf_hc_eventfd: eventfd, eventfd2 */
 #define UKF_HC_TIMERFD         59  /* struct ukf_hc_timerfd: timerfd_create, _settime, _gettime */
 #define UKF_HC_SHM             60  /* struct ukf_hc_shm: shared memory objects in the VM's window */
+#define UKF_HC_FUTEX           61  /* struct ukf_hc_futex: futexes on shared memory */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
 #define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */
@@ -370,7 +371,10 @@ struct ukf_vma {
 #define UKF_SOCK_GETSOCKOPT  10 /* a0 level, a1 name; buf, addrlen_ptr = optlen ptr */
 #define UKF_SOCK_SHUTDOWN    11 /* a0 how */
 #define UKF_SOCK_SENDMSG     12 /* a0 flags; buf = struct msghdr */
-#define UKF_SOCK_RECVMSG     13 /* a0 flags; buf = struct msghdr (name, iov; no control) */
+#define UKF_SOCK_RECVMSG     13 /* a0 flags; buf = struct msghdr */
+
+/* UKF_HC_FCNTL's cmd for flock(2), beyond Linux's commands: arg is its op. */
+#define UKF_F_FLOCK 0x7f000001
 
 /* struct ukf_hc_dup mode bits. */
 #define UKF_DUP_TO      1u /* dup2/dup3: exactly newfd (else the lowest >= newfd) */
@@ -788,6 +792,19 @@ struct ukf_hc_shm {
 	uint32_t pad;
 	uint64_t size;          /* IN */
 	uint64_t gpa;           /* IN or OUT */
+};
+
+/* A futex operation on a word of shared memory (UKF_VMA_SHM), whose
+ * waiters are the run's; other futexes stay in the runtime. */
+struct ukf_hc_futex {
+	int64_t ret;            /* OUT: as futex(2) */
+	uint32_t op;            /* IN: FUTEX_WAIT, _WAKE, _REQUEUE, _CMP_REQUEUE, _WAKE_OP, _WAIT_BITSET, _WAKE_BITSET */
+	uint32_t val;           /* IN */
+	uint64_t uaddr;         /* IN: guest-virtual */
+	uint64_t uaddr2;        /* IN: guest-virtual, for REQUEUE and WAKE_OP */
+	int64_t timeout;        /* IN: ns from now for the waits; < 0: none */
+	uint32_t val2;          /* IN: REQUEUE's and WAKE_OP's second count */
+	uint32_t val3;          /* IN: the bitset, CMP_REQUEUE's value, WAKE_OP's op */
 };
 
 struct ukf_hc_execve {
