@@ -113,6 +113,7 @@ bench: bin/ukfork test-apps
 	tests/bench/children.sh 1000
 	tests/bench/python.sh 20 30
 	tests/bench/httpd.sh 2000 16
+	tests/bench/nginx.sh 3000 16
 
 # The README's demo: bake a sample program and run it.
 demo: bin/ukfork $(APPDIR)/musl/hello

@@ -20,7 +20,8 @@ conf() { # port root logdir pidfile
 daemon off; master_process on; worker_processes 4; user root;
 error_log stderr warn; pid $4;
 events { worker_connections 1024; }
-http { access_log off; client_body_temp_path $3/body;
+http { access_log off; client_body_temp_path $3/body; proxy_temp_path $3/proxy;
+  fastcgi_temp_path $3/fcgi; uwsgi_temp_path $3/uwsgi; scgi_temp_path $3/scgi;
   server { listen 127.0.0.1:$1; root $2; } }
 CONF
 }
@@ -35,11 +36,13 @@ for p in $ukport $natport; do
 	for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.05; done
 done
 rps() { ab -q $2 -n "$n" -c "$c" "http://127.0.0.1:$1/page.bin" 2>/dev/null | awk '/Requests per second/ {print $4} /Failed requests/ {f=$3} END {if (f != 0) print "FAILED " f > "/dev/stderr"}'; }
+median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 for mode in "" "-k"; do
 	us=(); vs=()
 	for r in 1 2 3; do us+=($(rps $ukport "$mode")); vs+=($(rps $natport "$mode")); done
 	label="a connection per request"; [ "$mode" = "-k" ] && label="keep-alive"
 	echo "nginx, 4 workers, $n requests of 10 KiB, $c concurrent, $label (ab, 3 rounds):"
-	printf '%s\n' "${us[@]}" | sort -n | tr '\n' ' ' | awk -v vs="${vs[*]}" '{
-		split(vs, v, " "); n = asort(v); printf "  ukfork  %8.1f req/s (rounds: %s)\n  native  %8.1f req/s (rounds: %s)\n  ratio   %8.3f\n", $2, $0, v[2], vs, $2 / v[2] }'
+	u=$(median "${us[@]}"); v=$(median "${vs[@]}")
+	printf '  ukfork  %8.1f req/s (rounds: %s)\n  native  %8.1f req/s (rounds: %s)\n' "$u" "${us[*]}" "$v" "${vs[*]}"
+	awk -v u="$u" -v v="$v" 'BEGIN {printf "  ratio   %8.3f\n", u / v}'
 done
