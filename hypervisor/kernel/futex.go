@@ -250,14 +250,6 @@ func (w *futexWait) Readiness(int16) int16 {
 	return 0
 }
 
-func (w *futexWait) Arm(n waiter.Notifier) {
-	w.f.mu.Lock()
-	w.q.Add(n)
-	w.f.mu.Unlock()
-}
-
-func (w *futexWait) Disarm(n waiter.Notifier) {
-	w.f.mu.Lock()
-	w.q.Remove(n)
-	w.f.mu.Unlock()
-}
+func (w *futexWait) Arm(n waiter.Notifier)    { w.guard().Arm(n) }
+func (w *futexWait) Disarm(n waiter.Notifier) { w.guard().Disarm(n) }
+func (w *futexWait) guard() waiter.Guarded    { return waiter.Guarded{Mu: &w.f.mu, Q: &w.q} }

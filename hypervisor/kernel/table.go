@@ -248,14 +248,15 @@ func (tb *Table) tryWait(caller, pid int32) (cpid int32, status int32, found boo
 // changes is a Waitable that becomes ready when the table changes after
 // it was made (a process exits).
 type tableChanges struct {
-	tb  *Table
-	gen uint64
+	waiter.Guarded // the table's changes queue, under its lock
+	tb             *Table
+	gen            uint64
 }
 
 func (tb *Table) waitable() *tableChanges {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
-	return &tableChanges{tb: tb, gen: tb.gen}
+	return &tableChanges{Guarded: waiter.Guarded{Mu: &tb.mu, Q: &tb.changes}, tb: tb, gen: tb.gen}
 }
 
 func (c *tableChanges) Readiness(events int16) int16 {
@@ -265,18 +266,6 @@ func (c *tableChanges) Readiness(events int16) int16 {
 		return events
 	}
 	return 0
-}
-
-func (c *tableChanges) Arm(n waiter.Notifier) {
-	c.tb.mu.Lock()
-	c.tb.changes.Add(n)
-	c.tb.mu.Unlock()
-}
-
-func (c *tableChanges) Disarm(n waiter.Notifier) {
-	c.tb.mu.Lock()
-	c.tb.changes.Remove(n)
-	c.tb.mu.Unlock()
 }
 
 // targets are the live processes kill(2) from caller reaches with pid: > 0

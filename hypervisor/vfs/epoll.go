@@ -72,6 +72,7 @@ type Epoll struct {
 	order  []*epItem // the in-place items, in turn: a full wait starts after the last reported
 	next   int
 	onHost int // items in the host epoll
+	mixed  int // items both there and in place (nested epolls)
 	armed  map[waiter.Notifier][]waiter.Waitable
 	closed bool
 }
@@ -201,6 +202,9 @@ func (ep *Epoll) add(key epKey, w waiter.Waitable, events uint32, data uint64) u
 	if _, mixed := w.(waiter.Mixed); hfd < 0 || mixed {
 		it.w = w
 		ep.order = append(ep.order, it)
+		if it.onHost {
+			ep.mixed++
+		}
 	}
 	if !key.f.watch(ep) {
 		ep.drop(it)
@@ -212,6 +216,9 @@ func (ep *Epoll) add(key epKey, w waiter.Waitable, events uint32, data uint64) u
 
 // drop takes it out; ep.mu held.
 func (ep *Epoll) drop(it *epItem) {
+	if it.w != nil && it.onHost {
+		ep.mixed--
+	}
 	if it.onHost {
 		unix.EpollCtl(ep.host, unix.EPOLL_CTL_DEL, hostFD(it.key.f.File.(waiter.Waitable)), nil)
 		it.onHost = false
@@ -257,7 +264,10 @@ func (ep *Epoll) Collect(max int) []EpollEvent {
 		return nil
 	}
 	var out []EpollEvent
-	at := map[*epItem]int{} // an item reported twice (a nested epoll) is one event
+	var at map[*epItem]int // an item reported twice (a nested epoll) is one event
+	if ep.mixed > 0 {
+		at = map[*epItem]int{}
+	}
 	if ep.onHost > 0 {
 		hev := make([]unix.EpollEvent, min(max, ep.onHost))
 		n, err := unix.EpollWait(ep.host, hev, 0)
@@ -269,7 +279,9 @@ func (ep *Epoll) Collect(max int) []EpollEvent {
 			if it == nil {
 				continue // dropped since
 			}
-			at[it] = len(out)
+			if at != nil {
+				at[it] = len(out)
+			}
 			out = append(out, EpollEvent{Events: h.Events, Data: it.data})
 		}
 	}

@@ -57,19 +57,6 @@ func NewTimerfd(b *Budget, clock int, flags int) (*OpenFile, unix.Errno) {
 	return NewOpenFile(&Timerfd{HostFile{FD: fd, Owned: true, budget: b}}, unix.O_RDWR|flags&unix.O_NONBLOCK), 0
 }
 
-// newHostFD makes a host descriptor that counts against b.
-func newHostFD(b *Budget, make func() (int, error)) (int, unix.Errno) {
-	if e := b.takeFDs(1); e != 0 {
-		return -1, e
-	}
-	fd, err := make()
-	if err != nil {
-		b.giveFDs(1)
-		return -1, Errno(err)
-	}
-	return fd, 0
-}
-
 // ItimerspecSize is the size of the kernel's struct itimerspec.
 const ItimerspecSize = 32
 

@@ -31,6 +31,19 @@ func (f *HostFile) Close() {
 	}
 }
 
+// newHostFD makes a host descriptor that counts against b.
+func newHostFD(b *Budget, make func() (int, error)) (int, unix.Errno) {
+	if e := b.takeFDs(1); e != 0 {
+		return -1, e
+	}
+	fd, err := make()
+	if err != nil {
+		b.giveFDs(1)
+		return -1, Errno(err)
+	}
+	return fd, 0
+}
+
 // HostMemory is the pipe buffer the descriptor holds on the host.
 func (f *HostFile) HostMemory() int64 { return f.pipeMem }
 

@@ -192,7 +192,7 @@ func (t *Locks) block(key any, o, holder LockOwner, b waiter.Blocker, free func(
 	}
 	t.waiting[o] = holder
 	t.mu.Unlock()
-	w := &lockWait{t: t, fl: fl, free: free}
+	w := &lockWait{Guarded: waiter.Guarded{Mu: &t.mu, Q: &fl.waiters}, t: t, free: free}
 	e := b.Block([]waiter.Entry{{W: w, Events: unix.POLLIN}}, time.Time{})
 	t.mu.Lock()
 	delete(t.waiting, o)
@@ -206,9 +206,9 @@ func (t *Locks) block(key any, o, holder LockOwner, b waiter.Blocker, free func(
 // lockWait is a lock wait as a waiter.Waitable: ready when the lock may be
 // free.
 type lockWait struct {
-	t    *Locks
-	fl   *fileLocks
-	free func() bool
+	waiter.Guarded // the file's waiters, under the table's lock
+	t              *Locks
+	free           func() bool
 }
 
 func (w *lockWait) Readiness(int16) int16 {
@@ -218,18 +218,6 @@ func (w *lockWait) Readiness(int16) int16 {
 		return unix.POLLIN
 	}
 	return 0
-}
-
-func (w *lockWait) Arm(n waiter.Notifier) {
-	w.t.mu.Lock()
-	w.fl.waiters.Add(n)
-	w.t.mu.Unlock()
-}
-
-func (w *lockWait) Disarm(n waiter.Notifier) {
-	w.t.mu.Lock()
-	w.fl.waiters.Remove(n)
-	w.t.mu.Unlock()
 }
 
 // remove takes o's locks out of [start, end), splitting those that stick

@@ -207,13 +207,11 @@ func (d *Devpts) openMaster(c *Cred) (File, unix.Errno) {
 	if n == maxPtys {
 		return nil, unix.ENOSPC // as Linux past kernel.pty.max
 	}
-	if e := d.budget.takeFDs(1); e != 0 {
+	fd, e := newHostFD(d.budget, func() (int, error) {
+		return unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	})
+	if e != 0 {
 		return nil, e
-	}
-	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		d.budget.giveFDs(1)
-		return nil, Errno(err)
 	}
 	uid := uint32(0)
 	if c != nil {
@@ -420,14 +418,11 @@ func (f *PtyMaster) Lseek(int64, int) (int64, unix.Errno) {
 
 // Ioctl: the pty's number is the run's; the rest is the host pty's.
 func (f *PtyMaster) Ioctl(req uint64, arg []byte) unix.Errno {
-	switch req {
-	case unix.TIOCGPTN:
+	if req == unix.TIOCGPTN {
 		le.PutUint32(arg, f.Tty.Index)
 		return 0
-	case unix.TIOCSCTTY, unix.TIOCNOTTY, unix.TIOCGSID, unix.TIOCSPGRP, unix.TIOCGPTPEER:
-		return unix.ENOTTY // the caller's, or not a master's
 	}
-	return hostTtyIoctl(f.FD, req, arg)
+	return hostTtyIoctl(f.FD, req, arg) // which refuses job control: the caller's
 }
 
 // Close closes the host pty and takes its number out of /dev/pts.

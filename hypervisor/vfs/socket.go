@@ -19,13 +19,11 @@ type Socket struct {
 // NewSocket makes a socket of domain, type (SOCK_* and its flags) and
 // protocol.
 func NewSocket(b *Budget, domain, typ, proto int) (*OpenFile, unix.Errno) {
-	if e := b.takeFDs(1); e != 0 {
+	fd, e := newHostFD(b, func() (int, error) {
+		return unix.Socket(domain, typ&0xf|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+	})
+	if e != 0 {
 		return nil, e
-	}
-	fd, err := unix.Socket(domain, typ&0xf|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
-	if err != nil {
-		b.giveFDs(1)
-		return nil, Errno(err)
 	}
 	return sockFile(b, fd, domain, typ), 0
 }

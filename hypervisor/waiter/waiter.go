@@ -5,6 +5,7 @@
 package waiter
 
 import (
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -140,4 +141,23 @@ func (q *Queue) Notify() {
 	for n := range q.m {
 		n.Notify()
 	}
+}
+
+// Guarded is a Queue behind the lock of the object that owns it: the Arm
+// and Disarm of a Waitable whose readiness that lock guards.
+type Guarded struct {
+	Mu sync.Locker
+	Q  *Queue
+}
+
+func (g Guarded) Arm(n Notifier) {
+	g.Mu.Lock()
+	g.Q.Add(n)
+	g.Mu.Unlock()
+}
+
+func (g Guarded) Disarm(n Notifier) {
+	g.Mu.Lock()
+	g.Q.Remove(n)
+	g.Mu.Unlock()
 }
