@@ -27,6 +27,7 @@
 #define VF_STACK  UKF_VMA_STACK
 #define VF_SHARED UKF_VMA_SHARED
 #define VF_SHM    UKF_VMA_SHM
+#define VF_NOWRITE UKF_VMA_NOWRITE
 #define vma ukf_vma
 
 static struct vma vmas[VMA_MAX]; /* sorted by start, never overlapping */
@@ -34,12 +35,12 @@ static uint32_t nvmas;
 static uint64_t brk_start, brk_cur, mmap_top;
 static int image_ok; /* the image is mapped at UKF_IMAGE_VA */
 
-/* Shared objects (MAP_SHARED|MAP_ANONYMOUS) in the VM's window: how many
+/* Shared objects (MAP_SHARED) in the VM's window: how many
  * of each one's pages some entry still maps. The last one unmapped gives
  * the object back (after the entries are synced), so the window never
  * holds what nothing maps, and a fork's child has the same table. */
 #define SHM_MAX 64
-static struct { uint64_t gpa, size, pages; int gone; } shm[SHM_MAX];
+static struct { uint64_t gpa, size, va, pages; int gone, sysv; } shm[SHM_MAX];
 static uint32_t nshm;
 
 /* ---- Page entries ----------------------------------------------------------- */
@@ -629,6 +630,15 @@ UKF_SYSCALL1(brk, uint64_t, addr)
 
 /* ---- Shared objects --------------------------------------------------------- */
 
+/* [start, end), one mapping, may not be made writable (a merged neighbour
+ * keeps its own flags). */
+static void mark_nowrite(uint64_t start, uint64_t end)
+{
+	vma_split(start);
+	vma_split(end);
+	vma_at(start)->flags |= VF_NOWRITE;
+}
+
 static void shm_drop_page(uint64_t gpa)
 {
 	for (uint32_t i = 0; i < nshm; i++)
@@ -652,33 +662,112 @@ static void shm_flush(void)
 	}
 }
 
-/* Map a new shared object of len bytes at [va, va+len) (its mapping made). */
-static int64_t shm_map(uint64_t va, uint64_t len, uint32_t prot)
+/* Put the shared object the host has at gpa at [va, va+len) (its mapping
+ * made); on failure it is given back. */
+static int64_t shm_install(uint64_t va, uint64_t len, uint32_t prot, uint64_t gpa, int sysv)
 {
-	if (nshm == SHM_MAX)
-		return -ENOMEM;
-	struct ukf_hc_shm h = { .op = UKF_SHM_ANON, .size = len };
-	int64_t r = ukf_hcall(UKF_HC_SHM, &h);
-	if (r < 0)
-		return r;
 	uint32_t k = nshm++;
-	shm[k].gpa = h.gpa;
+	shm[k].gpa = gpa;
 	shm[k].size = len;
+	shm[k].va = va;
+	shm[k].sysv = sysv;
 	shm[k].pages = 0;
 	shm[k].gone = 0;
 	uint64_t bits = pte_bits(prot) | UKF_PTE_SHM;
-	for (uint64_t off = 0; off < len; off += UKF_PAGE_SIZE) {
-		uint64_t *pte = ukf_pte(va + off, 1);
+	for (uint64_t o = 0; o < len; o += UKF_PAGE_SIZE) {
+		uint64_t *pte = ukf_pte(va + o, 1);
 		if (!pte) {
 			if (!shm[k].pages)
 				shm[k].gone = 1;
 			shm_flush();
 			return -ENOMEM; /* the caller unmaps what was mapped */
 		}
-		*pte = (h.gpa + off) | bits;
+		*pte = (gpa + o) | bits;
 		shm[k].pages++;
 	}
 	return 0;
+}
+
+/* Map a shared object at [va, va+len) (its mapping made): a new
+ * anonymous one (fd < 0), or fd's bytes from off. */
+static int64_t shm_map(uint64_t va, uint64_t len, uint32_t prot, int32_t fd, int64_t off)
+{
+	if (nshm == SHM_MAX)
+		return -ENOMEM;
+	struct ukf_hc_shm h = { .op = fd < 0 ? UKF_SHM_ANON : UKF_SHM_FILE, .fd = fd,
+				.size = len, .off = (uint64_t)off, .prot = prot };
+	int64_t r = ukf_hcall(UKF_HC_SHM, &h);
+	if (r < 0)
+		return r;
+	if ((r = shm_install(va, len, prot, h.gpa, 0)) < 0)
+		return r;
+	if (fd >= 0 && !(h.prot & UKF_PROT_WRITE))
+		mark_nowrite(va, va + len);
+	return 0;
+}
+
+/* ---- System V shared memory ------------------------------------------------ */
+
+#define SHM_RDONLY 010000
+#define SHM_RND    020000
+#define SHM_REMAP  040000
+#define SHM_EXEC   0100000
+
+/* The host attaches the segment (a window); the runtime maps it where
+ * the program asks, as do_shmat does with do_mmap. */
+UKF_SYSCALL3(shmat, int32_t, id, uint64_t, addr, int32_t, flags)
+{
+	uint64_t start = 0;
+	if (addr) {
+		if (flags & SHM_RND)
+			addr = UKF_PAGE_DOWN(addr); /* SHMLBA is a page */
+		else if (addr & UKF_PAGE_MASK)
+			return -EINVAL;
+		start = addr;
+	}
+	if (nshm == SHM_MAX || nvmas + 3 > VMA_MAX)
+		return -ENOMEM;
+	struct ukf_hc_ipc h = { .op = UKF_IPC_SHMAT, .id = id, .flags = flags };
+	int64_t r = ukf_hcall(UKF_HC_IPC, &h);
+	if (r < 0)
+		return r;
+	uint64_t len = UKF_PAGE_UP(h.size);
+	uint32_t prot = UKF_PROT_READ;
+	if (!(flags & SHM_RDONLY))
+		prot |= UKF_PROT_WRITE;
+	if (flags & SHM_EXEC)
+		prot |= UKF_PROT_EXEC;
+	r = 0;
+	if (start) {
+		if (start < UKF_USER_MIN || start + len < start || start + len > UKF_USER_TOP)
+			r = -EINVAL;
+		else if (!(flags & SHM_REMAP) && vma_overlaps(start, start + len))
+			r = -EINVAL;
+		else
+			r = unmap_range(start, start + len);
+	} else if (!(start = find_free(len, mmap_top))) {
+		r = -ENOMEM;
+	}
+	if (r == 0)
+		r = vma_insert(start, start + len, prot, VF_SHARED | VF_SHM);
+	if (r < 0) {
+		struct ukf_hc_shm u = { .op = UKF_SHM_UNMAP, .gpa = h.gpa };
+		ukf_hcall(UKF_HC_SHM, &u);
+		return r;
+	}
+	if ((r = shm_install(start, len, prot, h.gpa, 1)) < 0) {
+		unmap_range(start, start + len);
+		return r;
+	}
+	return (int64_t)start;
+}
+
+UKF_SYSCALL1(shmdt, uint64_t, addr)
+{
+	for (uint32_t i = 0; i < nshm; i++)
+		if (shm[i].sysv && shm[i].va == addr && !shm[i].gone)
+			return unmap_range(addr, addr + shm[i].size);
+	return -EINVAL;
 }
 
 /* ---- mmap --------------------------------------------------------------- */
@@ -713,10 +802,6 @@ UKF_SYSCALL6(mmap, uint64_t, addr, uint64_t, length, uint32_t, prot,
 		return -ENOMEM;
 	if (!anon && (off < 0 || (uint64_t)off + len < (uint64_t)off))
 		return -EOVERFLOW;
-	/* Image files are read-only and a mapping is a private copy, so a
-	 * writable shared file mapping cannot be honoured. */
-	if (!anon && type == UKF_MAP_SHARED && (prot & UKF_PROT_WRITE))
-		return -EACCES;
 	if (nvmas + 3 > VMA_MAX)
 		return -ENOMEM;
 
@@ -747,24 +832,38 @@ UKF_SYSCALL6(mmap, uint64_t, addr, uint64_t, length, uint32_t, prot,
 			return -ENOMEM;
 	}
 
+	/* A shared mapping is a shared object: anonymous memory, or the file's
+	 * bytes as the host has them. A read-only one of an image file is its
+	 * image pages, which no one writes; so is one of a file the host cannot
+	 * share (ENODEV), as a copy. Neither may be made writable. */
 	uint32_t vf = type == UKF_MAP_SHARED ? VF_SHARED : 0;
-	if (anon && type == UKF_MAP_SHARED)
+	struct ukf_hc_fmap fm;
+	int in_image = !anon && ukf_mm_file_in_image(fd, &fm);
+	if (type == UKF_MAP_SHARED && (anon || !in_image || (prot & UKF_PROT_WRITE)))
 		vf |= VF_SHM;
 	int64_t r = vma_insert(start, start + len, prot, vf);
 	if (r < 0)
 		return r;
 	if (vf & VF_SHM) {
-		if ((r = shm_map(start, len, prot)) < 0) {
-			unmap_range(start, start + len);
-			return r;
+		r = shm_map(start, len, prot, anon ? -1 : fd, off);
+		if (r == -ENODEV && !anon && !(prot & UKF_PROT_WRITE)) {
+			vma_split(start);
+			vma_split(start + len);
+			vma_at(start)->flags &= ~VF_SHM;
+			mark_nowrite(start, start + len);
+			r = map_file(start, len, prot, fd, 0, off, len);
 		}
-	} else if (!anon) {
-		struct ukf_hc_fmap fm;
-		int shared = ukf_mm_file_in_image(fd, &fm);
-		r = map_file(start, len, prot, fd, shared ? &fm : 0, off, len);
 		if (r < 0) {
 			unmap_range(start, start + len);
-			return r == -EISDIR ? -ENODEV : r;
+			return r == -EISDIR || r == -ESPIPE ? -ENODEV : r; /* no mmap there */
+		}
+	} else if (!anon) {
+		if (type == UKF_MAP_SHARED)
+			mark_nowrite(start, start + len);
+		r = map_file(start, len, prot, fd, in_image ? &fm : 0, off, len);
+		if (r < 0) {
+			unmap_range(start, start + len);
+			return r == -EISDIR || r == -ESPIPE ? -ENODEV : r; /* no mmap there */
 		}
 	} else if (len <= EAGER_MAX || (flags & (UKF_MAP_POPULATE | UKF_MAP_LOCKED))) {
 		populate(start, start + len, prot, 0); /* what RAM allows; the rest on demand */
@@ -941,6 +1040,10 @@ UKF_SYSCALL3(mprotect, uint64_t, addr, uint64_t, length, uint32_t, prot)
 	if (nvmas + 2 > VMA_MAX)
 		return -ENOMEM;
 	prot &= UKF_PROT_READ | UKF_PROT_WRITE | UKF_PROT_EXEC;
+	if (prot & UKF_PROT_WRITE)
+		for (uint32_t i = vma_first_after(addr); i < nvmas && vmas[i].start < end; i++)
+			if (vmas[i].flags & VF_NOWRITE)
+				return -EACCES; /* its file is not open for writing */
 	vma_split(addr);
 	vma_split(end);
 	for (uint32_t i = vma_first_after(addr); i < nvmas && vmas[i].start < end; i++)
@@ -1011,7 +1114,9 @@ UKF_SYSCALL3(madvise, uint64_t, addr, uint64_t, length, int32_t, advice)
 	}
 }
 
-/* All mappings are private copies: nothing to write back. */
+/* A shared mapping is its file's pages as the host has them, coherent with
+ * read(2) already: nothing to write back here (fsync makes a volume's file
+ * durable). */
 UKF_SYSCALL3(msync, uint64_t, addr, uint64_t, length, uint32_t, flags)
 {
 	uint64_t end;

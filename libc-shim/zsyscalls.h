@@ -34,6 +34,9 @@ int64_t sys_sched_yield(const uint64_t *a);
 int64_t sys_mremap(const uint64_t *a);
 int64_t sys_msync(const uint64_t *a);
 int64_t sys_madvise(const uint64_t *a);
+int64_t sys_shmget(const uint64_t *a);
+int64_t sys_shmat(const uint64_t *a);
+int64_t sys_shmctl(const uint64_t *a);
 int64_t sys_dup(const uint64_t *a);
 int64_t sys_dup2(const uint64_t *a);
 int64_t sys_pause(const uint64_t *a);
@@ -66,6 +69,7 @@ int64_t sys_exit(const uint64_t *a);
 int64_t sys_wait4(const uint64_t *a);
 int64_t sys_kill(const uint64_t *a);
 int64_t sys_uname(const uint64_t *a);
+int64_t sys_shmdt(const uint64_t *a);
 int64_t sys_fcntl(const uint64_t *a);
 int64_t sys_flock(const uint64_t *a);
 int64_t sys_fsync(const uint64_t *a);
@@ -199,6 +203,7 @@ int64_t sys_prlimit64(const uint64_t *a);
 int64_t sys_syncfs(const uint64_t *a);
 int64_t sys_renameat2(const uint64_t *a);
 int64_t sys_getrandom(const uint64_t *a);
+int64_t sys_memfd_create(const uint64_t *a);
 int64_t sys_preadv2(const uint64_t *a);
 int64_t sys_pwritev2(const uint64_t *a);
 int64_t sys_statx(const uint64_t *a);
@@ -236,6 +241,9 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[25] = sys_mremap, /* mremap: supported */
 	[26] = sys_msync, /* msync: supported */
 	[28] = sys_madvise, /* madvise: partial */
+	[29] = sys_shmget, /* shmget: host (UKF_HC_IPC) */
+	[30] = sys_shmat, /* shmat: host (UKF_HC_IPC) */
+	[31] = sys_shmctl, /* shmctl: host (UKF_HC_IPC) */
 	[32] = sys_dup, /* dup: host (UKF_HC_DUP) */
 	[33] = sys_dup2, /* dup2: host (UKF_HC_DUP) */
 	[34] = sys_pause, /* pause: host (UKF_HC_SIGWAIT) */
@@ -268,6 +276,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[61] = sys_wait4, /* wait4: partial, host (UKF_HC_WAIT4) */
 	[62] = sys_kill, /* kill: host (UKF_HC_KILL) */
 	[63] = sys_uname, /* uname: supported */
+	[67] = sys_shmdt, /* shmdt: host (UKF_HC_SHM) */
 	[72] = sys_fcntl, /* fcntl: partial, host (UKF_HC_FCNTL) */
 	[73] = sys_flock, /* flock: host (UKF_HC_FCNTL) */
 	[74] = sys_fsync, /* fsync: host (UKF_HC_FSYNC) */
@@ -401,6 +410,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[306] = sys_syncfs, /* syncfs: host (UKF_HC_FSYNC) */
 	[316] = sys_renameat2, /* renameat2: host (UKF_HC_RENAMEAT) */
 	[318] = sys_getrandom, /* getrandom: host (UKF_HC_GETRANDOM) */
+	[319] = sys_memfd_create, /* memfd_create: partial, host (UKF_HC_MEMFD) */
 	[327] = sys_preadv2, /* preadv2: partial, host (UKF_HC_READV) */
 	[328] = sys_pwritev2, /* pwritev2: partial, host (UKF_HC_WRITEV) */
 	[332] = sys_statx, /* statx: partial, host (UKF_HC_FSTATAT) */

@@ -40,6 +40,7 @@ func TestApps(t *testing.T) {
 		{"passfd", nil},   // SCM_RIGHTS
 		{"locks", nil},    // fcntl record locks, OFD locks, flock
 		{"psync", nil},    // process-shared mutexes, condvars, semaphores, futexes
+		{"mapfile", nil},  // MAP_SHARED files (/dev/shm, /tmp, memfd), System V shared memory
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {

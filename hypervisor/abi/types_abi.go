@@ -130,8 +130,17 @@ const (
 	HCShm         = C.UKF_HC_SHM
 	FFlock        = C.UKF_F_FLOCK
 	HCFutex       = C.UKF_HC_FUTEX
+	HCMemfd       = C.UKF_HC_MEMFD
+	HCIpc         = C.UKF_HC_IPC
+	IpcShmget     = C.UKF_IPC_SHMGET
+	IpcShmat      = C.UKF_IPC_SHMAT
+	IpcShmctl     = C.UKF_IPC_SHMCTL
+	IpcSemget     = C.UKF_IPC_SEMGET
+	IpcSemop      = C.UKF_IPC_SEMOP
+	IpcSemctl     = C.UKF_IPC_SEMCTL
 	ShmAnon       = C.UKF_SHM_ANON
 	ShmUnmap      = C.UKF_SHM_UNMAP
+	ShmFile       = C.UKF_SHM_FILE
 	TimerfdCreate = C.UKF_TIMERFD_CREATE
 	TimerfdSet    = C.UKF_TIMERFD_SET
 	TimerfdGet    = C.UKF_TIMERFD_GET
@@ -228,9 +237,18 @@ type HCEventfdArgs C.struct_ukf_hc_eventfd
 type HCTimerfdArgs C.struct_ukf_hc_timerfd
 type HCShmArgs C.struct_ukf_hc_shm
 type HCFutexArgs C.struct_ukf_hc_futex
+type HCMemfdArgs C.struct_ukf_hc_memfd
+type HCIpcArgs C.struct_ukf_hc_ipc
 type Iovec C.struct_ukf_iovec
 type HCRWArgs C.struct_ukf_hc_rw
 type Stat C.struct_ukf_stat
+type IpcPerm C.struct_ukf_ipc_perm
+type ShmidDs C.struct_ukf_shmid_ds
+type Shminfo C.struct_ukf_shminfo
+type ShmInfo C.struct_ukf_shm_info
+type SemidDs C.struct_ukf_semid_ds
+type Seminfo C.struct_ukf_seminfo
+type Sembuf C.struct_ukf_sembuf
 type HCPollArgs C.struct_ukf_hc_poll
 type HCKillArgs C.struct_ukf_hc_kill
 type HCSetpgidArgs C.struct_ukf_hc_setpgid

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x16
+	Version = 0x17
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -122,8 +122,17 @@ const (
 	HCShm         = 0x3c
 	FFlock        = 0x7f000001
 	HCFutex       = 0x3d
+	HCMemfd       = 0x3e
+	HCIpc         = 0x3f
+	IpcShmget     = 0x1
+	IpcShmat      = 0x2
+	IpcShmctl     = 0x3
+	IpcSemget     = 0x4
+	IpcSemop      = 0x5
+	IpcSemctl     = 0x6
 	ShmAnon       = 0x1
 	ShmUnmap      = 0x2
+	ShmFile       = 0x3
 	TimerfdCreate = 0x1
 	TimerfdSet    = 0x2
 	TimerfdGet    = 0x3
@@ -535,9 +544,12 @@ type HCTimerfdArgs struct {
 type HCShmArgs struct {
 	Ret  int64
 	Op   uint32
-	Pad  uint32
+	Fd   int32
 	Size uint64
 	Gpa  uint64
+	Off  uint64
+	Prot uint32
+	Pad  uint32
 }
 type HCFutexArgs struct {
 	Ret     int64
@@ -548,6 +560,24 @@ type HCFutexArgs struct {
 	Timeout int64
 	Val2    uint32
 	Val3    uint32
+}
+type HCMemfdArgs struct {
+	Ret     int64
+	Name    uint64
+	Namelen uint64
+	Flags   uint32
+	Pad     uint32
+}
+type HCIpcArgs struct {
+	Ret     int64
+	Op      uint32
+	Key     int32
+	Id      int32
+	Flags   int32
+	Size    uint64
+	Buf     uint64
+	Timeout int64
+	Gpa     uint64
 }
 type Iovec struct {
 	Base uint64
@@ -580,6 +610,75 @@ type Stat struct {
 	Ctime_sec  int64
 	Ctime_nsec int64
 	Reserved   [3]int64
+}
+type IpcPerm struct {
+	Key     int32
+	Uid     uint32
+	Gid     uint32
+	Cuid    uint32
+	Cgid    uint32
+	Mode    uint32
+	Seq     uint16
+	Pad2    uint16
+	Pad3    uint32
+	Unused1 uint64
+	Unused2 uint64
+}
+type ShmidDs struct {
+	Perm    IpcPerm
+	Segsz   uint64
+	Atime   int64
+	Dtime   int64
+	Ctime   int64
+	Cpid    int32
+	Lpid    int32
+	Nattch  uint64
+	Unused4 uint64
+	Unused5 uint64
+}
+type Shminfo struct {
+	Shmmax uint64
+	Shmmin uint64
+	Shmmni uint64
+	Shmseg uint64
+	Shmall uint64
+	Unused [4]uint64
+}
+type ShmInfo struct {
+	Used_ids       int32
+	Pad            uint32
+	Shm_tot        uint64
+	Shm_rss        uint64
+	Shm_swp        uint64
+	Swap_attempts  uint64
+	Swap_successes uint64
+}
+type SemidDs struct {
+	Perm    IpcPerm
+	Otime   int64
+	Unused1 uint64
+	Ctime   int64
+	Unused2 uint64
+	Nsems   uint64
+	Unused3 uint64
+	Unused4 uint64
+}
+type Seminfo struct {
+	Semmap int32
+	Semmni int32
+	Semmns int32
+	Semmnu int32
+	Semmsl int32
+	Semopm int32
+	Semume int32
+	Semusz int32
+	Semvmx int32
+	Semaem int32
+}
+type Sembuf struct {
+	Num uint16
+	Op  int16
+	Flg int16
 }
 type HCPollArgs struct {
 	Ret     int64

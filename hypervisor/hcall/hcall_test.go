@@ -174,6 +174,23 @@ func TestHostileArguments(t *testing.T) {
 		{"shm past the window", abi.HCShm, abi.HCShmArgs{Op: abi.ShmAnon, Size: abi.ShmMax + 4096}, -int64(unix.EINVAL)},
 		{"shm unmap of nothing", abi.HCShm, abi.HCShmArgs{Op: abi.ShmUnmap, Gpa: abi.ShmGPA}, -int64(unix.EINVAL)},
 		{"shm bad op", abi.HCShm, abi.HCShmArgs{Op: 7}, -int64(unix.EINVAL)},
+		{"shm file bad fd", abi.HCShm, abi.HCShmArgs{Op: abi.ShmFile, Fd: 1 << 20, Size: 4096}, -int64(unix.EBADF)},
+		{"shm file bad prot", abi.HCShm, abi.HCShmArgs{Op: abi.ShmFile, Fd: 1, Size: 4096, Prot: 0x100}, -int64(unix.EINVAL)},
+		{"shm file not mappable", abi.HCShm, abi.HCShmArgs{Op: abi.ShmFile, Fd: 1, Size: 4096, Prot: unix.PROT_READ}, -int64(unix.ENODEV)},
+		{"memfd bad flags", abi.HCMemfd, abi.HCMemfdArgs{Name: bufAt, Namelen: 1, Flags: 0x1000}, -int64(unix.EINVAL)},
+		{"memfd exec and noexec", abi.HCMemfd, abi.HCMemfdArgs{Name: bufAt, Namelen: 1, Flags: 0x18}, -int64(unix.EINVAL)},
+		{"memfd long name", abi.HCMemfd, abi.HCMemfdArgs{Name: bufAt, Namelen: 250}, -int64(unix.EINVAL)},
+		{"memfd name out of memory", abi.HCMemfd, abi.HCMemfdArgs{Name: size - 2, Namelen: 10}, -int64(unix.EFAULT)},
+		{"ipc bad op", abi.HCIpc, abi.HCIpcArgs{Op: 99}, -int64(unix.EINVAL)},
+		{"shmget empty", abi.HCIpc, abi.HCIpcArgs{Op: abi.IpcShmget, Key: unix.IPC_PRIVATE, Size: 0, Flags: 0o600}, -int64(unix.EINVAL)},
+		{"shmget past SHMMAX", abi.HCIpc, abi.HCIpcArgs{Op: abi.IpcShmget, Key: unix.IPC_PRIVATE, Size: 1 << 62, Flags: 0o600}, -int64(unix.EINVAL)},
+		{"shmget no such key", abi.HCIpc, abi.HCIpcArgs{Op: abi.IpcShmget, Key: 77, Size: 4096, Flags: 0o600}, -int64(unix.ENOENT)},
+		{"shmat bad id", abi.HCIpc, abi.HCIpcArgs{Op: abi.IpcShmat, Id: 12345}, -int64(unix.EINVAL)},
+		{"shmat negative id", abi.HCIpc, abi.HCIpcArgs{Op: abi.IpcShmat, Id: -1}, -int64(unix.EINVAL)},
+		{"shmctl bad id", abi.HCIpc, abi.HCIpcArgs{Op: abi.IpcShmctl, Id: 12345, Flags: unix.IPC_STAT, Buf: bufAt}, -int64(unix.EINVAL)},
+		{"shmctl info out of memory", abi.HCIpc, abi.HCIpcArgs{Op: abi.IpcShmctl, Flags: 3, Buf: size - 8}, -int64(unix.EFAULT)},
+		{"shmctl set out of memory", abi.HCIpc, abi.HCIpcArgs{Op: abi.IpcShmctl, Flags: unix.IPC_SET, Buf: size - 8}, -int64(unix.EFAULT)},
+		{"shm_stat bad slot", abi.HCIpc, abi.HCIpcArgs{Op: abi.IpcShmctl, Id: 1 << 30, Flags: 13, Buf: bufAt}, -int64(unix.EINVAL)},
 		{"futex unaligned", abi.HCFutex, abi.HCFutexArgs{Op: 0, Uaddr: bufAt + 1, Val3: 1}, -int64(unix.EINVAL)},
 		{"futex on private memory", abi.HCFutex, abi.HCFutexArgs{Op: 1, Uaddr: bufAt, Val: 1, Val3: 1}, -int64(unix.EFAULT)},
 		{"futex out of memory", abi.HCFutex, abi.HCFutexArgs{Op: 0, Uaddr: size, Val3: 1}, -int64(unix.EFAULT)},
@@ -228,7 +245,7 @@ func TestArgumentStructOutOfMemory(t *testing.T) {
 			t.Errorf("struct at %#x: got %+v, want the VM ended with SIGSYS", gpa, e)
 		}
 	}
-	if e := Dispatch(p, m, 63, argAt); e == nil {
+	if e := Dispatch(p, m, 120, argAt); e == nil { // no hypercall has 120
 		t.Errorf("unknown hypercall did not end the VM")
 	}
 }

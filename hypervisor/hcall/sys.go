@@ -33,7 +33,6 @@ func init() {
 	register(abi.HCNanosleep, call(abi.HCNanosleep, nanosleep))
 	register(abi.HCGetrandom, call(abi.HCGetrandom, getrandom))
 	register(abi.HCDiscard, call(abi.HCDiscard, discard))
-	register(abi.HCShm, call(abi.HCShm, shm))
 }
 
 func started(p *kernel.Task, _ machine.Memory, _ abi.HCStartedArgs, _ *abi.HCStartedArgs) int64 {
@@ -110,20 +109,4 @@ func discard(_ *kernel.Task, m machine.Memory, in abi.HCDiscardArgs, _ *abi.HCDi
 		return errRet(vfs.Errno(err))
 	}
 	return 0
-}
-
-// shm makes and drops the shared objects of MAP_SHARED|MAP_ANONYMOUS.
-func shm(p *kernel.Task, _ machine.Memory, in abi.HCShmArgs, out *abi.HCShmArgs) int64 {
-	switch in.Op {
-	case abi.ShmAnon:
-		gpa, e := p.ShmAnon(in.Size)
-		if e != 0 {
-			return errRet(e)
-		}
-		out.Gpa = gpa
-		return 0
-	case abi.ShmUnmap:
-		return errRet(p.ShmUnmap(in.Gpa))
-	}
-	return errRet(unix.EINVAL)
 }

@@ -17,7 +17,7 @@ import (
 // page. A futex on memory of one process stays in its guest runtime.
 
 type futexKey struct {
-	obj *shmObject
+	obj any // what the memory is (shmObject.id)
 	off uint64
 }
 
@@ -34,34 +34,31 @@ type futexes struct {
 	queue map[futexKey][]*futexWaiter
 }
 
-// word is the shared word at key.
-func (k futexKey) word() *uint32 {
-	return (*uint32)(unsafe.Pointer(&k.obj.host[k.off]))
-}
-
-// futexKeyAt is the key of the word at guest-physical gpa of p's VM, if
-// it is in a shared object.
-func (p *Process) futexKeyAt(gpa uint64) (futexKey, bool) {
+// futexKeyAt is the key of the word at guest-physical gpa of p's VM, and
+// the word as the host maps it, if it is in a shared object. The key is
+// the memory's, not the mapping's: a file mapped twice has one futex.
+func (p *Process) futexKeyAt(gpa uint64) (futexKey, *uint32, bool) {
 	for _, w := range p.windows {
 		if gpa >= w.gpa && gpa-w.gpa+4 <= uint64(len(w.obj.host)) {
-			return futexKey{w.obj, gpa - w.gpa}, true
+			off := gpa - w.gpa
+			return futexKey{w.obj.id, w.obj.base + off}, (*uint32)(unsafe.Pointer(&w.obj.host[off])), true
 		}
 	}
-	return futexKey{}, false
+	return futexKey{}, nil, false
 }
 
 // FutexWait is FUTEX_WAIT(_BITSET) on the shared word at gpa: EAGAIN if it
 // does not hold val, else wait until woken (0), deadline (ETIMEDOUT) or a
 // signal (EINTR). EFAULT if gpa is not shared memory.
 func (t *Task) FutexWait(gpa uint64, val, bitset uint32, deadline time.Time) unix.Errno {
-	key, ok := t.futexKeyAt(gpa)
+	key, word, ok := t.futexKeyAt(gpa)
 	if !ok {
 		return unix.EFAULT
 	}
 	f := &t.k.futex
 	w := &futexWaiter{f: f, key: key, bitset: bitset}
 	f.mu.Lock()
-	if atomic.LoadUint32(key.word()) != val {
+	if atomic.LoadUint32(word) != val {
 		f.mu.Unlock()
 		return unix.EAGAIN
 	}
@@ -130,7 +127,7 @@ func (f *futexes) wake(key futexKey, n int, bitset uint32) int {
 
 // FutexWake is FUTEX_WAKE(_BITSET): how many it woke.
 func (t *Task) FutexWake(gpa uint64, n int, bitset uint32) (int, unix.Errno) {
-	key, ok := t.futexKeyAt(gpa)
+	key, _, ok := t.futexKeyAt(gpa)
 	if !ok {
 		return 0, unix.EFAULT
 	}
@@ -143,15 +140,15 @@ func (t *Task) FutexWake(gpa uint64, n int, bitset uint32) (int, unix.Errno) {
 // FutexRequeue is FUTEX_(CMP_)REQUEUE: wake n at gpa, move up to n2 of
 // the others to gpa2; with cmp, EAGAIN unless the word holds val3.
 func (t *Task) FutexRequeue(gpa, gpa2 uint64, n, n2 int, cmp bool, val3 uint32) (int, unix.Errno) {
-	key, ok := t.futexKeyAt(gpa)
-	key2, ok2 := t.futexKeyAt(gpa2)
+	key, word, ok := t.futexKeyAt(gpa)
+	key2, _, ok2 := t.futexKeyAt(gpa2)
 	if !ok || !ok2 {
 		return 0, unix.EFAULT
 	}
 	f := &t.k.futex
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if cmp && atomic.LoadUint32(key.word()) != val3 {
+	if cmp && atomic.LoadUint32(word) != val3 {
 		return 0, unix.EAGAIN
 	}
 	done := f.wake(key, n, ^uint32(0))
@@ -176,8 +173,8 @@ func (t *Task) FutexRequeue(gpa, gpa2 uint64, n, n2 int, cmp bool, val3 uint32) 
 // (atomically), wake n at gpa, and n2 at gpa2 if the old value passes
 // op's comparison.
 func (t *Task) FutexWakeOp(gpa, gpa2 uint64, n, n2 int, op uint32) (int, unix.Errno) {
-	key, ok := t.futexKeyAt(gpa)
-	key2, ok2 := t.futexKeyAt(gpa2)
+	key, _, ok := t.futexKeyAt(gpa)
+	key2, word2, ok2 := t.futexKeyAt(gpa2)
 	if !ok || !ok2 {
 		return 0, unix.EFAULT
 	}
@@ -196,7 +193,7 @@ func (t *Task) FutexWakeOp(gpa, gpa2 uint64, n, n2 int, op uint32) (int, unix.Er
 	f := &t.k.futex
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	word := key2.word()
+	word := word2
 	var old uint32
 	for {
 		old = atomic.LoadUint32(word)

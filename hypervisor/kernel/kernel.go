@@ -39,6 +39,7 @@ type Kernel struct {
 	flight  vfs.InFlight   // descriptors being passed (SCM_RIGHTS)
 	locks   vfs.Locks      // file locks
 	futex   futexes        // waiters on shared memory (futex.go)
+	sysv    *sysv          // System V IPC (ipc.go)
 	wg      sync.WaitGroup // running machines
 	forked  sync.Once
 }
@@ -80,7 +81,7 @@ func New(c Config) *Kernel {
 		c.Budget = vfs.DefaultBudget()
 	}
 	return &Kernel{table: NewTable(c.Pids, c.MaxProcs), backend: c.Backend, handler: c.Handler, errs: c.Stderr,
-		unix: unixname.New(c.SockDir), budget: c.Budget}
+		unix: unixname.New(c.SockDir), budget: c.Budget, sysv: newSysv()}
 }
 
 // Table is the run's process table.
@@ -170,6 +171,7 @@ func (k *Kernel) Wait() machine.Exit {
 	k.wg.Wait()
 	k.unix.Close()
 	k.flight.Close()
+	k.closeIPC()
 	return k.table.InitExit()
 }
 
@@ -214,6 +216,7 @@ func (k *Kernel) exited(t *Task, exit machine.Exit) {
 	}
 	t.quiesce()
 	k.locks.ReleasePid(t.Pid)
+	t.detachAll()
 	name := t.Name()
 	if parent := k.table.exited(t.Pid, exit); parent != nil {
 		parent.Signal(sigCHLD, childInfo(t.Pid, exit))
@@ -250,7 +253,7 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 		fmt.Fprintf(k.errs, "ukfork: %s[%d]: fork: %v\n", t.Name(), t.Pid, err)
 		return 0, unix.ENOMEM
 	}
-	windows, err := t.forkWindows(cm)
+	windows, err := t.forkWindows(pid, cm)
 	if err != nil {
 		cm.Close()
 		k.table.unreserve(pid)

@@ -227,6 +227,9 @@ func (s *ProcSource) OpenFD(pid int32, fd int) (*vfs.OpenFile, bool) {
 
 // fdTarget is what readlink of /proc/PID/fd/N shows.
 func (s *ProcSource) fdTarget(f *vfs.OpenFile) string {
+	if t, ok := f.File.(interface{ Target() string }); ok && t.Target() != "" {
+		return t.Target()
+	}
 	if n := f.Inode(); n != nil {
 		return s.ns.Path(n)
 	}

@@ -19,11 +19,14 @@ import (
 // memory, reach the same object: one copy, as MAP_SHARED is on Linux.
 // Objects count against the run's budget and go with their last window.
 
-// shmObject is one shared object.
+// shmObject is one shared object: anonymous memory, or a file's range
+// mapped shared (vfs.SharedMapper), as the host maps it.
 type shmObject struct {
-	host   []byte
-	refs   atomic.Int32
-	budget *vfs.Budget
+	host []byte
+	id   any    // the memory it maps: a futex's key, with base
+	base uint64 // where host starts in it
+	refs atomic.Int32 // windows, and a System V segment's own hold
+	done func()       // at the last one
 }
 
 func newShmObject(b *vfs.Budget, size uint64) (*shmObject, unix.Errno) {
@@ -37,7 +40,11 @@ func newShmObject(b *vfs.Budget, size uint64) (*shmObject, unix.Errno) {
 			h, err = unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 			unix.Close(fd) // the mapping holds the memory
 			if err == nil {
-				o := &shmObject{host: h, budget: b}
+				o := &shmObject{host: h, done: func() {
+					unix.Munmap(h)
+					b.GiveShm(int64(size))
+				}}
+				o.id = o
 				o.refs.Store(1)
 				return o, 0
 			}
@@ -51,8 +58,7 @@ func newShmObject(b *vfs.Budget, size uint64) (*shmObject, unix.Errno) {
 
 func (o *shmObject) release() {
 	if o.refs.Add(-1) == 0 {
-		unix.Munmap(o.host)
-		o.budget.GiveShm(int64(len(o.host)))
+		o.done()
 	}
 }
 
@@ -60,6 +66,15 @@ func (o *shmObject) release() {
 type shmWindow struct {
 	gpa uint64
 	obj *shmObject
+	seg *shmSegment // the System V segment it attaches, if one
+}
+
+// drop ends w in p (its machine's slot already gone or going).
+func (w *shmWindow) drop(pid int32) {
+	if w.seg != nil {
+		w.seg.detach(pid)
+	}
+	w.obj.release()
 }
 
 // windowAlign keeps windows 2 MiB apart: a window is a memory slot, and
@@ -102,13 +117,53 @@ func (p *Process) ShmAnon(size uint64) (uint64, unix.Errno) {
 	if e != 0 {
 		return 0, e
 	}
-	if err := p.M.MapWindow(gpa, o.host); err != nil {
-		o.release()
+	return p.mapWindow(shmWindow{gpa: gpa, obj: o})
+}
+
+// ShmFile maps [off, off+size) of f shared in p's VM: where it is. The
+// description must be readable, and writable without O_APPEND for a
+// writable mapping, as on Linux; a file that cannot be mapped shared gives
+// ENODEV.
+func (p *Process) ShmFile(f *vfs.OpenFile, off, size uint64, write bool) (uint64, unix.Errno) {
+	if size == 0 || size%4096 != 0 || off%4096 != 0 || size > abi.ShmMax || off > 1<<62 {
+		return 0, unix.EINVAL
+	}
+	sm, ok := f.File.(vfs.SharedMapper)
+	if !ok {
+		return 0, unix.ENODEV
+	}
+	if !f.Readable() || write && (!f.Writable() || f.Flags()&unix.O_APPEND != 0) {
+		return 0, unix.EACCES
+	}
+	if len(p.windows) >= maxWindows {
+		return 0, unix.ENOMEM
+	}
+	gpa, ok := freeWindow(p.windows, size)
+	if !ok {
+		return 0, unix.ENOMEM
+	}
+	m, e := sm.MapShared(int64(off), int64(size), write)
+	if e != 0 {
+		return 0, e
+	}
+	o := &shmObject{host: m.Host, id: m.ID, base: uint64(off), done: m.Release}
+	o.refs.Store(1)
+	return p.mapWindow(shmWindow{gpa: gpa, obj: o})
+}
+
+// mapWindow puts w in p's VM, its object held for it; on failure the
+// hold is dropped.
+func (p *Process) mapWindow(w shmWindow) (uint64, unix.Errno) {
+	if err := p.M.MapWindow(w.gpa, w.obj.host); err != nil {
+		w.obj.release()
 		fmt.Fprintf(p.Stderr, "ukfork: %s[%d]: shared memory: %v\n", p.Name(), p.Pid, err)
 		return 0, unix.ENOMEM
 	}
-	p.addWindow(shmWindow{gpa: gpa, obj: o})
-	return gpa, 0
+	if w.seg != nil {
+		w.seg.attach(p.Pid)
+	}
+	p.addWindow(w)
+	return w.gpa, 0
 }
 
 func (p *Process) addWindow(w shmWindow) {
@@ -130,7 +185,7 @@ func (p *Process) ShmUnmap(gpa uint64) unix.Errno {
 				return unix.EINVAL
 			}
 			p.windows = append(p.windows[:i], p.windows[i+1:]...)
-			w.obj.release()
+			w.drop(p.Pid)
 			return 0
 		}
 	}
@@ -144,23 +199,39 @@ func (p *Process) dropWindows(unmap bool) {
 		if unmap {
 			p.M.UnmapWindow(w.gpa)
 		}
-		w.obj.release()
+		w.drop(p.Pid)
 	}
 	p.windows = nil
 }
 
-// forkWindows maps p's objects into its child's machine cm at the same
-// addresses.
-func (p *Process) forkWindows(cm machine.Machine) ([]shmWindow, error) {
+// detachAll ends p's System V attaches, at its exit: before its parent
+// can see it gone, as Linux detaches in exit_mm. The memory stays mapped
+// until the machine goes.
+func (p *Process) detachAll() {
+	for i := range p.windows {
+		if w := &p.windows[i]; w.seg != nil {
+			w.seg.detach(p.Pid)
+			w.seg = nil
+		}
+	}
+}
+
+// forkWindows maps p's objects into the machine cm of its child pid at
+// the same addresses.
+func (p *Process) forkWindows(pid int32, cm machine.Machine) ([]shmWindow, error) {
 	out := make([]shmWindow, 0, len(p.windows))
 	for _, w := range p.windows {
 		if err := cm.MapWindow(w.gpa, w.obj.host); err != nil {
 			for _, o := range out {
-				o.obj.release()
+				cm.UnmapWindow(o.gpa)
+				o.drop(pid)
 			}
 			return nil, err
 		}
 		w.obj.refs.Add(1)
+		if w.seg != nil {
+			w.seg.attach(pid)
+		}
 		out = append(out, w)
 	}
 	return out, nil

@@ -44,6 +44,9 @@ func (b *Budget) TakeShm(n int64) unix.Errno {
 // GiveShm gives n bytes of shared memory back.
 func (b *Budget) GiveShm(n int64) { b.shm.Add(-n) }
 
+// ShmUsed is how many bytes of shared memory objects are held now.
+func (b *Budget) ShmUsed() int64 { return b.shm.Load() }
+
 // DefaultBudget leaves half of this process's descriptors to the VMs
 // themselves (KVM, memory, eventfds) and allows 64 MiB of pipe buffers.
 func DefaultBudget() *Budget {

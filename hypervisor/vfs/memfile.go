@@ -122,6 +122,13 @@ func (f *memFile) Lseek(off int64, whence int) (int64, unix.Errno) {
 	f.n.fs.mu.Lock()
 	defer f.n.fs.mu.Unlock()
 	n := f.n
+	if (whence == unix.SEEK_DATA || whence == unix.SEEK_HOLE) && n.store != nil && off >= 0 && off < n.size {
+		at, e := n.store.seekData(off, n.size, whence)
+		if e == 0 {
+			f.pos = at
+		}
+		return at, e
+	}
 	if (whence == unix.SEEK_DATA || whence == unix.SEEK_HOLE) && n.copied && off >= 0 && off < n.size {
 		// Holes are the pages never written, as tmpfs finds them.
 		i := off / pageSize

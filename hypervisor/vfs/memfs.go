@@ -114,8 +114,10 @@ type memInode struct {
 	size    int64
 	pages   map[int64]*page // the contents, once copied (or made) in the run: holes read as zeros
 	copied  bool
-	charged int64 // what the space holds for it
+	store   *memStore // the contents once mapped shared (pages then nil)
+	charged int64     // what the space holds for it
 	target  string
+	label   string // a memfd's "/memfd:NAME (deleted)"
 	opens   int // open file descriptions: an unlinked file lives on
 	// Directories: their place, and the names the run changed (a nil
 	// value is a whiteout over the image's name).
@@ -373,8 +375,11 @@ func (c *memInode) dropLink() {
 // release gives c's space back once nothing holds it; fs.mu held.
 func (c *memInode) release() {
 	if c.nlink <= 0 && c.opens == 0 && c.charged > 0 {
+		if c.store != nil {
+			unix.Close(c.store.fd)
+		}
 		c.fs.space.give(c.charged)
-		c.charged, c.pages = 0, nil
+		c.charged, c.pages, c.store = 0, nil, nil
 	}
 }
 
@@ -505,7 +510,9 @@ func (n *memInode) truncate(size int64) unix.Errno {
 	if e := n.copyUp(); e != 0 {
 		return e
 	}
-	if size < n.size {
+	if size < n.size && n.store != nil {
+		n.store.truncate(size)
+	} else if size < n.size {
 		for i := range n.pages {
 			if i*pageSize >= size {
 				delete(n.pages, i)
@@ -542,6 +549,13 @@ func (n *memInode) page(i int64) *page {
 // writeAt copies b into the file at off, growing it: as much as fits,
 // then ENOSPC, as a full tmpfs; fs.mu held (copied up).
 func (n *memInode) writeAt(b []byte, off int64) (int, unix.Errno) {
+	if n.store != nil {
+		done, e := n.store.writeAt(n, b, off)
+		if end := off + int64(done); end > n.size {
+			n.size = end
+		}
+		return done, e
+	}
 	done := 0
 	for done < len(b) {
 		at := off + int64(done)
@@ -562,6 +576,9 @@ func (n *memInode) writeAt(b []byte, off int64) (int, unix.Errno) {
 
 // allocate gives [off, end) memory (fallocate); fs.mu held (copied up).
 func (n *memInode) allocate(off, end int64) unix.Errno {
+	if n.store != nil {
+		return n.store.allocate(n, off, end)
+	}
 	for i := off / pageSize; i*pageSize < end; i++ {
 		if n.page(i) == nil {
 			return unix.ENOSPC
@@ -577,6 +594,9 @@ func (n *memInode) readAt(b []byte, off int64) (int, unix.Errno) {
 	}
 	if rem := n.size - off; int64(len(b)) > rem {
 		b = b[:rem]
+	}
+	if n.store != nil {
+		return n.store.readAt(b, off)
 	}
 	if n.copied {
 		done := 0
@@ -604,6 +624,9 @@ func (n *memInode) readAt(b []byte, off int64) (int, unix.Errno) {
 func (n *memInode) blocks() int64 {
 	if !n.copied {
 		return (n.size + 4095) / 4096 * 8
+	}
+	if n.store != nil {
+		return n.store.blocks()
 	}
 	return int64(len(n.pages)) * pageSize / 512
 }

@@ -36,6 +36,9 @@ type Namespace struct {
 	// Ctty is the controlling terminal of process pid (/dev/tty), nil
 	// if none; set before the run starts.
 	Ctty func(pid int32) *Tty
+
+	// Memfd holds memfd_create's files: a tmpfs no path reaches.
+	Memfd *MemFS
 }
 
 // NewNamespace makes a namespace with root as its root filesystem.

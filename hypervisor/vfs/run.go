@@ -67,6 +67,7 @@ const (
 	devLayer = 0x75
 	devTmpfs = 0x76 // and up, one per memory mount
 	devPts   = 0x16
+	devMemfd = 0x7f
 )
 
 // memMounts are the memory-backed directories every run has.
@@ -91,6 +92,7 @@ func NewRun(c RunConfig) (*Run, error) {
 			return nil, err
 		}
 	}
+	r.NS.Memfd = NewTmpfs(sp, devMemfd, 0o1777)
 	if err := r.mountDevpts(c.Budget); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 22
+#define UKF_ABI_VERSION 23
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-virtual address */
@@ -287,6 +287,7 @@ struct ukf_vma {
 #define UKF_VMA_STACK  2u
 #define UKF_VMA_SHARED 4u
 #define UKF_VMA_SHM    8u /* its pages are a shared object's (UKF_HC_SHM) */
+#define UKF_VMA_NOWRITE 16u /* a shared file mapping that may not be made writable */
 #define UKF_VMA_MAX    8192
 #define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
 #define UKF_SIGF_POLLING   2u /* the runtime is polling sig_pending: no need to kick it */
@@ -357,6 +358,8 @@ struct ukf_vma {
 #define UKF_HC_TIMERFD         59  /* struct ukf_hc_timerfd: timerfd_create, _settime, _gettime */
 #define UKF_HC_SHM             60  /* struct ukf_hc_shm: shared memory objects in the VM's window */
 #define UKF_HC_FUTEX           61  /* struct ukf_hc_futex: futexes on shared memory */
+#define UKF_HC_MEMFD           62  /* struct ukf_hc_memfd: memfd_create */
+#define UKF_HC_IPC             63  /* struct ukf_hc_ipc: System V shared memory and semaphores */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
 #define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */
@@ -786,12 +789,18 @@ struct ukf_hc_timerfd {
 
 #define UKF_SHM_ANON  1 /* a new object of size bytes (page multiple); gpa: OUT, where */
 #define UKF_SHM_UNMAP 2 /* gpa: IN, an object's start in the window; it goes from this VM */
+#define UKF_SHM_FILE  3 /* fd's bytes [off, off+size) mapped shared; gpa: OUT, where;
+                         * prot: IN, UKF_PROT_WRITE for a writable mapping; OUT,
+                         * UKF_PROT_WRITE if it may be made writable */
 struct ukf_hc_shm {
 	int64_t ret;            /* OUT: 0, -errno */
 	uint32_t op;            /* IN: UKF_SHM_* */
-	uint32_t pad;
+	int32_t fd;             /* IN: UKF_SHM_FILE */
 	uint64_t size;          /* IN */
 	uint64_t gpa;           /* IN or OUT */
+	uint64_t off;           /* IN: UKF_SHM_FILE, a page multiple */
+	uint32_t prot;          /* IN and OUT: UKF_SHM_FILE */
+	uint32_t pad;
 };
 
 /* A futex operation on a word of shared memory (UKF_VMA_SHM), whose
@@ -805,6 +814,34 @@ struct ukf_hc_futex {
 	int64_t timeout;        /* IN: ns from now for the waits; < 0: none */
 	uint32_t val2;          /* IN: REQUEUE's and WAKE_OP's second count */
 	uint32_t val3;          /* IN: the bitset, CMP_REQUEUE's value, WAKE_OP's op */
+};
+
+struct ukf_hc_memfd {
+	int64_t ret;            /* OUT: the new fd, -errno */
+	UKF_GUEST_PTR(const char *) name; /* IN: not NUL-terminated */
+	uint64_t namelen;       /* IN: at most 249 (longer: EINVAL) */
+	uint32_t flags;         /* IN: MFD_* */
+	uint32_t pad;
+};
+
+/* System V IPC, private to the run. */
+#define UKF_IPC_SHMGET 1 /* key, size, flags: ret the id */
+#define UKF_IPC_SHMAT  2 /* id, flags (SHM_RDONLY, SHM_EXEC): gpa, size OUT, where
+                          * the segment is in the window and its size */
+#define UKF_IPC_SHMCTL 3 /* id, flags: the cmd, buf: struct shmid_ds or shminfo */
+#define UKF_IPC_SEMGET 4 /* key, size: nsems, flags */
+#define UKF_IPC_SEMOP  5 /* id, buf: struct sembuf[size], timeout */
+#define UKF_IPC_SEMCTL 6 /* id, size: semnum, flags: the cmd, buf: the argument */
+struct ukf_hc_ipc {
+	int64_t ret;            /* OUT: as the call, -errno */
+	uint32_t op;            /* IN: UKF_IPC_* */
+	int32_t key;            /* IN */
+	int32_t id;             /* IN */
+	int32_t flags;          /* IN */
+	uint64_t size;          /* IN (SHMAT: OUT) */
+	uint64_t buf;           /* IN: guest-virtual, or the value of SEMCTL's argument */
+	int64_t timeout;        /* IN: SEMOP, ns from now; < 0: none */
+	uint64_t gpa;           /* OUT: SHMAT */
 };
 
 struct ukf_hc_execve {
@@ -875,6 +912,60 @@ struct ukf_stat {
 	int64_t  st_ctime_sec;
 	int64_t  st_ctime_nsec;
 	int64_t  reserved[3];
+};
+#endif
+
+/* System V IPC structures of x86_64 Linux (ipc64_perm, shmid64_ds,
+ * shminfo64, shm_info, semid64_ds, seminfo), as the program passes them. */
+#ifndef __ASSEMBLY__
+struct ukf_ipc_perm {
+	int32_t key;
+	uint32_t uid, gid, cuid, cgid;
+	uint32_t mode;
+	uint16_t seq;
+	uint16_t pad2;
+	uint32_t pad3;
+	uint64_t unused1, unused2;
+};
+
+struct ukf_shmid_ds {
+	struct ukf_ipc_perm shm_perm;
+	uint64_t shm_segsz;
+	int64_t shm_atime, shm_dtime, shm_ctime;
+	int32_t shm_cpid, shm_lpid;
+	uint64_t shm_nattch;
+	uint64_t unused4, unused5;
+};
+
+struct ukf_shminfo {
+	uint64_t shmmax, shmmin, shmmni, shmseg, shmall;
+	uint64_t unused[4];
+};
+
+struct ukf_shm_info {
+	int32_t used_ids;
+	uint32_t pad;
+	uint64_t shm_tot, shm_rss, shm_swp, swap_attempts, swap_successes;
+};
+
+struct ukf_semid_ds {
+	struct ukf_ipc_perm sem_perm;
+	int64_t sem_otime;
+	uint64_t unused1;
+	int64_t sem_ctime;
+	uint64_t unused2;
+	uint64_t sem_nsems;
+	uint64_t unused3, unused4;
+};
+
+struct ukf_seminfo {
+	int32_t semmap, semmni, semmns, semmnu, semmsl, semopm, semume, semusz, semvmx, semaem;
+};
+
+struct ukf_sembuf {
+	uint16_t sem_num;
+	int16_t sem_op;
+	int16_t sem_flg;
 };
 #endif
 
