@@ -29,7 +29,9 @@ func testProc(t testing.TB) (*kernel.Task, machine.Memory) {
 		{Path: "/etc/l", Type: image.TypeSymlink, Target: "../../../etc/f"},
 	}
 	fs := vfs.New(files, bytes.NewReader(content))
-	ns := vfs.NewNamespace(vfs.NewLayer(fs, vfs.NewSpace(1<<20), 0x75))
+	space := vfs.NewSpace(1 << 20)
+	ns := vfs.NewNamespace(vfs.NewLayer(fs, space, 0x75))
+	ns.Memfd = vfs.NewTmpfs(space, 0x7f, 0o1777)
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -78,6 +78,9 @@ func memfd(p *kernel.Task, m machine.Memory, in abi.HCMemfdArgs, _ *abi.HCMemfdA
 	if e != 0 {
 		return errRet(e)
 	}
+	if p.NS.Memfd == nil { // a tree made without a run's filesystems
+		return errRet(unix.ENOSYS)
+	}
 	c := p.Cred()
 	f, e := p.NS.Memfd.Anon("/memfd:"+string(name)+" (deleted)", c.UID, c.GID)
 	if e != 0 {
