@@ -284,8 +284,33 @@ func TestCreds(t *testing.T) {
 			same(t, got, runCmd(t, cmd))
 		})
 	}
-	r := runCmd(t, exec.Command(ukforkBin, "run", "--user", "nobody", bake(t, app("musl", "hello"))))
-	if r.status != 125 || !strings.Contains(r.stderr, "--user") {
-		t.Errorf("--user nobody: want one line naming the flag and 125, got %s", r)
+	// Names come from the image's /etc/passwd and /etc/group, as Docker
+	// reads them: the user's group and the groups that list it.
+	accounts, _ := filepath.Abs(filepath.Join("testdata", "accounts"))
+	prog := app("glibc", "creds")
+	img := bake(t, prog, "--file", accounts+"/passwd:/etc/passwd", "--file", accounts+"/group:/etc/group")
+	for _, tc := range []struct {
+		user     string
+		uid, gid uint32
+		groups   []uint32
+	}{
+		{"app", 1000, 1001, []uint32{33, 50}},
+		{"app:www", 1000, 33, []uint32{50}},
+		{"1000", 1000, 1001, []uint32{33, 50}},
+		{"4242:staff", 4242, 50, []uint32{}},
+	} {
+		t.Run("names/"+tc.user, func(t *testing.T) {
+			got := runCmd(t, exec.Command(ukforkBin, "run", "--user", tc.user, img))
+			cmd := exec.Command(prog)
+			cmd.Args[0] = filepath.Base(prog)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: tc.uid, Gid: tc.gid, Groups: tc.groups}}
+			same(t, got, runCmd(t, cmd))
+		})
+	}
+	for _, bad := range []string{"nobody", "app:nogroup", "app:", ":1", "-1"} {
+		r := runCmd(t, exec.Command(ukforkBin, "run", "--user", bad, img))
+		if r.status != 125 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "--user") {
+			t.Errorf("--user %s: want one line naming the flag and 125, got %s", bad, r)
+		}
 	}
 }

@@ -56,6 +56,7 @@ ukfork's own failures exit with 125.`,
   ukfork run --max-procs 64 busybox.img sh -c 'make -j8'
   ukfork run --entrypoint /bin/initdb pg.img -D /data
   ukfork run --user 1000:1000 app.img
+  ukfork run --user postgres pg.img
   ukfork run --volume /srv/data:/data --volume /etc/app:/etc/app:ro app.img
   ukfork run --files-size 1G busybox.img sh -c 'dd if=/dev/zero of=/tmp/f bs=1M count=512'`,
 		Args: cobra.MinimumNArgs(1),
@@ -113,8 +114,8 @@ ukfork's own failures exit with 125.`,
 	}
 	c.Flags().SetInterspersed(false)
 	c.Flags().StringVar(&mem, "mem", "", "guest memory (default: what the image was baked with)")
-	c.Flags().StringVar(&user, "user", "", "UID[:GID]: run the program as these numeric ids, with no supplementary groups (GID defaults to 0, as Docker's for a uid the image does not name); default: yours")
-	c.Flags().StringVar(&entrypoint, "entrypoint", "", "GUESTPATH: start this program of the image instead of the baked one (argv[0] is its name)")
+	c.Flags().StringVar(&user, "user", "", "USER[:GROUP]: run the program as this user (a name in the image's /etc/passwd or a uid) and group (a name in its /etc/group or a gid; default: the user's, or 0 for a uid the image does not name), with the groups the image lists it in, as Docker does; default: yours")
+	c.Flags().StringVar(&entrypoint, "entrypoint", "", "GUESTPATH: start this program of the image instead of the baked one (argv[0] is GUESTPATH, as Docker gives it)")
 	c.Flags().StringArrayVar(&volumes, "volume", nil, "HOSTDIR:GUESTDIR[:ro]: mount host directory HOSTDIR at GUESTDIR, read-only with :ro (repeatable); what the program makes there belongs to the ids it runs as when ukfork runs as root")
 	c.Flags().StringVar(&filesSize, "files-size", "256M", "memory the run's written files may hold: its changes to the image, /tmp, /run and /dev/shm (ENOSPC past it)")
 	c.Flags().BoolVar(&trace, "trace", false, "print every syscall with its result on stderr, like strace")
@@ -193,26 +194,21 @@ func run(path string, args []string, o instance.Options) error {
 	return nil
 }
 
-// parseUser reads --user UID[:GID], numbers only: the image's /etc/passwd
-// is not read.
+// parseUser reads --user USER[:GROUP]: numbers, or names the image's
+// /etc/passwd and /etc/group resolve when the run starts.
 func parseUser(s string) (*instance.User, error) {
 	us, gs, hasG := strings.Cut(s, ":")
-	id := func(v string) (uint32, error) {
-		n, err := strconv.ParseUint(v, 10, 32)
-		if err != nil || n == 1<<32-1 {
-			return 0, fmt.Errorf("--user %q: want UID[:GID] as numbers from 0 to 4294967294 (names are not looked up)", s)
+	ok := func(v string) bool {
+		if v == "" || strings.ContainsAny(v, ":\n") {
+			return false
 		}
-		return uint32(n), nil
-	}
-	u := &instance.User{}
-	var err error
-	if u.UID, err = id(us); err != nil {
-		return nil, err
-	}
-	if hasG {
-		if u.GID, err = id(gs); err != nil {
-			return nil, err
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+			return n < 1<<32-1
 		}
+		return v[0] < '0' || v[0] > '9'
 	}
-	return u, nil
+	if !ok(us) || hasG && !ok(gs) {
+		return nil, fmt.Errorf("--user %q: want USER[:GROUP], each a name the image has or a number from 0 to 4294967294", s)
+	}
+	return &instance.User{User: us, Group: gs}, nil
 }

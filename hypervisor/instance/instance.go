@@ -96,27 +96,6 @@ type Options struct {
 	Volumes []vfs.VolumeSpec
 }
 
-// User is a uid and gid for the program.
-type User struct{ UID, GID uint32 }
-
-// credentials are the ids and groups the program starts with.
-func credentials(u *User) (uid, gid uint32, groups []uint32, err error) {
-	if u != nil {
-		return u.UID, u.GID, nil, nil
-	}
-	gs, err := os.Getgroups()
-	if err != nil {
-		return 0, 0, nil, fmt.Errorf("supplementary groups: %w", err)
-	}
-	if len(gs) > abi.NgroupsBoot {
-		return 0, 0, nil, fmt.Errorf("you are in %d groups; a guest holds at most %d: run with --user UID[:GID]", len(gs), abi.NgroupsBoot)
-	}
-	for _, g := range gs {
-		groups = append(groups, uint32(g))
-	}
-	return uint32(os.Getuid()), uint32(os.Getgid()), groups, nil
-}
-
 // entrypoint checks a program path given at run time against the image.
 func (pr *Program) entrypoint(p string) (name string, err error) {
 	if !path.IsAbs(p) {
@@ -192,6 +171,10 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 		}
 		program = path.Clean(o.Entrypoint)
 	}
+	argv0 := name
+	if o.Entrypoint != "" {
+		argv0 = o.Entrypoint // as Docker gives it: programs find themselves by it
+	}
 	kc := kernel.Config{Backend: pr.backend, MaxProcs: o.MaxProcs, Handler: hcall.NewHandler, Stderr: o.Stderr}
 	var ctl *control.Server
 	var kp atomic.Pointer[kernel.Kernel]
@@ -203,7 +186,7 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 		kc.Pids = &kernel.PidRange{Base: ctl.Base, End: ctl.Base + control.BlockSize}
 		kc.SockDir = ctl.SockDir
 	}
-	uid, gid, groups, err := credentials(o.User)
+	uid, gid, groups, err := credentials(o.User, pr.FS)
 	if err != nil {
 		if ctl != nil {
 			ctl.Close()
@@ -230,7 +213,7 @@ func (pr *Program) Start(o Options) (*Instance, error) {
 	}
 	tree.NS.Ctty = k.Ctty
 	boot := machine.Boot{
-		Argv:      append([]string{name}, o.Args...),
+		Argv:      append([]string{argv0}, o.Args...),
 		Env:       mergeEnv(m.Env, o.Env),
 		Program:   program,
 		UID:       uid,

@@ -205,3 +205,23 @@ func (fs *FS) walk(dir *Node, p string, follow bool, budget *int) (*Node, unix.E
 	}
 	return cur, 0
 }
+
+// ReadFile is the contents of the regular file at p (following links), at
+// most max bytes: ENOENT if the image lacks it, EFBIG past max.
+func (fs *FS) ReadFile(p string, max int64) ([]byte, unix.Errno) {
+	n, e := fs.Lookup(fs.Root, p, true)
+	if e != 0 {
+		return nil, e
+	}
+	if n.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, unix.EINVAL
+	}
+	if n.Size > max {
+		return nil, unix.EFBIG
+	}
+	b := make([]byte, n.Size)
+	if k, err := fs.src.ReadAt(b, int64(n.Data.Off)); err != nil && k < len(b) {
+		return nil, unix.EIO
+	}
+	return b, 0
+}
