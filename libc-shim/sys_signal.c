@@ -722,3 +722,22 @@ UKF_SYSCALL1(alarm, uint32_t, secs)
 	int64_t left = (ov + 500000000LL) / 1000000000LL;
 	return ov > 0 && left == 0 ? 1 : left;
 }
+
+/* ---- signalfd ---------------------------------------------------------- */
+
+/* A host object reads the pending signals the runtime would take, by the
+ * same protocol (clear the pending bit, then read the siginfo). */
+UKF_SYSCALL4(signalfd4, int32_t, fd, uint64_t, umask, uint64_t, sizemask, int32_t, flags)
+{
+	if (sizemask != SIGSET_SIZE)
+		return -EINVAL;
+	if (!ukf_user_ok(umask, SIGSET_SIZE))
+		return -EFAULT;
+	struct ukf_hc_signalfd h = { .fd = fd, .flags = (uint32_t)flags, .mask = *UKF_UPTR(uint64_t, umask) };
+	return ukf_hcall(UKF_HC_SIGNALFD, &h);
+}
+
+UKF_SYSCALL3(signalfd, int32_t, fd, uint64_t, umask, uint64_t, sizemask)
+{
+	return do_signalfd4(fd, umask, sizemask, 0);
+}

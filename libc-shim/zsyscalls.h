@@ -187,12 +187,14 @@ int64_t sys_ppoll(const uint64_t *a);
 int64_t sys_set_robust_list(const uint64_t *a);
 int64_t sys_utimensat(const uint64_t *a);
 int64_t sys_epoll_pwait(const uint64_t *a);
+int64_t sys_signalfd(const uint64_t *a);
 int64_t sys_timerfd_create(const uint64_t *a);
 int64_t sys_eventfd(const uint64_t *a);
 int64_t sys_fallocate(const uint64_t *a);
 int64_t sys_timerfd_settime(const uint64_t *a);
 int64_t sys_timerfd_gettime(const uint64_t *a);
 int64_t sys_accept4(const uint64_t *a);
+int64_t sys_signalfd4(const uint64_t *a);
 int64_t sys_eventfd2(const uint64_t *a);
 int64_t sys_epoll_create1(const uint64_t *a);
 int64_t sys_dup3(const uint64_t *a);
@@ -394,12 +396,14 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[273] = sys_set_robust_list, /* set_robust_list: partial */
 	[280] = sys_utimensat, /* utimensat: host (UKF_HC_UTIMENSAT) */
 	[281] = sys_epoll_pwait, /* epoll_pwait: host (UKF_HC_EPOLL_WAIT) */
+	[282] = sys_signalfd, /* signalfd: host (UKF_HC_SIGNALFD) */
 	[283] = sys_timerfd_create, /* timerfd_create: partial, host (UKF_HC_TIMERFD) */
 	[284] = sys_eventfd, /* eventfd: host (UKF_HC_EVENTFD) */
 	[285] = sys_fallocate, /* fallocate: partial, host (UKF_HC_FALLOCATE) */
 	[286] = sys_timerfd_settime, /* timerfd_settime: host (UKF_HC_TIMERFD) */
 	[287] = sys_timerfd_gettime, /* timerfd_gettime: host (UKF_HC_TIMERFD) */
 	[288] = sys_accept4, /* accept4: host (UKF_HC_SOCKET) */
+	[289] = sys_signalfd4, /* signalfd4: partial, host (UKF_HC_SIGNALFD) */
 	[290] = sys_eventfd2, /* eventfd2: host (UKF_HC_EVENTFD) */
 	[291] = sys_epoll_create1, /* epoll_create1: host (UKF_HC_EPOLL_CREATE) */
 	[292] = sys_dup3, /* dup3: host (UKF_HC_DUP) */

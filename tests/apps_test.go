@@ -41,6 +41,7 @@ func TestApps(t *testing.T) {
 		{"locks", nil},    // fcntl record locks, OFD locks, flock
 		{"psync", nil},    // process-shared mutexes, condvars, semaphores, futexes
 		{"mapfile", nil},  // MAP_SHARED files (/dev/shm, /tmp, memfd), System V shared memory
+		{"sigfd", nil},    // signalfd with kill, SIGCHLD, poll and epoll
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {

@@ -132,6 +132,7 @@ const (
 	HCFutex       = C.UKF_HC_FUTEX
 	HCMemfd       = C.UKF_HC_MEMFD
 	HCIpc         = C.UKF_HC_IPC
+	HCSignalfd    = C.UKF_HC_SIGNALFD
 	IpcShmget     = C.UKF_IPC_SHMGET
 	IpcShmat      = C.UKF_IPC_SHMAT
 	IpcShmctl     = C.UKF_IPC_SHMCTL
@@ -239,6 +240,7 @@ type HCShmArgs C.struct_ukf_hc_shm
 type HCFutexArgs C.struct_ukf_hc_futex
 type HCMemfdArgs C.struct_ukf_hc_memfd
 type HCIpcArgs C.struct_ukf_hc_ipc
+type HCSignalfdArgs C.struct_ukf_hc_signalfd
 type Iovec C.struct_ukf_iovec
 type HCRWArgs C.struct_ukf_hc_rw
 type Stat C.struct_ukf_stat

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x17
+	Version = 0x18
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -124,6 +124,7 @@ const (
 	HCFutex       = 0x3d
 	HCMemfd       = 0x3e
 	HCIpc         = 0x3f
+	HCSignalfd    = 0x40
 	IpcShmget     = 0x1
 	IpcShmat      = 0x2
 	IpcShmctl     = 0x3
@@ -578,6 +579,12 @@ type HCIpcArgs struct {
 	Buf     uint64
 	Timeout int64
 	Gpa     uint64
+}
+type HCSignalfdArgs struct {
+	Ret   int64
+	Fd    int32
+	Flags uint32
+	Mask  uint64
 }
 type Iovec struct {
 	Base uint64

@@ -8,10 +8,11 @@ import (
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/kernel"
 	"github.com/ukfork/ukfork/hypervisor/machine"
+	"github.com/ukfork/ukfork/hypervisor/vfs"
 )
 
 // Signals and process groups: kill, taking pending signals, waiting for
-// them, the interval timer; setpgid, setsid, getpgid, getsid.
+// them, signalfd, the interval timer; setpgid, setsid, getpgid, getsid.
 
 func init() {
 	register(abi.HCKill, call(abi.HCKill, kill))
@@ -21,6 +22,27 @@ func init() {
 	register(abi.HCSetsid, call(abi.HCSetsid, setsid))
 	register(abi.HCGetpgid, call(abi.HCGetpgid, getpgid))
 	register(abi.HCGetsid, call(abi.HCGetsid, getsid))
+	register(abi.HCSignalfd, call(abi.HCSignalfd, signalfd))
+}
+
+func signalfd(p *kernel.Task, _ machine.Memory, in abi.HCSignalfdArgs, _ *abi.HCSignalfdArgs) int64 {
+	if in.Flags&^(unix.SFD_CLOEXEC|unix.SFD_NONBLOCK) != 0 {
+		return errRet(unix.EINVAL)
+	}
+	if in.Fd != -1 {
+		f, e := p.FDs.Get(int(in.Fd))
+		if e != 0 {
+			return errRet(e)
+		}
+		s, ok := f.File.(*kernel.Signalfd)
+		if !ok {
+			return errRet(unix.EINVAL)
+		}
+		s.SetMask(in.Mask)
+		return int64(in.Fd)
+	}
+	f := vfs.NewOpenFile(kernel.NewSignalfd(p.Process, in.Mask), unix.O_RDWR|int(in.Flags)&unix.O_NONBLOCK)
+	return install(p, f, in.Flags&unix.SFD_CLOEXEC != 0)
 }
 
 func kill(p *kernel.Task, _ machine.Memory, in abi.HCKillArgs, _ *abi.HCKillArgs) int64 {

@@ -4,12 +4,14 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/ukfork/ukfork/hypervisor/machine"
 	"github.com/ukfork/ukfork/hypervisor/vfs"
+	"github.com/ukfork/ukfork/hypervisor/waiter"
 )
 
 // Process is one process of the program, run by one machine: what all its
@@ -50,6 +52,8 @@ type Process struct {
 	alarm      *time.Timer
 	alarmAt    time.Time
 	alarmEvery time.Duration
+	sigfds     waiter.Queue  // signalfds watching it: told of each new pending signal
+	sigGen     atomic.Uint64 // signals made pending: a signalfd's edge
 }
 
 // Task is one thread of a process: the vCPU that makes hypercalls, and

@@ -123,6 +123,8 @@ func (p *Process) Signal(sig int, info SigInfo) {
 	// by clearing its bit, then reads its siginfo.
 	bi.Sig_info[sig-1] = abi.Siginfo{Code: info.Code, Pid: info.Pid, Uid: info.Uid, Status: info.Status}
 	atomic.OrUint64(&bi.Sig_pending, bit)
+	p.sigGen.Add(1)
+	p.sigfds.Notify()
 	if w.blocked&bit == 0 || w.waiting&bit != 0 {
 		p.task.Notify()
 		if !polling {

@@ -23,7 +23,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 23
+#define UKF_ABI_VERSION 24
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-virtual address */
@@ -360,6 +360,7 @@ struct ukf_vma {
 #define UKF_HC_FUTEX           61  /* struct ukf_hc_futex: futexes on shared memory */
 #define UKF_HC_MEMFD           62  /* struct ukf_hc_memfd: memfd_create */
 #define UKF_HC_IPC             63  /* struct ukf_hc_ipc: System V shared memory and semaphores */
+#define UKF_HC_SIGNALFD        64  /* struct ukf_hc_signalfd: signalfd4 */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
 #define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */
@@ -822,6 +823,13 @@ struct ukf_hc_memfd {
 	uint64_t namelen;       /* IN: at most 249 (longer: EINVAL) */
 	uint32_t flags;         /* IN: MFD_* */
 	uint32_t pad;
+};
+
+struct ukf_hc_signalfd {
+	int64_t ret;            /* OUT: the fd, -errno */
+	int32_t fd;             /* IN: -1 for a new one, else a signalfd to change */
+	uint32_t flags;         /* IN: SFD_CLOEXEC, SFD_NONBLOCK */
+	uint64_t mask;          /* IN: bit n-1 for signal n */
 };
 
 /* System V IPC, private to the run. */
