@@ -620,6 +620,25 @@ static int64_t sync_fd(int32_t fd, uint32_t op)
 UKF_SYSCALL1(fsync, int32_t, fd) { return sync_fd(fd, UKF_FSYNC); }
 UKF_SYSCALL1(fdatasync, int32_t, fd) { return sync_fd(fd, UKF_FDATASYNC); }
 UKF_SYSCALL1(syncfs, int32_t, fd) { return sync_fd(fd, UKF_SYNCFS); }
+
+#define SYNC_FILE_RANGE_WAIT_BEFORE 1
+#define SYNC_FILE_RANGE_WRITE       2
+#define SYNC_FILE_RANGE_WAIT_AFTER  4
+
+/* A range's write-out is the file's (fdatasync): more than asked, never
+ * less. Flags with no write only wait, which a synchronous flush already
+ * did. */
+UKF_SYSCALL4(sync_file_range, int32_t, fd, int64_t, off, int64_t, len, uint32_t, flags)
+{
+	if (flags & ~(uint32_t)(SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER))
+		return -EINVAL;
+	if (off < 0 || len < 0 || off + len < off)
+		return -EINVAL;
+	int64_t r = sync_fd(fd, UKF_FDATASYNC);
+	if (r == -EINVAL)
+		return -ESPIPE; /* a pipe */
+	return r;
+}
 /* Memory files have nothing to write back; volumes are the host's files. */
 UKF_SYSCALL0(sync) { return 0; }
 

@@ -185,6 +185,7 @@ int64_t sys_faccessat(const uint64_t *a);
 int64_t sys_pselect6(const uint64_t *a);
 int64_t sys_ppoll(const uint64_t *a);
 int64_t sys_set_robust_list(const uint64_t *a);
+int64_t sys_sync_file_range(const uint64_t *a);
 int64_t sys_utimensat(const uint64_t *a);
 int64_t sys_epoll_pwait(const uint64_t *a);
 int64_t sys_signalfd(const uint64_t *a);
@@ -394,6 +395,7 @@ static const ukf_sys_fn ukf_syscalls[UKF_NR_MAX] = {
 	[270] = sys_pselect6, /* pselect6: partial, host (UKF_HC_POLL) */
 	[271] = sys_ppoll, /* ppoll: partial, host (UKF_HC_POLL) */
 	[273] = sys_set_robust_list, /* set_robust_list: partial */
+	[277] = sys_sync_file_range, /* sync_file_range: partial, host (UKF_HC_FSYNC) */
 	[280] = sys_utimensat, /* utimensat: host (UKF_HC_UTIMENSAT) */
 	[281] = sys_epoll_pwait, /* epoll_pwait: host (UKF_HC_EPOLL_WAIT) */
 	[282] = sys_signalfd, /* signalfd: host (UKF_HC_SIGNALFD) */

@@ -88,7 +88,7 @@ func (p *Process) Send(sig int, from int32) { p.Signal(sig, SigInfo{Code: siUser
 // SendSelf generates a signal the kernel raises for p itself (SIGPIPE).
 func (p *Process) SendSelf(sig int) { p.Signal(sig, SigInfo{Code: siKernel}) }
 
-// Signal generates sig for p (View): dropped if ignored, the process ended
+// Signal generates sig for p (View): dropped if ignored and not blocked, the process ended
 // for a default action that terminates it, else pending and p woken.
 func (p *Process) Signal(sig int, info SigInfo) {
 	if sig < 1 || sig > nsig {
@@ -106,8 +106,8 @@ func (p *Process) Signal(sig int, info SigInfo) {
 	bi := p.boot()
 	bit := uint64(1) << (sig - 1)
 	w := loadSig(bi)
-	if w.ignored&bit != 0 {
-		return
+	if w.ignored&bit != 0 && w.blocked&bit == 0 && w.waiting&bit == 0 {
+		return // a blocked one is never ignored: it may be taken (signalfd, sigwait) or its handler change
 	}
 	if w.caught&bit == 0 && w.blocked&bit == 0 && w.waiting&bit == 0 {
 		if defaultAction(sig) == actTerm {

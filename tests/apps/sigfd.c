@@ -97,6 +97,26 @@ int main(void)
 	n = read(fd, si, sizeof si);
 	printf("back in the mask: signo %u\n", si[0].ssi_signo);
 
+	/* A blocked signal is never ignored: SIG_IGN or not, it waits for the
+	 * signalfd (PostgreSQL's latches ignore SIGURG and read it so). */
+	sigset_t urg;
+	sigemptyset(&urg);
+	sigaddset(&urg, SIGURG);
+	sigprocmask(SIG_BLOCK, &urg, NULL);
+	signal(SIGURG, SIG_IGN);
+	int ufd = signalfd(-1, &urg, SFD_NONBLOCK);
+	kill(getpid(), SIGURG);
+	n = read(ufd, si, sizeof si);
+	printf("ignored but blocked SIGURG: %ld records, signo %u\n", n / (long)sizeof si[0], n > 0 ? si[0].ssi_signo : 0);
+	signal(SIGURG, SIG_DFL);
+	kill(getpid(), SIGURG);
+	n = read(ufd, si, sizeof si);
+	printf("default-ignored but blocked SIGURG: %ld records\n", n / (long)sizeof si[0]);
+	sigprocmask(SIG_UNBLOCK, &urg, NULL);
+	signal(SIGURG, SIG_IGN);
+	kill(getpid(), SIGURG);
+	printf("ignored and unblocked: %s\n", err(read(ufd, si, sizeof si)));
+
 	printf("not a signalfd: %s; bad flags: %s; bad size: %s\n", err(signalfd(ep, &set, 0)),
 	       err(signalfd(-1, &set, 0x4)), err(syscall(SYS_signalfd4, -1, &set, 4, 0)));
 	char link[64], target[64] = "";
