@@ -114,6 +114,7 @@ bench: bin/ukfork test-apps
 	tests/bench/python.sh 20 30
 	tests/bench/httpd.sh 2000 16
 	tests/bench/nginx.sh 3000 16
+	tests/bench/pgbench.sh 10 8
 
 # The README's demo: bake a sample program and run it.
 demo: bin/ukfork $(APPDIR)/musl/hello
