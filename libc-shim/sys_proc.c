@@ -103,6 +103,7 @@ UKF_SYSCALL2(set_robust_list, uint64_t, head, uint64_t, len)
 
 /* prctl: the thread name and the few flags start-up code asks about. */
 #define UKF_PR_SET_PDEATHSIG 1
+#define UKF_PR_GET_PDEATHSIG 2
 #define UKF_PR_GET_DUMPABLE 3
 #define UKF_PR_SET_DUMPABLE 4
 #define UKF_PR_SET_NAME 15
@@ -143,7 +144,15 @@ UKF_SYSCALL5(prctl, int32_t, op, uint64_t, a2, uint64_t, a3, uint64_t, a4, uint6
 		dumpable = (int)a2;
 		return 0;
 	case UKF_PR_SET_PDEATHSIG:
-		return a2 > 64 ? -EINVAL : 0;
+		if (a2 > 64)
+			return -EINVAL;
+		ukf_boot->pdeathsig = (uint32_t)a2; /* the host sends it */
+		return 0;
+	case UKF_PR_GET_PDEATHSIG:
+		if (!ukf_user_ok(a2, 4))
+			return -EFAULT;
+		*UKF_UPTR(int32_t, a2) = (int32_t)ukf_boot->pdeathsig;
+		return 0;
 	case UKF_PR_SET_NO_NEW_PRIVS:
 		if (a2 != 1)
 			return -EINVAL;

@@ -87,10 +87,14 @@ UKF_SYSCALL4(wait4, int32_t, pid, uint64_t, status, int32_t, options, uint64_t, 
 #define UKF_WNOHANG 1
 #define UKF_WEXITED 4
 #define UKF_WNOWAIT 0x1000000
+#define UKF_WSTOPPED 2
+#define UKF_WCONTINUED 8
 #define UKF_CLD_EXITED 1
 #define UKF_CLD_KILLED 2
+#define UKF_CLD_STOPPED 5
+#define UKF_CLD_CONTINUED 6
 
-/* waitid through wait4: exited children only (WEXITED). */
+/* waitid through wait4: WEXITED, with WSTOPPED and WCONTINUED if asked. */
 UKF_SYSCALL5(waitid, int32_t, idtype, int32_t, id, uint64_t, infop, int32_t, options, uint64_t, rusage)
 {
 	int32_t pid;
@@ -109,7 +113,7 @@ UKF_SYSCALL5(waitid, int32_t, idtype, int32_t, id, uint64_t, infop, int32_t, opt
 		return -EINVAL;
 	int32_t st = 0;
 	struct ukf_hc_wait4 w = {
-		.pid = pid, .options = options & (UKF_WNOHANG | 0x60000000),
+		.pid = pid, .options = options & (UKF_WNOHANG | UKF_WSTOPPED | UKF_WCONTINUED | 0x60000000),
 		.status = (uint64_t)(uintptr_t)&st,
 		.rusage = rusage ? ukf_user_arg(rusage, 144) : 0,
 	};
@@ -121,10 +125,18 @@ UKF_SYSCALL5(waitid, int32_t, idtype, int32_t, id, uint64_t, infop, int32_t, opt
 		memset(si, 0, 128);
 		if (r > 0) {
 			si[0] = UKF_SIGCHLD;              /* si_signo */
-			si[2] = (st & 0x7f) ? UKF_CLD_KILLED : UKF_CLD_EXITED; /* si_code */
 			si[4] = (int32_t)r;               /* si_pid */
 			si[5] = (int32_t)ukf_cred.ruid;   /* si_uid */
-			si[6] = (st & 0x7f) ? (st & 0x7f) : (st >> 8) & 0xff; /* si_status */
+			if (st == 0xffff) {               /* si_code, si_status */
+				si[2] = UKF_CLD_CONTINUED;
+				si[6] = 18; /* SIGCONT */
+			} else if ((st & 0xff) == 0x7f) {
+				si[2] = UKF_CLD_STOPPED;
+				si[6] = (st >> 8) & 0xff;
+			} else {
+				si[2] = (st & 0x7f) ? UKF_CLD_KILLED : UKF_CLD_EXITED;
+				si[6] = (st & 0x7f) ? (st & 0x7f) : (st >> 8) & 0xff;
+			}
 		}
 	}
 	return 0;

@@ -54,7 +54,8 @@ static void publish(void)
 	b->sig_ignored = ign;
 	b->sig_caught = caught;
 	b->sig_flags = (b->sig_flags & UKF_SIGF_POLLING) |
-		       ((actions[SIGCHLD].flags & SA_NOCLDWAIT) ? UKF_SIGF_NOCLDWAIT : 0);
+		       ((actions[SIGCHLD].flags & SA_NOCLDWAIT) ? UKF_SIGF_NOCLDWAIT : 0) |
+		       ((actions[SIGCHLD].flags & SA_NOCLDSTOP) ? UKF_SIGF_NOCLDSTOP : 0);
 }
 
 void ukf_signal_exec(void)
@@ -76,6 +77,14 @@ static int default_ignores(int sig)
 {
 	switch (sig) {
 	case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
+		return 1;
+	}
+	return 0;
+}
+
+static int default_stops(int sig)
+{
+	switch (sig) {
 	case UKF_SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
 		return 1;
 	}
@@ -453,6 +462,13 @@ static void deliver(struct ukf_regs *r)
 		if (act->handler == UKF_SIG_IGN ||
 		    (act->handler == UKF_SIG_DFL && default_ignores((int)sig)))
 			continue;
+		if (act->handler == UKF_SIG_DFL && default_stops((int)sig)) {
+			/* The host holds the process until SIGCONT; then the
+			 * next pending signal, or the call restarts. */
+			struct ukf_hc_stop h = { .sig = (int32_t)sig };
+			ukf_hcall(UKF_HC_STOP, &h);
+			continue;
+		}
 		if (act->handler == UKF_SIG_DFL)
 			ukf_die((int)sig);
 		if (from_syscall && (int64_t)r->rax == -EINTR &&

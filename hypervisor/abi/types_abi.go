@@ -97,6 +97,7 @@ const (
 	HCGetpgid     = C.UKF_HC_GETPGID
 	HCGetsid      = C.UKF_HC_GETSID
 	SigfNocldwait = C.UKF_SIGF_NOCLDWAIT
+	SigfNocldstop = C.UKF_SIGF_NOCLDSTOP
 	SigfPolling   = C.UKF_SIGF_POLLING
 	RegsSize      = C.UKF_REGS_SIZE
 	RegsAt        = C.UKF_REGS_AT
@@ -133,6 +134,7 @@ const (
 	HCMemfd       = C.UKF_HC_MEMFD
 	HCIpc         = C.UKF_HC_IPC
 	HCSignalfd    = C.UKF_HC_SIGNALFD
+	HCStop        = C.UKF_HC_STOP
 	IpcShmget     = C.UKF_IPC_SHMGET
 	IpcShmat      = C.UKF_IPC_SHMAT
 	IpcShmctl     = C.UKF_IPC_SHMCTL
@@ -241,6 +243,7 @@ type HCFutexArgs C.struct_ukf_hc_futex
 type HCMemfdArgs C.struct_ukf_hc_memfd
 type HCIpcArgs C.struct_ukf_hc_ipc
 type HCSignalfdArgs C.struct_ukf_hc_signalfd
+type HCStopArgs C.struct_ukf_hc_stop
 type Iovec C.struct_ukf_iovec
 type HCRWArgs C.struct_ukf_hc_rw
 type Stat C.struct_ukf_stat

@@ -4,7 +4,7 @@
 package abi
 
 const (
-	Version = 0x18
+	Version = 0x19
 
 	GDTAddr      = 0x1000
 	IDTAddr      = 0x2000
@@ -89,6 +89,7 @@ const (
 	HCGetpgid     = 0x24
 	HCGetsid      = 0x25
 	SigfNocldwait = 0x1
+	SigfNocldstop = 0x4
 	SigfPolling   = 0x2
 	RegsSize      = 0xa0
 	RegsAt        = 0xfff60
@@ -125,6 +126,7 @@ const (
 	HCMemfd       = 0x3e
 	HCIpc         = 0x3f
 	HCSignalfd    = 0x40
+	HCStop        = 0x41
 	IpcShmget     = 0x1
 	IpcShmat      = 0x2
 	IpcShmctl     = 0x3
@@ -228,6 +230,8 @@ type Bootinfo struct {
 	Comm         [16]int8
 	Fsuid        uint32
 	Fsgid        uint32
+	Pdeathsig    uint32
+	Pad_pdeath   uint32
 }
 type Xframe struct {
 	Cr2    uint64
@@ -585,6 +589,11 @@ type HCSignalfdArgs struct {
 	Fd    int32
 	Flags uint32
 	Mask  uint64
+}
+type HCStopArgs struct {
+	Ret int64
+	Sig int32
+	Pad uint32
 }
 type Iovec struct {
 	Base uint64

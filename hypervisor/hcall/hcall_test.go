@@ -186,6 +186,8 @@ func TestHostileArguments(t *testing.T) {
 		{"signalfd bad flags", abi.HCSignalfd, abi.HCSignalfdArgs{Fd: -1, Flags: 4}, -int64(unix.EINVAL)},
 		{"signalfd bad fd", abi.HCSignalfd, abi.HCSignalfdArgs{Fd: 1 << 20}, -int64(unix.EBADF)},
 		{"signalfd not one", abi.HCSignalfd, abi.HCSignalfdArgs{Fd: 1}, -int64(unix.EINVAL)},
+		{"stop by no stop signal", abi.HCStop, abi.HCStopArgs{Sig: 15}, -int64(unix.EINVAL)},
+		{"stop by a bad signal", abi.HCStop, abi.HCStopArgs{Sig: 99}, -int64(unix.EINVAL)},
 		{"ipc bad op", abi.HCIpc, abi.HCIpcArgs{Op: 99}, -int64(unix.EINVAL)},
 		{"shmget empty", abi.HCIpc, abi.HCIpcArgs{Op: abi.IpcShmget, Key: unix.IPC_PRIVATE, Size: 0, Flags: 0o600}, -int64(unix.EINVAL)},
 		{"shmget past SHMMAX", abi.HCIpc, abi.HCIpcArgs{Op: abi.IpcShmget, Key: unix.IPC_PRIVATE, Size: 1 << 62, Flags: 0o600}, -int64(unix.EINVAL)},

@@ -23,6 +23,12 @@ func init() {
 	register(abi.HCGetpgid, call(abi.HCGetpgid, getpgid))
 	register(abi.HCGetsid, call(abi.HCGetsid, getsid))
 	register(abi.HCSignalfd, call(abi.HCSignalfd, signalfd))
+	register(abi.HCStop, call(abi.HCStop, stop))
+}
+
+// stop holds the process, stopped by a signal, until SIGCONT.
+func stop(p *kernel.Task, _ machine.Memory, in abi.HCStopArgs, _ *abi.HCStopArgs) int64 {
+	return errRet(p.Stop(int(in.Sig)))
 }
 
 func signalfd(p *kernel.Task, _ machine.Memory, in abi.HCSignalfdArgs, _ *abi.HCSignalfdArgs) int64 {

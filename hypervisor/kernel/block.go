@@ -90,6 +90,9 @@ func (t *Task) mustWake() bool {
 		return true
 	default:
 	}
+	if t.isStopped() {
+		return false // a stopped task takes no signal but SIGKILL, which ends it
+	}
 	return t.deliverable()
 }
 

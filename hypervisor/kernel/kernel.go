@@ -167,7 +167,19 @@ func (k *Kernel) run(t *Task) {
 // returns how the first one ended.
 func (k *Kernel) Wait() machine.Exit {
 	<-k.table.Done()
-	k.StopAll(unix.SIGKILL)
+	left, already := k.table.stopAll()
+	if n := len(left); n > 0 && !already {
+		// The run is its first process: a program that daemonizes
+		// leaves it at once, and its server with it.
+		s := "es"
+		if n == 1 {
+			s = ""
+		}
+		fmt.Fprintf(k.errs, "ukfork: the first process exited; stopping %d other process%s (a daemonizing program? run it in the foreground)\n", n, s)
+	}
+	for _, v := range left {
+		v.Terminate(unix.SIGKILL)
+	}
 	k.wg.Wait()
 	k.unix.Close()
 	k.flight.Close()
@@ -178,7 +190,8 @@ func (k *Kernel) Wait() machine.Exit {
 // StopAll ends every running process as if killed by sig; no process
 // starts after it.
 func (k *Kernel) StopAll(sig unix.Signal) {
-	for _, v := range k.table.stopAll() {
+	vs, _ := k.table.stopAll()
+	for _, v := range vs {
 		v.Terminate(sig)
 	}
 }
@@ -218,8 +231,12 @@ func (k *Kernel) exited(t *Task, exit machine.Exit) {
 	k.locks.ReleasePid(t.Pid)
 	t.detachAll()
 	name := t.Name()
-	if parent := k.table.exited(t.Pid, exit); parent != nil {
+	parent, orphans := k.table.exited(t.Pid, exit)
+	if parent != nil {
 		parent.Signal(sigCHLD, childInfo(t.Pid, exit))
+	}
+	for _, o := range orphans {
+		o.ParentDied(t.Pid)
 	}
 	t.M.Close()
 	t.dropWindows(false)
@@ -284,6 +301,7 @@ func (t *Task) Fork(argGPA uint64) (int32, unix.Errno) {
 	if bi := machine.BootPage(mem); bi != nil {
 		bi.Pid, bi.Ppid = pid, t.Pid
 		bi.Sig_pending = 0 // a child starts with no pending signal
+		bi.Pdeathsig = 0   // nor its parent's death signal
 	}
 	k.wg.Add(1) // before start: Wait, once the table says stopping, waits for it
 	if e := k.table.start(pid, t.Pid, t.Name(), cp); e != 0 {
@@ -304,7 +322,7 @@ func (t *Task) Wait4(pid int32, options int) (int32, int32, unix.Errno) {
 	for {
 		// Made before looking: an exit after the look makes it ready.
 		changes := t.k.table.waitable()
-		cpid, status, found := t.k.table.tryWait(t.Pid, pid)
+		cpid, status, found := t.k.table.tryWait(t.Pid, pid, options)
 		switch {
 		case cpid != 0:
 			return cpid, status, 0
@@ -316,7 +334,7 @@ func (t *Task) Wait4(pid int32, options int) (int32, int32, unix.Errno) {
 		if e := t.Block([]waiter.Entry{{W: changes, Events: unix.POLLIN}}, time.Time{}); e != 0 {
 			// A child that exited first (its SIGCHLD may be the signal)
 			// is still reaped, as on Linux.
-			if cpid, status, _ := t.k.table.tryWait(t.Pid, pid); cpid != 0 {
+			if cpid, status, _ := t.k.table.tryWait(t.Pid, pid, options); cpid != 0 {
 				return cpid, status, 0
 			}
 			return 0, 0, e

@@ -53,6 +53,10 @@ type Process struct {
 	alarmAt    time.Time
 	alarmEvery time.Duration
 	sigfds     waiter.Queue  // signalfds watching it: told of each new pending signal
+	stopped    bool          // by a stop signal: its task waits in Stop until SIGCONT
+	contQ      waiter.Queue  // a stopped task, told when it continues
+	contSeq    uint64        // SIGCONTs generated
+	stopSeq    uint64        // contSeq when the last stop signal was generated
 	sigGen     atomic.Uint64 // signals made pending: a signalfd's edge
 }
 

@@ -23,8 +23,8 @@ import (
 // mapped shared (vfs.SharedMapper), as the host maps it.
 type shmObject struct {
 	host []byte
-	id   any    // the memory it maps: a futex's key, with base
-	base uint64 // where host starts in it
+	id   any          // the memory it maps: a futex's key, with base
+	base uint64       // where host starts in it
 	refs atomic.Int32 // windows, and a System V segment's own hold
 	done func()       // at the last one
 }

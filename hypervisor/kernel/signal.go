@@ -8,6 +8,7 @@ import (
 
 	"github.com/ukfork/ukfork/hypervisor/abi"
 	"github.com/ukfork/ukfork/hypervisor/machine"
+	"github.com/ukfork/ukfork/hypervisor/waiter"
 )
 
 // Signals. The host keeps what is pending and decides at generation, from
@@ -28,25 +29,27 @@ type SigInfo struct {
 
 // Linux si_code values.
 const (
-	siUser    = 0
-	siKernel  = 0x80
-	cldExited = 1
-	cldKilled = 2
-	cldDumped = 3
-	sigCHLD   = 17
-	sigALRM   = 14
-	sigPIPE   = 13
-	actTerm   = 0
-	actIgnore = 1
-	actStop   = 2
-	sigSTOP   = 19
-	sigKILL   = 9
-	sigCONT   = 18
-	sigTSTP   = 20
-	sigTTIN   = 21
-	sigTTOU   = 22
-	sigURG    = 23
-	sigWINCH  = 28
+	siUser       = 0
+	siKernel     = 0x80
+	cldExited    = 1
+	cldKilled    = 2
+	cldDumped    = 3
+	cldStopped   = 5
+	cldContinued = 6
+	sigCHLD      = 17
+	sigALRM      = 14
+	sigPIPE      = 13
+	actTerm      = 0
+	actIgnore    = 1
+	actStop      = 2
+	sigSTOP      = 19
+	sigKILL      = 9
+	sigCONT      = 18
+	sigTSTP      = 20
+	sigTTIN      = 21
+	sigTTOU      = 22
+	sigURG       = 23
+	sigWINCH     = 28
 )
 
 func defaultAction(sig int) int {
@@ -54,7 +57,7 @@ func defaultAction(sig int) int {
 	case sigCHLD, sigCONT, sigURG, sigWINCH:
 		return actIgnore
 	case sigSTOP, sigTSTP, sigTTIN, sigTTOU:
-		return actStop // not supported yet: ignored
+		return actStop
 	}
 	return actTerm
 }
@@ -94,6 +97,9 @@ func (p *Process) Signal(sig int, info SigInfo) {
 	if sig < 1 || sig > nsig {
 		return
 	}
+	if sig == sigCONT {
+		p.resume() // whatever its disposition, as Linux
+	}
 	p.sigMu.Lock()
 	defer p.sigMu.Unlock()
 	if p.dead {
@@ -109,11 +115,21 @@ func (p *Process) Signal(sig int, info SigInfo) {
 	if w.ignored&bit != 0 && w.blocked&bit == 0 && w.waiting&bit == 0 {
 		return // a blocked one is never ignored: it may be taken (signalfd, sigwait) or its handler change
 	}
+	if defaultAction(sig) == actStop {
+		atomic.AndUint64(&bi.Sig_pending, ^uint64(1<<(sigCONT-1))) // a stop cancels a pending continue
+		p.stopSeq = p.contSeq
+	}
 	if w.caught&bit == 0 && w.blocked&bit == 0 && w.waiting&bit == 0 {
-		if defaultAction(sig) == actTerm {
-			p.kill(unix.Signal(sig))
+		switch defaultAction(sig) {
+		case actTerm:
+			if !p.stopped { // a stopped process takes it once continued
+				p.kill(unix.Signal(sig))
+				return
+			}
+		case actIgnore:
+			return
 		}
-		return
+		// A stop: the guest takes it and stops in the host (Stop).
 	}
 	// A guest polling its pending word sees the bit by itself; kicking
 	// it would cost the exit its polling saves. Read before the bit is
@@ -130,6 +146,104 @@ func (p *Process) Signal(sig int, info SigInfo) {
 		if !polling {
 			p.M.Kick()
 		}
+	}
+}
+
+// stopSignals are the signals whose default action stops.
+const stopSignals = 1<<(sigSTOP-1) | 1<<(sigTSTP-1) | 1<<(sigTTIN-1) | 1<<(sigTTOU-1)
+
+// resume is SIGCONT's effect on generation: pending stops are dropped and
+// a stopped p goes on, its parent told (CLD_CONTINUED).
+func (p *Process) resume() {
+	p.sigMu.Lock()
+	if bi := p.boot(); bi != nil {
+		atomic.AndUint64(&bi.Sig_pending, ^uint64(stopSignals))
+	}
+	was := p.stopped
+	p.stopped = false
+	p.contSeq++
+	p.contQ.Notify()
+	p.sigMu.Unlock()
+	if was {
+		p.tellParent(0, cldContinued, sigCONT)
+	}
+}
+
+// tellParent records p's stop (sig) or continue (0) for its parent's wait
+// and sends it SIGCHLD unless it asked not to (SA_NOCLDSTOP).
+func (p *Process) tellParent(sig int32, code int32, status int) {
+	parent := p.k.table.stopChanged(p.Pid, sig)
+	if parent == nil {
+		return
+	}
+	if pp, ok := parent.(*Process); ok && pp.noChildStop() {
+		return
+	}
+	parent.Signal(sigCHLD, SigInfo{Code: code, Pid: p.Pid, Status: int32(status)})
+}
+
+func (p *Process) noChildStop() bool {
+	p.sigMu.Lock()
+	defer p.sigMu.Unlock()
+	return loadSig(p.boot()).flags&abi.SigfNocldstop != 0
+}
+
+// Stop is a stop signal's default action, which the guest takes: the
+// task waits here, signals left pending, until SIGCONT (0) or its end
+// (EINTR).
+func (t *Task) Stop(sig int) unix.Errno {
+	if sig < 1 || sig > nsig || stopSignals&(1<<(sig-1)) == 0 {
+		return unix.EINVAL
+	}
+	t.sigMu.Lock()
+	if t.contSeq != t.stopSeq {
+		t.sigMu.Unlock() // continued between the stop's generation and now
+		return 0
+	}
+	t.stopped = true
+	t.sigMu.Unlock()
+	t.tellParent(int32(sig), cldStopped, sig)
+	gate := stopGate{waiter.Guarded{Mu: &t.sigMu, Q: &t.contQ}, t.Process}
+	for gate.Readiness(unix.POLLIN) == 0 {
+		if e := t.Block([]waiter.Entry{{W: gate, Events: unix.POLLIN}}, time.Time{}); e == unix.EINTR {
+			return e // only its end wakes a stopped task so
+		}
+	}
+	return 0
+}
+
+// stopGate is ready once its process is no longer stopped.
+type stopGate struct {
+	waiter.Guarded
+	p *Process
+}
+
+func (g stopGate) Readiness(events int16) int16 {
+	g.p.sigMu.Lock()
+	defer g.p.sigMu.Unlock()
+	if g.p.stopped {
+		return 0
+	}
+	return events & unix.POLLIN
+}
+
+func (p *Process) isStopped() bool {
+	p.sigMu.Lock()
+	defer p.sigMu.Unlock()
+	return p.stopped
+}
+
+// ParentDied sends p the signal it asked for when its parent exits
+// (View): PR_SET_PDEATHSIG, from the parent.
+func (p *Process) ParentDied(ppid int32) {
+	p.sigMu.Lock()
+	var sig int
+	if bi := p.boot(); bi != nil {
+		sig = int(atomic.LoadUint32(&bi.Pdeathsig))
+	}
+	p.sigMu.Unlock()
+	if sig != 0 {
+		p.Signal(sig, SigInfo{Code: siUser, Pid: ppid})
 	}
 }
 

@@ -23,6 +23,8 @@ type View interface {
 	// ReapsChildren reports whether its children leave no zombie
 	// (SIGCHLD ignored, or SA_NOCLDWAIT).
 	ReapsChildren() bool
+	// ParentDied tells it its parent ppid exited (PR_SET_PDEATHSIG).
+	ParentDied(ppid int32)
 }
 
 // Pids hands out the run's pids: a block of the host's (control), later
@@ -71,6 +73,9 @@ type entry struct {
 	exit           machine.Exit
 	name           string
 	view           View
+	stopped        bool  // by a stop signal, until SIGCONT
+	stopReport     int32 // the stop signal a wait with WUNTRACED has yet to report
+	contReport     bool  // a continue a wait with WCONTINUED has yet to report
 }
 
 // Table is the run's processes.
@@ -148,15 +153,19 @@ func (tb *Table) start(pid, parent int32, name string, v View) unix.Errno {
 
 // exited makes pid a zombie, hands its children to the first process and
 // wakes waiters. It returns the parent to send SIGCHLD to (nil: none).
-func (tb *Table) exited(pid int32, exit machine.Exit) View {
+func (tb *Table) exited(pid int32, exit machine.Exit) (View, []View) {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
 	e := tb.procs[pid]
 	if e == nil || e.state != running {
-		return nil
+		return nil, nil
 	}
-	e.state, e.exit = zombie, exit
+	e.state, e.exit, e.stopped = zombie, exit, false
+	var orphans []View
 	for cpid, c := range e.children {
+		if c.state == running {
+			orphans = append(orphans, c.view)
+		}
 		if e != tb.init {
 			c.parent = tb.init
 			tb.init.children[cpid] = c
@@ -174,9 +183,27 @@ func (tb *Table) exited(pid int32, exit machine.Exit) View {
 	}
 	tb.changed()
 	if parent == nil || e == tb.init {
+		return nil, orphans
+	}
+	return parent.view, orphans
+}
+
+// stopChanged records that pid stopped (by sig) or continued (sig 0), for
+// its parent's wait: the parent's view, nil if it has none.
+func (tb *Table) stopChanged(pid, sig int32) View {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	e := tb.procs[pid]
+	if e == nil || e.state != running || e.stopped == (sig != 0) {
 		return nil
 	}
-	return parent.view
+	e.stopped = sig != 0
+	e.stopReport, e.contReport = sig, sig == 0
+	tb.changed()
+	if e.parent == nil || e == tb.init {
+		return nil
+	}
+	return e.parent.view
 }
 
 // reap removes a zombie; tb.mu held.
@@ -223,8 +250,9 @@ func WaitStatus(e machine.Exit) int32 {
 
 // tryWait reaps a child of caller that pid names (as wait4(2): > 0 that
 // child, -1 any, 0 the caller's group, < -1 that group) if one is a
-// zombie. found says whether pid names any child at all.
-func (tb *Table) tryWait(caller, pid int32) (cpid int32, status int32, found bool) {
+// zombie, or with WUNTRACED and WCONTINUED in options reports one that
+// stopped or continued. found says whether pid names any child at all.
+func (tb *Table) tryWait(caller, pid int32, options int) (cpid int32, status int32, found bool) {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
 	t := tb.procs[caller]
@@ -237,9 +265,17 @@ func (tb *Table) tryWait(caller, pid int32) (cpid int32, status int32, found boo
 			continue
 		}
 		found = true
-		if c.state == zombie {
+		switch {
+		case c.state == zombie:
 			tb.reap(c)
 			return id, WaitStatus(c.exit), true
+		case options&wUntraced != 0 && c.stopReport != 0:
+			sig := c.stopReport
+			c.stopReport = 0
+			return id, sig<<8 | 0x7f, true
+		case options&wContinued != 0 && c.contReport:
+			c.contReport = false
+			return id, 0xffff, true
 		}
 	}
 	return 0, 0, found
@@ -384,17 +420,17 @@ func (tb *Table) setsid(caller int32) (int32, unix.Errno) {
 }
 
 // stopAll stops new processes from starting and returns the running ones.
-func (tb *Table) stopAll() []View {
+func (tb *Table) stopAll() (vs []View, already bool) {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
+	already = tb.stopping
 	tb.stopping = true
-	var vs []View
 	for _, e := range tb.procs {
 		if e.state == running {
 			vs = append(vs, e.view)
 		}
 	}
-	return vs
+	return vs, already
 }
 
 // ProcInfo describes one process for `ukfork ps`.
@@ -422,6 +458,9 @@ func (tb *Table) list() ([]ProcInfo, []View) {
 		out[i] = ProcInfo{Pid: e.pid, Pgid: e.pgid, Command: e.name, State: "running"}
 		if e.parent != nil {
 			out[i].Ppid = e.parent.pid
+		}
+		if e.stopped {
+			out[i].State = "stopped"
 		}
 		if e.state == zombie {
 			out[i].State = "zombie"

@@ -27,6 +27,9 @@ static void worker(void)
 {
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL); /* the master's loop blocks them */
 	for (;;) {
 		int c = accept(ls, NULL, NULL);
 		if (c < 0)
@@ -100,9 +103,18 @@ int main(int argc, char **argv)
 		kill(master, SIGTERM);
 		_exit(0);
 	}
+	/* Signals wait blocked until sigsuspend: one that comes while the loop
+	 * runs is not lost (pause() would miss a SIGCHLD between the check and
+	 * the wait). */
+	sigset_t both, old;
+	sigemptyset(&both);
+	sigaddset(&both, SIGCHLD);
+	sigaddset(&both, SIGTERM);
+	sigprocmask(SIG_BLOCK, &both, &old);
 	int client_done = 0;
-	while (!term) {
-		pause();
+	while (!term || chld) {
+		if (!chld && !term)
+			sigsuspend(&old);
 		while (chld) {
 			chld = 0;
 			int st;

@@ -23,7 +23,7 @@
 #define UKF_U64(x) x##ULL
 #endif
 
-#define UKF_ABI_VERSION 24
+#define UKF_ABI_VERSION 25
 
 #ifndef __ASSEMBLY__
 typedef uint64_t ukf_gptr_t; /* guest-virtual address */
@@ -276,6 +276,11 @@ struct ukf_bootinfo {
 	 * them whenever its credentials change (sys_cred.c). */
 	uint32_t fsuid;
 	uint32_t fsgid;
+	/* prctl(PR_SET_PDEATHSIG): what the host sends the process when its
+	 * parent exits; 0: nothing. Kept by the guest, cleared by the host in
+	 * a fork's child, as Linux clears it. */
+	uint32_t pdeathsig;
+	uint32_t pad_pdeath;
 };
 /* A mapping as the runtime keeps it (libc-shim/sys_mm.c). */
 struct ukf_vma {
@@ -291,6 +296,7 @@ struct ukf_vma {
 #define UKF_VMA_MAX    8192
 #define UKF_SIGF_NOCLDWAIT 1u /* SIGCHLD has SA_NOCLDWAIT: children leave no zombie */
 #define UKF_SIGF_POLLING   2u /* the runtime is polling sig_pending: no need to kick it */
+#define UKF_SIGF_NOCLDSTOP 4u /* SIGCHLD has SA_NOCLDSTOP: no SIGCHLD when a child stops or continues */
 #endif
 
 /* ---- Hypercalls ---------------------------------------------------------- */
@@ -361,6 +367,7 @@ struct ukf_vma {
 #define UKF_HC_MEMFD           62  /* struct ukf_hc_memfd: memfd_create */
 #define UKF_HC_IPC             63  /* struct ukf_hc_ipc: System V shared memory and semaphores */
 #define UKF_HC_SIGNALFD        64  /* struct ukf_hc_signalfd: signalfd4 */
+#define UKF_HC_STOP            65  /* struct ukf_hc_stop: the process stops (a stop signal's default action) until SIGCONT */
 
 /* UKF_HC_SOCKET operations; a[] and the pointers as the Linux call has them. */
 #define UKF_SOCK_SOCKET      1  /* a0 domain, a1 type, a2 protocol */
@@ -830,6 +837,12 @@ struct ukf_hc_signalfd {
 	int32_t fd;             /* IN: -1 for a new one, else a signalfd to change */
 	uint32_t flags;         /* IN: SFD_CLOEXEC, SFD_NONBLOCK */
 	uint64_t mask;          /* IN: bit n-1 for signal n */
+};
+
+struct ukf_hc_stop {
+	int64_t ret;            /* OUT: 0 once continued, -EINTR if killed meanwhile */
+	int32_t sig;            /* IN: the signal that stopped it */
+	uint32_t pad;
 };
 
 /* System V IPC, private to the run. */
