@@ -118,7 +118,7 @@ type memInode struct {
 	charged int64     // what the space holds for it
 	target  string
 	label   string // a memfd's "/memfd:NAME (deleted)"
-	opens   int // open file descriptions: an unlinked file lives on
+	opens   int    // open file descriptions: an unlinked file lives on
 	// Directories: their place, and the names the run changed (a nil
 	// value is a whiteout over the image's name).
 	parent  *memInode
