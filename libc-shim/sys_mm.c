@@ -838,8 +838,10 @@ UKF_SYSCALL6(mmap, uint64_t, addr, uint64_t, length, uint32_t, prot,
 	 * share (ENODEV), as a copy. Neither may be made writable. */
 	uint32_t vf = type == UKF_MAP_SHARED ? VF_SHARED : 0;
 	struct ukf_hc_fmap fm;
-	int in_image = !anon && ukf_mm_file_in_image(fd, &fm);
-	if (type == UKF_MAP_SHARED && (anon || !in_image || (prot & UKF_PROT_WRITE)))
+	/* A writable shared one never maps the image: no need to ask. */
+	int writable_shared = type == UKF_MAP_SHARED && (prot & UKF_PROT_WRITE);
+	int in_image = !anon && !writable_shared && ukf_mm_file_in_image(fd, &fm);
+	if (type == UKF_MAP_SHARED && (anon || !in_image))
 		vf |= VF_SHM;
 	int64_t r = vma_insert(start, start + len, prot, vf);
 	if (r < 0)

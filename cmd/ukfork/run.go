@@ -6,8 +6,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -83,7 +81,7 @@ ukfork's own failures exit with 125.`,
 			var u *instance.User
 			if cmd.Flags().Changed("user") {
 				var err error
-				if u, err = parseUser(user); err != nil {
+				if u, err = instance.ParseUser(user); err != nil {
 					return err
 				}
 			}
@@ -192,23 +190,4 @@ func run(path string, args []string, o instance.Options) error {
 		return exitError{s}
 	}
 	return nil
-}
-
-// parseUser reads --user USER[:GROUP]: numbers, or names the image's
-// /etc/passwd and /etc/group resolve when the run starts.
-func parseUser(s string) (*instance.User, error) {
-	us, gs, hasG := strings.Cut(s, ":")
-	ok := func(v string) bool {
-		if v == "" || strings.ContainsAny(v, ":\n") {
-			return false
-		}
-		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
-			return n < 1<<32-1
-		}
-		return v[0] < '0' || v[0] > '9'
-	}
-	if !ok(us) || hasG && !ok(gs) {
-		return nil, fmt.Errorf("--user %q: want USER[:GROUP], each a name the image has or a number from 0 to 4294967294", s)
-	}
-	return &instance.User{User: us, Group: gs}, nil
 }

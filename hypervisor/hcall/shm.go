@@ -29,11 +29,7 @@ func shm(p *kernel.Task, _ machine.Memory, in abi.HCShmArgs, out *abi.HCShmArgs)
 		if in.Prot&^(unix.PROT_READ|unix.PROT_WRITE|unix.PROT_EXEC) != 0 {
 			return errRet(unix.EINVAL)
 		}
-		may := f.Writable() && f.Flags()&unix.O_APPEND == 0
-		if in.Prot&unix.PROT_WRITE != 0 && !may {
-			return errRet(unix.EACCES)
-		}
-		gpa, e := p.ShmFile(f, in.Off, in.Size, may)
+		gpa, may, e := p.ShmFile(f, in.Off, in.Size, in.Prot&unix.PROT_WRITE != 0)
 		if e != 0 {
 			return errRet(e)
 		}

@@ -18,6 +18,23 @@ type User struct {
 	User, Group string // Group "": the user's own
 }
 
+// ParseUser reads --user USER[:GROUP]: each part a number from 0 to
+// 4294967294 or a name (not starting with a digit), resolved against the
+// image when the run starts.
+func ParseUser(s string) (*User, error) {
+	us, gs, hasG := strings.Cut(s, ":")
+	ok := func(v string) bool {
+		if _, isID := numericID(v); isID {
+			return true
+		}
+		return v != "" && (v[0] < '0' || v[0] > '9') && !strings.ContainsAny(v, ":\n")
+	}
+	if !ok(us) || hasG && !ok(gs) {
+		return nil, fmt.Errorf("--user %q: want USER[:GROUP], each a name the image has or a number from 0 to 4294967294", s)
+	}
+	return &User{User: us, Group: gs}, nil
+}
+
 // passwdEntry is one line of /etc/passwd or /etc/group: name, id, and
 // for a group its members.
 type passwdEntry struct {

@@ -200,11 +200,9 @@ func newSysv() *sysv {
 	return ns
 }
 
-func (k *Kernel) ipc() *sysv { return k.sysv }
-
 // Shmget is shmget(2).
 func (t *Task) Shmget(key int32, size uint64, flags int32) (int32, unix.Errno) {
-	ns := t.k.ipc()
+	ns := t.k.sysv
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	return getKey(&ns.shm, t.Cred(), key, flags, shmMni,
@@ -234,7 +232,7 @@ func (t *Task) Shmget(key int32, size uint64, flags int32) (int32, unix.Errno) {
 // Shmat attaches segment id to t's VM (shmat(2)): where it is in the
 // window and how long; the runtime maps it where the program asked.
 func (t *Task) Shmat(id int32, flags int32) (gpa, size uint64, e unix.Errno) {
-	ns := t.k.ipc()
+	ns := t.k.sysv
 	ns.mu.Lock()
 	s, e := ns.shm.byID(id)
 	if e == 0 {
@@ -317,7 +315,7 @@ type ShmCtl struct {
 // Shmctl is shmctl(2); c.Ds is IPC_SET's argument, and the IPC_STAT family
 // and the INFO commands fill c. The result is shmctl's.
 func (t *Task) Shmctl(id, cmd int32, c *ShmCtl) (int32, unix.Errno) {
-	ns := t.k.ipc()
+	ns := t.k.sysv
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	cred := t.Cred()
@@ -379,7 +377,7 @@ func (t *Task) Shmctl(id, cmd int32, c *ShmCtl) (int32, unix.Errno) {
 
 // closeIPC frees what the run's IPC objects hold, at its end.
 func (k *Kernel) closeIPC() {
-	ns := k.ipc()
+	ns := k.sysv
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	for _, s := range ns.shm.slots {

@@ -120,35 +120,38 @@ func (p *Process) ShmAnon(size uint64) (uint64, unix.Errno) {
 	return p.mapWindow(shmWindow{gpa: gpa, obj: o})
 }
 
-// ShmFile maps [off, off+size) of f shared in p's VM: where it is. The
+// ShmFile maps [off, off+size) of f shared in p's VM: where it is, and
+// whether the mapping may be written (now or after mprotect). The
 // description must be readable, and writable without O_APPEND for a
-// writable mapping, as on Linux; a file that cannot be mapped shared gives
-// ENODEV.
-func (p *Process) ShmFile(f *vfs.OpenFile, off, size uint64, write bool) (uint64, unix.Errno) {
+// writable mapping (write), as on Linux; a file that cannot be mapped
+// shared gives ENODEV.
+func (p *Process) ShmFile(f *vfs.OpenFile, off, size uint64, write bool) (gpa uint64, may bool, e unix.Errno) {
 	if size == 0 || size%4096 != 0 || off%4096 != 0 || size > abi.ShmMax || off > 1<<62 {
-		return 0, unix.EINVAL
+		return 0, false, unix.EINVAL
+	}
+	may = f.Writable() && f.Flags()&unix.O_APPEND == 0
+	if !f.Readable() || write && !may {
+		return 0, false, unix.EACCES // before ENODEV, as do_mmap
 	}
 	sm, ok := f.File.(vfs.SharedMapper)
 	if !ok {
-		return 0, unix.ENODEV
-	}
-	if !f.Readable() || write && (!f.Writable() || f.Flags()&unix.O_APPEND != 0) {
-		return 0, unix.EACCES
+		return 0, false, unix.ENODEV
 	}
 	if len(p.windows) >= maxWindows {
-		return 0, unix.ENOMEM
+		return 0, false, unix.ENOMEM
 	}
-	gpa, ok := freeWindow(p.windows, size)
+	gpa, ok = freeWindow(p.windows, size)
 	if !ok {
-		return 0, unix.ENOMEM
+		return 0, false, unix.ENOMEM
 	}
-	m, e := sm.MapShared(int64(off), int64(size), write)
+	m, e := sm.MapShared(int64(off), int64(size), may)
 	if e != 0 {
-		return 0, e
+		return 0, false, e
 	}
 	o := &shmObject{host: m.Host, id: m.ID, base: uint64(off), done: m.Release}
 	o.refs.Store(1)
-	return p.mapWindow(shmWindow{gpa: gpa, obj: o})
+	gpa, e = p.mapWindow(shmWindow{gpa: gpa, obj: o})
+	return gpa, may, e
 }
 
 // mapWindow puts w in p's VM, its object held for it; on failure the

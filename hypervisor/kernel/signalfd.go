@@ -20,6 +20,7 @@ import (
 // at the caller's; a child that inherits one reads its own signals, and
 // polls them once it has read).
 type Signalfd struct {
+	vfs.Base
 	mask  atomic.Uint64
 	owner atomic.Pointer[Process]
 
@@ -56,8 +57,6 @@ func (s *Signalfd) pending(p *Process) uint64 {
 	defer p.sigMu.Unlock()
 	return loadSig(p.boot()).pending & s.mask.Load()
 }
-
-func (s *Signalfd) PollFD() int { return -1 }
 
 func (s *Signalfd) Readiness(events int16) int16 {
 	if p := s.owner.Load(); p != nil && s.pending(p) != 0 {
@@ -124,8 +123,6 @@ func (s *Signalfd) take(p *Process) (int, abi.Siginfo) {
 		}
 	}
 }
-
-func (s *Signalfd) Read([][]byte, int64) (int, unix.Errno) { return 0, unix.EINVAL }
 
 // ReadWait fills whole signalfd_siginfo records from the reader's pending
 // signals; with none, it waits (EAGAIN if nonblock).
@@ -194,12 +191,7 @@ func (s *Signalfd) WriteWait([][]byte, int64, bool, waiter.Blocker) (int, unix.E
 	return 0, unix.EINVAL
 }
 
-func (s *Signalfd) Lseek(int64, int) (int64, unix.Errno) { return 0, unix.ESPIPE }
-func (s *Signalfd) Getdents([]byte) (int, unix.Errno)    { return 0, unix.ENOTDIR }
-func (s *Signalfd) Ioctl(uint64, []byte) unix.Errno      { return unix.ENOTTY }
-func (s *Signalfd) Inode() vfs.Inode                     { return nil }
-func (s *Signalfd) Close()                               {}
-func (s *Signalfd) Target() string                       { return "anon_inode:[signalfd]" }
+func (s *Signalfd) Target() string { return "anon_inode:[signalfd]" }
 
 // Stat is an anonymous inode's, as Linux gives for a signalfd.
 func (s *Signalfd) Stat(st *abi.Stat) unix.Errno {

@@ -26,6 +26,9 @@ type File interface {
 // base gives the errors Linux returns for operations a kind of file lacks.
 type base struct{}
 
+// Base is base for files made outside this package (kernel.Signalfd).
+type Base = base
+
 func (base) Read([][]byte, int64) (int, unix.Errno)  { return 0, unix.EINVAL }
 func (base) Write([][]byte, int64) (int, unix.Errno) { return 0, unix.EBADF }
 func (base) Lseek(int64, int) (int64, unix.Errno)    { return 0, unix.ESPIPE }
