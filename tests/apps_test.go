@@ -42,6 +42,7 @@ func TestApps(t *testing.T) {
 		{"psync", nil},    // process-shared mutexes, condvars, semaphores, futexes
 		{"mapfile", nil},  // MAP_SHARED files (/dev/shm, /tmp, memfd), System V shared memory
 		{"sigfd", nil},    // signalfd with kill, SIGCHLD, poll and epoll
+		{"jobs", nil},     // SIGSTOP/SIGTSTP/SIGCONT, WUNTRACED, WCONTINUED, PR_SET_PDEATHSIG
 	}
 	for _, libc := range libcs {
 		for _, tc := range cases {
