@@ -106,10 +106,10 @@ int main(void)
 	waitpid(kid, &st, 0);
 	printf("SIGKILL while stopped: killed %d by %d\n", WIFSIGNALED(st), WTERMSIG(st));
 	usleep(50000);
-	/* The first four are one apart; later ones may merge, as SIGCHLD is
+	/* The first three are apart; later ones may merge, as SIGCHLD is
 	 * a standard signal. */
 	printf("SIGCHLD codes:");
-	for (int i = 0; i < nchld && i < 4; i++)
+	for (int i = 0; i < nchld && i < 3; i++)
 		printf(" %d", chld_codes[i]);
 	printf("\n");
 
